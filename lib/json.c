@@ -1,0 +1,152 @@
+/* json — strict parsing and typed getters over jansson (see json.h). */
+#include "lib/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int json_parse_buf(const char *buf, size_t len, size_t max, const char *label, json_t **out, struct err *e)
+{
+	json_error_t je;
+	json_t *v;
+
+	*out = NULL;
+	if (len > max)
+		return err_set(e, ERR_TOO_LARGE, "%s: %zu bytes is over the limit of %zu bytes", label, len, max);
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (v == NULL)
+		return err_set(e, ERR_PARSE, "%s: line %d, column %d: %s", label, je.line, je.column, je.text);
+	*out = v;
+	return 0;
+}
+
+int json_load_file_capped(const char *path, size_t max, json_t **out, struct err *e)
+{
+	struct strbuf sb;
+	char chunk[16384];
+	int fd, r = ERR_IO;
+	ssize_t n;
+
+	*out = NULL;
+	sb_init(&sb, max);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return err_set(e, ERR_NOT_FOUND, "%s: no such file", path);
+		return err_errno(e, errno, "open %s", path);
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = err_errno(e, errno, "read %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = sb_append(&sb, chunk, (size_t)n)) != 0) {
+			if (r == ERR_TOO_LARGE)
+				err_set(e, r, "%s: larger than the limit of %zu bytes", path, max);
+			else
+				err_set(e, r, "%s: out of memory", path);
+			goto out;
+		}
+	}
+	r = json_parse_buf(sb.data ? sb.data : "", sb.len, max, path, out, e);
+out:
+	close(fd);
+	sb_cleanup(&sb);
+	return r;
+}
+
+static int get_typed(const json_t *obj, const char *key, json_type t, json_t **out, const char *tname,
+    const char *where, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return ERR_NOT_FOUND;
+	if (json_typeof(v) != t && !(t == JSON_TRUE && json_is_boolean(v)))
+		return err_set(e, ERR_INVALID, "%s.%s must be %s", where, key, tname);
+	*out = v;
+	return 0;
+}
+
+int json_get_str(const json_t *obj, const char *key, const char **out, const char *where, struct err *e)
+{
+	json_t *v = NULL;
+	int r;
+
+	if ((r = get_typed(obj, key, JSON_STRING, &v, "a string", where, e)) != 0)
+		return r;
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return err_set(e, ERR_INVALID, "%s.%s must not contain NUL characters", where, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int json_get_bool(const json_t *obj, const char *key, bool *out, const char *where, struct err *e)
+{
+	json_t *v = NULL;
+	int r;
+
+	if ((r = get_typed(obj, key, JSON_TRUE, &v, "true or false", where, e)) != 0)
+		return r;
+	*out = json_is_true(v);
+	return 0;
+}
+
+int json_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out, const char *where,
+    struct err *e)
+{
+	json_t *v = NULL;
+	int r;
+
+	if ((r = get_typed(obj, key, JSON_INTEGER, &v, "an integer", where, e)) != 0)
+		return r;
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return err_set(e, ERR_INVALID, "%s.%s must be between %lld and %lld, not %lld", where, key,
+		    (long long)min, (long long)max, (long long)json_integer_value(v));
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int json_get_obj(const json_t *obj, const char *key, json_t **out, const char *where, struct err *e)
+{
+	return get_typed(obj, key, JSON_OBJECT, out, "an object", where, e);
+}
+
+int json_get_arr(const json_t *obj, const char *key, json_t **out, const char *where, struct err *e)
+{
+	return get_typed(obj, key, JSON_ARRAY, out, "an array", where, e);
+}
+
+int json_check_keys(const json_t *obj, const char *const *allowed, const char *where, struct err *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		const char *const *a;
+
+		(void)v;
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a == NULL)
+			return err_set(e, ERR_INVALID, "%s: unknown key \"%.60s\" (check its spelling)", where, key);
+	}
+	return 0;
+}
+
+char *json_dump_canonical(const json_t *v, size_t *len)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (s != NULL && len != NULL)
+		*len = strlen(s);
+	return s;
+}

@@ -1,0 +1,1 @@
+# OCI images: transports, layers, the image backend, harden and scan (issue "Hardener, part 2").

@@ -1,0 +1,5 @@
+# Unit tests (cmocka), one per module: tests/unit/test_<module>.c -> $(BUILD)/tests/test_<module>.
+UNIT_TESTS += tests/unit/test_str.c
+UNIT_TESTS += tests/unit/test_json.c
+UNIT_TESTS += tests/unit/test_digest.c
+UNIT_TESTS += tests/unit/test_fstree.c

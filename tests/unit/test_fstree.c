@@ -1,0 +1,146 @@
+/* Tests of hardener/fstree: normalization, tree order, subtree ranges, marks, removal and chroot-style resolution. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hardener/fstree.h"
+
+static void add(struct fstree *t, const char *path, enum fs_type type, const char *link)
+{
+	struct fs_node n;
+	struct err e;
+
+	memset(&n, 0, sizeof(n));
+	n.path = (char *)path;
+	n.type = type;
+	n.mode = type == FS_DIR ? 0755 : 0644;
+	n.link = (char *)link;
+	assert_int_equal(fstree_put(t, &n, NULL, &e), 0);
+}
+
+static void test_normalize(void **state)
+{
+	char out[64];
+
+	assert_int_equal(fs_path_normalize("usr//bin/./x/", out, sizeof(out)), 0);
+	assert_string_equal(out, "/usr/bin/x");
+	assert_int_equal(fs_path_normalize("../../etc/../etc/passwd", out, sizeof(out)), 0);
+	assert_string_equal(out, "/etc/passwd");
+	assert_int_equal(fs_path_normalize("", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(fs_path_normalize("/aaaaaaaaaa", out, 5), ERR_TOO_LARGE);
+}
+
+static void test_order_and_subtree(void **state)
+{
+	struct fstree *t = fstree_new();
+	struct fs_node *const *v;
+	size_t n, i;
+	struct err e;
+	struct fs_node bad = { .path = (char *)"/a/../b" };
+
+	add(t, "/", FS_DIR, NULL);
+	add(t, "/a-b", FS_REG, NULL);
+	add(t, "/a", FS_DIR, NULL);
+	add(t, "/a/x", FS_REG, NULL);
+	add(t, "/a/y", FS_DIR, NULL);
+	add(t, "/a/y/z", FS_REG, NULL);
+	assert_int_equal(fstree_put(t, &bad, NULL, &e), ERR_INVALID);
+	v = fstree_sorted(t, &n);
+	assert_int_equal(n, 6);
+	assert_string_equal(v[0]->path, "/");
+	assert_string_equal(v[1]->path, "/a");
+	assert_string_equal(v[5]->path, "/a-b");
+	assert_int_equal(fstree_subtree_end(t, 1), 5);
+	assert_int_equal(fstree_subtree_end(t, 0), 6);
+	fstree_mark_delete(t, v[1]);
+	for (i = 1; i < 5; i++)
+		assert_true(v[i]->changes & FS_CH_DELETE);
+	assert_false(v[5]->changes & FS_CH_DELETE);
+	assert_int_equal(fstree_remove(t, "/a"), 4);
+	assert_null(fstree_get(t, "/a/y/z"));
+	assert_non_null(fstree_get(t, "/a-b"));
+	assert_int_equal(fstree_count(t), 2);
+	fstree_free(t);
+}
+
+static void test_many(void **state)
+{
+	struct fstree *t = fstree_new();
+	char p[32];
+	int i;
+
+	add(t, "/", FS_DIR, NULL);
+	for (i = 0; i < 5000; i++) {
+		snprintf(p, sizeof(p), "/f%d", i);
+		add(t, p, FS_REG, NULL);
+	}
+	for (i = 0; i < 5000; i += 2) {
+		snprintf(p, sizeof(p), "/f%d", i);
+		assert_int_equal(fstree_remove(t, p), 1);
+	}
+	assert_int_equal(fstree_count(t), 2501);
+	assert_non_null(fstree_get(t, "/f4999"));
+	assert_null(fstree_get(t, "/f4998"));
+	fstree_free(t);
+}
+
+static void test_marks(void **state)
+{
+	struct fstree *t = fstree_new();
+	struct fs_node *n;
+	struct err e;
+
+	add(t, "/f", FS_REG, NULL);
+	n = fstree_get(t, "/f");
+	assert_false(fstree_mark_mode(n, 0644));
+	assert_true(fstree_mark_mode(n, 0600));
+	assert_true(n->changes & FS_CH_MODE);
+	assert_false(fstree_mark_owner(n, 0, 0));
+	assert_int_equal(fstree_mark_content(n, "abc", 3, &e), 0);
+	assert_int_equal(n->size, 3);
+	fstree_free(t);
+}
+
+static void test_resolve(void **state)
+{
+	struct fstree *t = fstree_new();
+	char out[256];
+	struct err e;
+
+	add(t, "/", FS_DIR, NULL);
+	add(t, "/usr", FS_DIR, NULL);
+	add(t, "/usr/bin", FS_DIR, NULL);
+	add(t, "/usr/bin/busybox", FS_REG, NULL);
+	add(t, "/usr/bin/sh", FS_SYMLINK, "busybox");
+	add(t, "/bin", FS_SYMLINK, "usr/bin");
+	add(t, "/up", FS_SYMLINK, "../../../../usr");
+	add(t, "/loop", FS_SYMLINK, "/loop");
+	add(t, "/abs", FS_SYMLINK, "/usr/bin/sh");
+	assert_int_equal(fstree_resolve(t, "/bin/sh", true, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/usr/bin/busybox");
+	assert_int_equal(fstree_resolve(t, "/bin/sh", false, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/usr/bin/sh");
+	assert_int_equal(fstree_resolve(t, "/up/bin/sh", true, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/usr/bin/busybox");
+	assert_int_equal(fstree_resolve(t, "/abs", true, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/usr/bin/busybox");
+	assert_int_equal(fstree_resolve(t, "/loop", true, out, sizeof(out), &e), ERR_INVALID);
+	assert_int_equal(fstree_resolve(t, "/bin/nope", true, out, sizeof(out), &e), ERR_NOT_FOUND);
+	assert_int_equal(fstree_resolve(t, "/usr/bin/busybox/x", true, out, sizeof(out), &e), ERR_INVALID);
+	fstree_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalize), cmocka_unit_test(test_order_and_subtree), cmocka_unit_test(test_many),
+		cmocka_unit_test(test_marks), cmocka_unit_test(test_resolve),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

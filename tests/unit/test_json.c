@@ -1,0 +1,73 @@
+/* Tests of lib/json: strict parsing (duplicates, NUL, trailing data, caps) and typed getters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/json.h"
+
+static void test_strict(void **state)
+{
+	json_t *v = NULL;
+	struct err e;
+
+	assert_int_equal(json_parse_buf("{\"a\":1,\"a\":2}", 13, 100, "t", &v, &e), ERR_PARSE);
+	assert_null(v);
+	assert_non_null(strstr(e.msg, "t: line 1"));
+	assert_int_equal(json_parse_buf("{} x", 4, 100, "t", &v, &e), ERR_PARSE);
+	assert_int_equal(json_parse_buf("\"a\\u0000b\"", 10, 100, "t", &v, &e), ERR_PARSE);
+	assert_int_equal(json_parse_buf("{\"a\":1}", 7, 3, "t", &v, &e), ERR_TOO_LARGE);
+	assert_int_equal(json_parse_buf("{\"a\":1}", 7, 100, "t", &v, &e), 0);
+	json_decref(v);
+}
+
+static void test_getters(void **state)
+{
+	json_t *v = NULL, *o;
+	const char *s = "default";
+	int64_t i = 0;
+	bool b = false;
+	struct err e;
+	static const char *const allowed[] = { "s", "i", "b", "o", NULL };
+	const char *doc = "{\"s\":\"x\",\"i\":5,\"b\":true,\"o\":{}}";
+
+	assert_int_equal(json_parse_buf(doc, strlen(doc), 1000, "t", &v, &e), 0);
+	assert_int_equal(json_get_str(v, "s", &s, "policy", &e), 0);
+	assert_string_equal(s, "x");
+	assert_int_equal(json_get_str(v, "missing", &s, "policy", &e), ERR_NOT_FOUND);
+	assert_string_equal(s, "x");
+	assert_int_equal(json_get_str(v, "i", &s, "policy", &e), ERR_INVALID);
+	assert_string_equal(e.msg, "policy.i must be a string");
+	assert_int_equal(json_get_int(v, "i", 0, 4, &i, "policy", &e), ERR_INVALID);
+	assert_int_equal(json_get_int(v, "i", 0, 5, &i, "policy", &e), 0);
+	assert_int_equal(i, 5);
+	assert_int_equal(json_get_bool(v, "b", &b, "policy", &e), 0);
+	assert_true(b);
+	assert_int_equal(json_get_obj(v, "o", &o, "policy", &e), 0);
+	assert_int_equal(json_check_keys(v, allowed, "policy", &e), 0);
+	assert_int_equal(json_check_keys(v, allowed + 1, "policy", &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "unknown key \"s\""));
+	json_decref(v);
+}
+
+static void test_canonical(void **state)
+{
+	json_t *v = json_pack("{s:i,s:s}", "b", 1, "a", "x");
+	char *s = json_dump_canonical(v, NULL);
+
+	assert_string_equal(s, "{\"a\":\"x\",\"b\":1}");
+	free(s);
+	json_decref(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strict), cmocka_unit_test(test_getters), cmocka_unit_test(test_canonical),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
