@@ -71,6 +71,15 @@ expect "pod t/p stays Pending (no scheduler, no kubelet)" "Pending" k get pod p 
 expect "RBAC is enforced (t:default may not create pods)" "no" \
 	cani create pods -n t --as=system:serviceaccount:t:default
 
+t_check "controlplane.sh ns u (namespace + default ServiceAccount)" "$CP" ns "$cpdir" u
+t_check "kubectl run p -n u" k run p --image="x@$digest" --restart=Never -n u
+if certs=$("$CP" cert "$cpdir" webhook 2>&1); then
+	t_check "controlplane.sh cert: serving cert verifies against the test CA" \
+		openssl verify -CAfile "$cpdir/pki/ca.crt" -purpose sslserver "${certs%% *}"
+else
+	t_fail "controlplane.sh cert: serving cert verifies against the test CA" "$certs"
+fi
+
 # 4. stop exactly the processes controlplane.sh started
 source "$cpdir/env"
 t_check "controlplane.sh stop" "$CP" stop "$cpdir"

@@ -6,6 +6,11 @@
 #   controlplane.sh start DIR   -> prints DIR/kubeconfig on success (exit 0)
 #   controlplane.sh stop DIR    -> stops exactly the PIDs recorded in DIR/env
 #   controlplane.sh status DIR  -> exit 0 if both recorded PIDs are alive
+#   controlplane.sh cert DIR NAME -> DIR/pki/NAME.{crt,key}: a serving cert for 127.0.0.1/localhost
+#     signed by the test CA (e.g. for an admission webhook; caBundle = base64 of DIR/pki/ca.crt)
+#   controlplane.sh ns DIR NAME... -> create namespaces with their "default" ServiceAccount
+#     (no kube-controller-manager runs, and the ServiceAccount admission plugin refuses pods
+#      in a namespace without one: 'error looking up service account NS/default')
 #
 # Files written by start (DIR must be writable; it is created if missing):
 #   DIR/kubeconfig            admin kubeconfig (CN=admin, O=system:masters), certs embedded
@@ -316,9 +321,43 @@ cmd_status() {
 	is_ours "${ETCD_PID:-}" "$ETCD_BIN" && is_ours "${APISERVER_PID:-}" "$KUBE_APISERVER_BIN"
 }
 
+cmd_cert() {
+	local dir="$1" name="$2" pki="$1/pki"
+	[[ -f "$pki/ca.key" ]] || die "no CA in $pki (run start first)"
+	[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cert name '$name'"
+	(
+		set -e
+		cd "$pki"
+		umask 077
+		openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$name.key" -out "$name.csr" -subj "/CN=$name"
+		cat >"$name.ext" <<-EOF
+			basicConstraints=critical,CA:FALSE
+			keyUsage=critical,digitalSignature,keyEncipherment
+			extendedKeyUsage=serverAuth
+			subjectAltName=IP:127.0.0.1,DNS:localhost
+		EOF
+		openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+			-extfile "$name.ext" -out "$name.crt"
+		rm -f "$name.csr" "$name.ext"
+		chmod 644 "$name.crt"
+	) >>"$dir/openssl.log" 2>&1 || die "openssl failed (see $dir/openssl.log)"
+	echo "$pki/$name.crt $pki/$name.key"
+}
+
+cmd_ns() {
+	local dir="$1" ns; shift
+	command -v "${KUBECTL:-kubectl}" >/dev/null || die "kubectl not found"
+	for ns in "$@"; do
+		"${KUBECTL:-kubectl}" --kubeconfig "$dir/kubeconfig" --request-timeout=20s create namespace "$ns" >/dev/null
+		"${KUBECTL:-kubectl}" --kubeconfig "$dir/kubeconfig" --request-timeout=20s create serviceaccount default -n "$ns" >/dev/null
+	done
+}
+
 case "${1:-}" in
 start) [[ $# -eq 2 ]] || die "usage: $0 start DIR"; cmd_start "$2" ;;
 stop) [[ $# -eq 2 ]] || die "usage: $0 stop DIR"; cmd_stop "$2" ;;
 status) [[ $# -eq 2 ]] || die "usage: $0 status DIR"; cmd_status "$2" ;;
-*) die "usage: $0 start|stop|status DIR" ;;
+cert) [[ $# -eq 3 ]] || die "usage: $0 cert DIR NAME"; cmd_cert "$2" "$3" ;;
+ns) [[ $# -ge 3 ]] || die "usage: $0 ns DIR NAME..."; cmd_ns "$2" "${@:3}" ;;
+*) die "usage: $0 start|stop|status DIR | cert DIR NAME | ns DIR NAME..." ;;
 esac
