@@ -110,3 +110,18 @@ clean:
 .PHONY: all unit test deps demo bench lint clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing (libFuzzer, clang): one binary per tests/fuzz/fuzz_<name>.c, run for FUZZ_SECONDS each by `make fuzz`.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
+                $(shell pkg-config --cflags $(PKGS))
+FUZZ_BINS    := $(FUZZ_TARGETS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(filter-out hardener/main.c hardener/cmd_table%.c,$(HARDENER_SRCS)) \
+		$(filter-out webhook/main.c,$(WEBHOOK_SRCS))
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do echo "== $$f"; mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/corpus-$$(basename $$f) || exit 1; done
+.PHONY: fuzz
