@@ -117,7 +117,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -D_FILE_OFFSET_BITS=64 \
                 $(shell pkg-config --cflags $(PKGS))
 FUZZ_BINS    := $(FUZZ_TARGETS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(filter-out hardener/main.c hardener/cmd_table%.c,$(HARDENER_SRCS)) \
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(filter-out hardener/main.c hardener/cmd_%.c,$(HARDENER_SRCS)) \
 		$(filter-out webhook/main.c,$(WEBHOOK_SRCS))
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
