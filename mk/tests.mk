@@ -3,3 +3,5 @@ UNIT_TESTS += tests/unit/test_str.c
 UNIT_TESTS += tests/unit/test_json.c
 UNIT_TESTS += tests/unit/test_digest.c
 UNIT_TESTS += tests/unit/test_fstree.c
+UNIT_TESTS += tests/unit/test_tarlayer.c
+UNIT_TESTS += tests/unit/test_accounts.c
