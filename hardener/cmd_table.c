@@ -3,6 +3,13 @@
 
 #include "hardener/command.h"
 
+int cmd_keygen(int argc, char **argv);
+int cmd_dsse_sign(int argc, char **argv);
+int cmd_dsse_verify(int argc, char **argv);
+
 const struct command hardline_commands[] = {
+	{ "keygen", "keygen [--out PREFIX] [--algorithm ecdsa-p256|ed25519] [--force]", "create a signing key pair (PREFIX.key, PREFIX.pub)", cmd_keygen },
+	{ "dsse-sign", "dsse-sign --key KEY --payload-type TYPE [--out ENVELOPE] FILE", "(test helper) sign FILE into a DSSE envelope", cmd_dsse_sign },
+	{ "dsse-verify", "dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] ENVELOPE", "(test helper) verify a DSSE envelope", cmd_dsse_verify },
 	{ NULL, NULL, NULL, NULL },
 };

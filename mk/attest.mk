@@ -1,1 +1,7 @@
 # Attestations: DSSE, in-toto, keys, the registry client, keygen/attest/verify (issue "Attestations").
+LIB_SRCS += lib/base64.c
+LIB_SRCS += lib/keys.c
+LIB_SRCS += lib/dsse.c
+LIB_SRCS += lib/intoto.c
+HARDENER_SRCS += hardener/cmd_keygen.c
+HARDENER_SRCS += hardener/cmd_dsse.c
