@@ -1,2 +1,6 @@
 # webhook/: hardline-webhook (issues "Webhook, part 1" and "part 2").
 WEBHOOK_SRCS += webhook/main.c
+WEBHOOK_SRCS += webhook/admission.c
+WEBHOOK_SRCS += webhook/podspec.c
+WEBHOOK_SRCS += webhook/rules.c
+WEBHOOK_SRCS += webhook/wpolicy.c

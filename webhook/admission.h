@@ -24,10 +24,9 @@
  * annotations. */
 enum adm_mode { ADM_ENFORCE, ADM_WARN, ADM_AUDIT };
 
-/* One broken rule. container is NULL for a pod-level field (hostNetwork, volumes). All strings are owned by the
- * list, already escaped and truncated for display. */
+/* One broken rule. All strings are owned by the list, already escaped and truncated for display. */
 struct adm_violation {
-	char *container; /* container name */
+	char *who;       /* "container web", "init container setup", "ephemeral container debugger", "pod" */
 	char *field;     /* "securityContext.readOnlyRootFilesystem", "spec.hostNetwork", "image" ... */
 	char *problem;   /* "must be true", "is 0, must be one of 1000" ... */
 	char *fix;       /* how to fix it, or NULL */
@@ -43,10 +42,10 @@ struct adm_violations {
 void adm_violations_init(struct adm_violations *vs);
 void adm_violations_cleanup(struct adm_violations *vs);
 
-/* Appends a violation; container may be NULL, fix may be NULL. Untrusted parts (container names) are escaped and
- * truncated here. The problem is a printf-style format. Over ADM_MAX_VIOLATIONS the violation is only counted.
- * Returns 0 or ERR_NOMEM. */
-int adm_violations_add(struct adm_violations *vs, const char *container, const char *field, const char *fix,
+/* Appends a violation; fix may be NULL. who is a display name ("container web", made by podspec_containers) or
+ * "pod"; who and field are escaped and truncated here, the formatted problem is truncated. Over ADM_MAX_VIOLATIONS
+ * the violation is only counted. Returns 0 or ERR_NOMEM. */
+int adm_violations_add(struct adm_violations *vs, const char *who, const char *field, const char *fix,
     const char *problem_fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* One violation as a line for users: "container web: securityContext.readOnlyRootFilesystem must be true; mount
@@ -55,8 +54,8 @@ int adm_violations_add(struct adm_violations *vs, const char *container, const c
 char *adm_violation_fmt(const struct adm_violation *v, bool with_fix, char *dst, size_t size);
 
 /* The per-image hook for the attestation check (next issue). Called once per evaluated container whose image is
- * not exempt, after the securityContext rules, with the container name and its image reference (borrowed, valid
- * for the call). deadline_ms is the caller's deadline (see adm_review). It appends what it finds to v and returns
+ * not exempt, after the securityContext rules, with the container's display name ("container web", to pass as
+ * who to adm_violations_add) and its image reference as written in the spec (both borrowed, valid for the call). deadline_ms is the caller's deadline (see adm_review). It appends what it finds to v and returns
  * 0; a negative return with e set means the check itself failed (e.g. ERR_TIMEOUT) and the review becomes a deny
  * with code 500 in enforce mode (warn/audit: allowed, with the error as a warning/annotation). arg is the hook's
  * own state; the hook must be thread-safe. */

@@ -44,11 +44,12 @@ struct wpolicy {
 	size_t n_exempt_users;
 	char **exempt_groups;         /* exempt.groups: exact entries of userInfo.groups */
 	size_t n_exempt_groups;
-	char **exempt_images;         /* exempt.images: exact reference, "sha256:<hex>" digest, or "prefix/*" */
+	char **exempt_images;         /* exempt.images: exact reference, "sha256:<hex>", or a prefix ending in slash-star */
 	size_t n_exempt_images;
 	json_t *attestations;         /* the "attestations" object as written (owned reference), or NULL; not enforced yet */
 	char *source;                 /* file name, or "built-in defaults" */
 	char digest[72];              /* "sha256:<hex>" of the file bytes ("" for the built-in defaults) */
+	bool own_namespace_set;       /* the last exempt namespace is the webhook's own */
 	int refs;                     /* reference count (atomic); use wpolicy_ref/wpolicy_unref */
 };
 
@@ -77,8 +78,8 @@ bool wpolicy_namespace_exempt(const struct wpolicy *p, const char *ns);
 bool wpolicy_user_exempt(const struct wpolicy *p, const char *username);
 bool wpolicy_group_exempt(const struct wpolicy *p, const char *group);
 /* An image is exempt when an entry equals its reference, when an entry "sha256:<hex>" equals the digest the
- * reference ends with ("@sha256:<hex>"), or when an entry "x/y/*" is a prefix of it (the "*" only at the end, after
- * a "/"). */
+ * reference ends with ("@sha256:<hex>"), or when an entry ends in a slash and a star ("registry.example.com/team/"
+ * then "*") and the image starts with the part before the star. */
 bool wpolicy_image_exempt(const struct wpolicy *p, const char *image);
 
 /* The policy key of a rule ("readOnlyRootFilesystem", ...), for messages. */

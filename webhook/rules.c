@@ -1,0 +1,340 @@
+/* rules — the securityContext rules (see rules.h and docs/webhook-policy.md for the messages users see).
+ * Type errors in the object are reported as ERR_INVALID rather than as violations: the API server validated the
+ * object, so a wrong type means the review itself is malformed. */
+#include "webhook/rules.h"
+
+#include <string.h>
+
+#include "lib/str.h"
+
+#define FIX_SET_EITHER "set it in the container's or the pod's securityContext"
+
+/* A member that may be absent or null (both mean unset). */
+static json_t *member(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+/* The securityContext of a container or pod (NULL when unset); ERR_INVALID if it is not an object. */
+static int get_sc(const json_t *obj, const char *who, const char *field, json_t **out, struct err *e)
+{
+	json_t *sc = member(obj, field);
+
+	*out = NULL;
+	if (sc != NULL && !json_is_object(sc))
+		return err_set(e, ERR_INVALID, "%s: %s must be an object", who, field);
+	*out = sc;
+	return 0;
+}
+
+/* Optional bool: *set tells whether present. */
+static int opt_bool(const json_t *sc, const char *key, bool *set, bool *val, const char *who, const char *where,
+    struct err *e)
+{
+	json_t *v = member(sc, key);
+
+	*set = false;
+	*val = false;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return err_set(e, ERR_INVALID, "%s: %s.%s must be true or false", who, where, key);
+	*set = true;
+	*val = json_is_true(v);
+	return 0;
+}
+
+static int opt_int(const json_t *sc, const char *key, bool *set, json_int_t *val, const char *who,
+    const char *where, struct err *e)
+{
+	json_t *v = member(sc, key);
+
+	*set = false;
+	*val = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return err_set(e, ERR_INVALID, "%s: %s.%s must be an integer", who, where, key);
+	*set = true;
+	*val = json_integer_value(v);
+	return 0;
+}
+
+/* seccompProfile.type, or NULL when unset. */
+static int seccomp_type(const json_t *sc, const char **out, const char *who, const char *where, struct err *e)
+{
+	json_t *prof = member(sc, "seccompProfile"), *t;
+
+	*out = NULL;
+	if (prof == NULL)
+		return 0;
+	if (!json_is_object(prof))
+		return err_set(e, ERR_INVALID, "%s: %s.seccompProfile must be an object", who, where);
+	t = member(prof, "type");
+	if (t == NULL)
+		return 0;
+	if (!json_is_string(t))
+		return err_set(e, ERR_INVALID, "%s: %s.seccompProfile.type must be a string", who, where);
+	*out = json_string_value(t);
+	return 0;
+}
+
+static bool uid_allowed(const struct wpolicy *p, json_int_t uid)
+{
+	for (size_t i = 0; i < p->n_allowed_uids; i++)
+		if (p->allowed_uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* "1000" or "one of 1000, 1001, ..." into dst. */
+static void fmt_uids(const struct wpolicy *p, char *dst, size_t size)
+{
+	struct strbuf sb;
+	char *s;
+
+	sb_init(&sb, size > 0 ? size - 1 : 0);
+	if (p->n_allowed_uids > 1)
+		sb_puts(&sb, "one of ");
+	for (size_t i = 0; i < p->n_allowed_uids && i < 8; i++)
+		sb_printf(&sb, "%s%lld", i ? ", " : "", (long long)p->allowed_uids[i]);
+	if (p->n_allowed_uids > 8)
+		sb_puts(&sb, ", ...");
+	s = sb.data;
+	str_copy(dst, size, s != NULL ? s : "");
+	sb_cleanup(&sb);
+}
+
+/* The capabilities rule: drop contains "ALL", add is empty or only NET_BIND_SERVICE. */
+static int check_caps(const json_t *sc, const char *who, struct adm_violations *v, struct err *e)
+{
+	json_t *caps = member(sc, "capabilities"), *drop, *add, *it;
+	bool has_all = false;
+	char bad[160] = "";
+	size_t i, nbad = 0, blen = 0;
+	int r;
+
+	if (caps != NULL && !json_is_object(caps))
+		return err_set(e, ERR_INVALID, "%s: securityContext.capabilities must be an object", who);
+	drop = member(caps, "drop");
+	add = member(caps, "add");
+	if ((drop != NULL && !json_is_array(drop)) || (add != NULL && !json_is_array(add)))
+		return err_set(e, ERR_INVALID, "%s: securityContext.capabilities.add and .drop must be arrays", who);
+	json_array_foreach(drop, i, it) {
+		if (!json_is_string(it))
+			return err_set(e, ERR_INVALID, "%s: securityContext.capabilities.drop[%zu] must be a string",
+			    who, i);
+		if (strcmp(json_string_value(it), "ALL") == 0)
+			has_all = true;
+	}
+	if (!has_all && (r = adm_violations_add(v, who, "securityContext.capabilities.drop",
+	    "add drop: [\"ALL\"] and add back only NET_BIND_SERVICE if the app binds a port below 1024",
+	    "must include ALL")) != 0)
+		return err_set(e, r, "out of memory");
+	json_array_foreach(add, i, it) {
+		const char *cap = json_string_value(it);
+		char esc[40];
+
+		if (cap == NULL)
+			return err_set(e, ERR_INVALID, "%s: securityContext.capabilities.add[%zu] must be a string",
+			    who, i);
+		if (strcmp(cap, "NET_BIND_SERVICE") == 0)
+			continue;
+		if (nbad++ < 4) {
+			str_escape(esc, sizeof(esc), cap, strlen(cap), 32);
+			str_fmt(bad + blen, sizeof(bad) - blen, "%s%s", blen ? ", " : "", esc);
+			blen = strlen(bad);
+		}
+	}
+	if (nbad > 0 && (r = adm_violations_add(v, who, "securityContext.capabilities.add",
+	    "remove them; only NET_BIND_SERVICE may be added", "adds %s%s", bad, nbad > 4 ? ", ..." : "")) != 0)
+		return err_set(e, r, "out of memory");
+	return 0;
+}
+
+static int check_host_ports(const json_t *c, const char *who, struct adm_violations *v, struct err *e)
+{
+	json_t *ports = member(c, "ports"), *it;
+	size_t i;
+	int r;
+
+	if (ports == NULL)
+		return 0;
+	if (!json_is_array(ports))
+		return err_set(e, ERR_INVALID, "%s: ports must be an array", who);
+	json_array_foreach(ports, i, it) {
+		json_t *hp;
+		char field[48];
+
+		if (!json_is_object(it))
+			return err_set(e, ERR_INVALID, "%s: ports[%zu] must be an object", who, i);
+		hp = member(it, "hostPort");
+		if (hp == NULL)
+			continue;
+		if (!json_is_integer(hp))
+			return err_set(e, ERR_INVALID, "%s: ports[%zu].hostPort must be an integer", who, i);
+		if (json_integer_value(hp) == 0)
+			continue;
+		str_fmt(field, sizeof(field), "ports[%zu].hostPort", i);
+		if ((r = adm_violations_add(v, who, field, "remove it and reach the pod through a Service",
+		    "is %lld, must be 0 or unset", (long long)json_integer_value(hp))) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	return 0;
+}
+
+/* All container-level rules for one container; psc is the pod's securityContext (may be NULL). */
+static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, const struct podspec_container *pc,
+    struct adm_violations *v, struct err *e)
+{
+	const char *who = pc->who, *sec = NULL, *psec = NULL;
+	json_t *sc = NULL;
+	bool set, val, pset, pval;
+	json_int_t uid, puid;
+	int r;
+
+#define ADD(...)                                                      \
+	do {                                                          \
+		if ((r = adm_violations_add(v, who, __VA_ARGS__)) != 0) \
+			return err_set(e, r, "out of memory");        \
+	} while (0)
+
+	if ((r = get_sc(pc->obj, who, "securityContext", &sc, e)) != 0)
+		return r;
+	if (p->rule[WR_RUN_AS_NON_ROOT]) {
+		if ((r = opt_bool(sc, "runAsNonRoot", &set, &val, who, "securityContext", e)) != 0 ||
+		    (r = opt_bool(psc, "runAsNonRoot", &pset, &pval, who, "pod securityContext", e)) != 0)
+			return r;
+		if (set ? !val : !(pset && pval))
+			ADD("securityContext.runAsNonRoot", FIX_SET_EITHER, "%s",
+			    set || pset ? "is false, must be true" : "must be true");
+	}
+	if (p->rule[WR_NO_HOST_PORTS] && (r = check_host_ports(pc->obj, who, v, e)) != 0)
+		return r;
+	if (windows)
+		return 0; /* the other fields do not exist on Windows (API validation refuses them) */
+	if (p->rule[WR_READ_ONLY_ROOT_FS]) {
+		if ((r = opt_bool(sc, "readOnlyRootFilesystem", &set, &val, who, "securityContext", e)) != 0)
+			return r;
+		if (!val)
+			ADD("securityContext.readOnlyRootFilesystem", "mount an emptyDir at the paths it writes to",
+			    "must be true");
+	}
+	if (p->rule[WR_RUN_AS_USER]) {
+		char uids[96];
+
+		if ((r = opt_int(sc, "runAsUser", &set, &uid, who, "securityContext", e)) != 0 ||
+		    (r = opt_int(psc, "runAsUser", &pset, &puid, who, "pod securityContext", e)) != 0)
+			return r;
+		fmt_uids(p, uids, sizeof(uids));
+		if (!set && !pset)
+			ADD("securityContext.runAsUser", "the image's USER is not visible to the webhook; "
+			    FIX_SET_EITHER, "must be set to %s", uids);
+		else if (!uid_allowed(p, set ? uid : puid))
+			ADD("securityContext.runAsUser", set ? "run the app as an allowed UID (hardened images run as "
+			    "1000)" : "it is inherited from the pod's securityContext; run as an allowed UID",
+			    "is %lld, must be %s", (long long)(set ? uid : puid), uids);
+	}
+	if (p->rule[WR_NO_PRIV_ESCALATION]) {
+		if ((r = opt_bool(sc, "allowPrivilegeEscalation", &set, &val, who, "securityContext", e)) != 0)
+			return r;
+		if (!set || val)
+			ADD("securityContext.allowPrivilegeEscalation", set ? NULL : "unset means true; set it to "
+			    "false explicitly", "must be false");
+	}
+	if (p->rule[WR_NOT_PRIVILEGED]) {
+		if ((r = opt_bool(sc, "privileged", &set, &val, who, "securityContext", e)) != 0)
+			return r;
+		if (val)
+			ADD("securityContext.privileged", "remove it", "must be false or unset");
+	}
+	if (p->rule[WR_DROP_ALL_CAPS] && (r = check_caps(sc, who, v, e)) != 0)
+		return r;
+	if (p->rule[WR_SECCOMP]) {
+		if ((r = seccomp_type(sc, &sec, who, "securityContext", e)) != 0 ||
+		    (r = seccomp_type(psc, &psec, who, "pod securityContext", e)) != 0)
+			return r;
+		if (sec == NULL)
+			sec = psec;
+		if (sec == NULL)
+			ADD("securityContext.seccompProfile.type", FIX_SET_EITHER,
+			    "must be RuntimeDefault or Localhost");
+		else if (strcmp(sec, "RuntimeDefault") != 0 && strcmp(sec, "Localhost") != 0) {
+			char esc[40];
+
+			str_escape(esc, sizeof(esc), sec, strlen(sec), 32);
+			ADD("securityContext.seccompProfile.type", "use RuntimeDefault",
+			    "is %s, must be RuntimeDefault or Localhost", esc);
+		}
+	}
+#undef ADD
+	return 0;
+}
+
+int rules_check_containers(const struct wpolicy *p, const json_t *spec, const struct podspec_container *c,
+    size_t n, struct adm_violations *v, struct err *e)
+{
+	json_t *psc = NULL;
+	bool windows = podspec_is_windows(spec);
+	int r;
+
+	if ((r = get_sc(spec, "pod", "securityContext", &psc, e)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = check_one(p, psc, windows, &c[i], v, e)) != 0)
+			return r;
+	return 0;
+}
+
+int rules_check_pod(const struct wpolicy *p, const json_t *spec, const char *who, const char *path,
+    struct adm_violations *v, struct err *e)
+{
+	static const char *const hostns[] = { "hostNetwork", "hostPID", "hostIPC" };
+	char field[160];
+	json_t *vols, *it;
+	size_t i;
+	int r;
+
+	if (p->rule[WR_DENY_WINDOWS] && podspec_is_windows(spec)) {
+		str_fmt(field, sizeof(field), "%s.os.name", path);
+		if ((r = adm_violations_add(v, who, field, "run a Linux image, or exempt the namespace",
+		    "is windows; hardline admits Linux pods only")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	for (i = 0; p->rule[WR_NO_HOST_NAMESPACES] && i < 3; i++) {
+		bool set, val;
+
+		if ((r = opt_bool(spec, hostns[i], &set, &val, who, path, e)) != 0)
+			return r;
+		if (!val)
+			continue;
+		str_fmt(field, sizeof(field), "%s.%s", path, hostns[i]);
+		if ((r = adm_violations_add(v, who, field, NULL, "must be false or unset")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	if (!p->rule[WR_NO_HOST_PATH] || (vols = member(spec, "volumes")) == NULL)
+		return 0;
+	if (!json_is_array(vols))
+		return err_set(e, ERR_INVALID, "%s: %s.volumes must be an array", who, path);
+	json_array_foreach(vols, i, it) {
+		const char *name;
+		char esc[72];
+
+		if (!json_is_object(it))
+			return err_set(e, ERR_INVALID, "%s: %s.volumes[%zu] must be an object", who, path, i);
+		if (member(it, "hostPath") == NULL)
+			continue;
+		name = json_string_value(json_object_get(it, "name"));
+		if (name != NULL)
+			str_escape(esc, sizeof(esc), name, strlen(name), 63);
+		else
+			str_fmt(esc, sizeof(esc), "%zu", i);
+		str_fmt(field, sizeof(field), "%s.volumes[%s].hostPath", path, esc);
+		if ((r = adm_violations_add(v, who, field, "use an emptyDir, configMap, secret or "
+		    "persistentVolumeClaim volume", "is not allowed")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	return 0;
+}
