@@ -35,8 +35,13 @@ struct step {
 extern const struct step harden_steps[];
 extern const size_t harden_nsteps;
 
-/* Runs every step enabled by the policy, in order; disabled steps are recorded as skipped. */
+/* Runs every step enabled by the policy, in order; disabled steps are recorded as skipped. Steps already recorded
+ * in ctx->report (by harden_run_before_index) are not run again. */
 int harden_run(struct harden_ctx *ctx, struct err *e);
+
+/* Rootfs mode: runs the steps that change the live system behind the index's back (upgrade: the package manager
+ * rewrites files), so that the caller indexes the tree afterwards. ctx->tree and ctx->backend may be NULL here. */
+int harden_run_before_index(struct harden_ctx *ctx, struct err *e);
 
 /* The steps, one file each (hardener/step_<name>.c). */
 int step_upgrade(struct harden_ctx *ctx, struct report_step *rs, struct err *e);

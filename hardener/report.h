@@ -23,6 +23,8 @@ void report_free(struct report *r);
 
 /* Starts the record of a step (borrowed pointer, lives as long as the report). */
 struct report_step *report_step_begin(struct report *r, const char *name);
+/* The step named name already begun in r (borrowed), or NULL. */
+struct report_step *report_step_find(struct report *r, const char *name);
 /* Marks the step skipped (disabled by policy, not applicable, ...) with a reason. */
 void report_step_skip(struct report_step *s, const char *why);
 /* Marks the step failed with a message (a non-fatal failure: the run continues). */

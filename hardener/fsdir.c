@@ -1,0 +1,697 @@
+/* fsdir — the live-directory backend (see fsdir.h). The walk is one pass of fstatat(AT_SYMLINK_NOFOLLOW) over
+ * directories opened O_DIRECTORY|O_NOFOLLOW; reads and commits reach a node's parent from the root fd component by
+ * component with O_PATH|O_DIRECTORY|O_NOFOLLOW and then act on the last component relative to it, never through a
+ * joined path string. */
+#define _GNU_SOURCE   /* O_PATH, AT_EMPTY_PATH */
+#include "hardener/fsdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/str.h"
+
+#define FSDIR_MAX_DEPTH 256        /* directory levels descended (each holds a fd while the walk is below it) */
+#define FSDIR_MAX_PATH 4096
+#define FSDIR_MAX_NOTES 1000
+
+/* Node cookies (backend-private). */
+enum { FSDIR_MOUNT = 1, FSDIR_NOT_DESCENDED = 2 };
+
+struct fsdir {
+	struct fs_backend base;     /* first: the ops see a struct fs_backend * */
+	int rootfd;
+	dev_t dev;
+	json_t *notes;
+	size_t nnotes;
+	/* The last parent directory reached by open_parent (an O_PATH fd), reused for siblings. */
+	char cache_path[FSDIR_MAX_PATH];
+	int cache_fd;
+	unsigned tmp_seq;
+};
+
+/* A path for messages: escaped, truncated. */
+static const char *esc(const char *p, char *buf, size_t size)
+{
+	return str_escape(buf, size, p, strlen(p), 200);
+}
+
+static void note(struct fsdir *d, const char *path, const char *reason)
+{
+	char pb[256];
+
+	log_warn("%s: %s", esc(path, pb, sizeof(pb)), reason);
+	if (d->notes == NULL || ++d->nnotes > FSDIR_MAX_NOTES)
+		return;
+	json_array_append_new(d->notes, json_pack("{s:s, s:s}", "path", pb, "reason", reason));
+}
+
+static enum fs_type type_of(mode_t m)
+{
+	if (S_ISDIR(m))
+		return FS_DIR;
+	if (S_ISLNK(m))
+		return FS_SYMLINK;
+	if (S_ISCHR(m))
+		return FS_CHR;
+	if (S_ISBLK(m))
+		return FS_BLK;
+	if (S_ISFIFO(m))
+		return FS_FIFO;
+	if (S_ISSOCK(m))
+		return FS_SOCK;
+	return FS_REG;
+}
+
+static void node_from_stat(struct fs_node *n, const struct stat *st)
+{
+	n->type = type_of(st->st_mode);
+	n->mode = st->st_mode & 07777;
+	n->uid = st->st_uid;
+	n->gid = st->st_gid;
+	n->size = (uint64_t)st->st_size;
+	n->mtime = st->st_mtim.tv_sec;
+	if (n->type == FS_CHR || n->type == FS_BLK) {
+		n->dev_major = major(st->st_rdev);
+		n->dev_minor = minor(st->st_rdev);
+	}
+}
+
+/* Fills n->head with the first bytes of the regular file name in dfd, opened without following a symlink and without
+ * blocking (a fifo swapped in since the fstatat would otherwise hang), and checked to be the file that was stat'ed. */
+static void read_head(struct fsdir *d, int dfd, const char *name, const struct stat *st, struct fs_node *n)
+{
+	struct stat fst;
+	ssize_t got;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == EACCES)
+			note(d, n->path, "unreadable file: its first bytes are unknown (executable kind not detected)");
+		return;
+	}
+	if (fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st->st_ino && fst.st_dev == st->st_dev) {
+		do
+			got = pread(fd, n->head, sizeof(n->head), 0);
+		while (got < 0 && errno == EINTR);
+		n->head_len = got > 0 ? (size_t)got : 0;
+	}
+	close(fd);
+}
+
+/* Indexes the entries of the directory open as dfd (owned: closed here), whose path in the root is path[plen]. */
+static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size_t plen, int depth, struct err *e)
+{
+	DIR *dp = fdopendir(dfd);
+	struct dirent *de;
+	int r = 0;
+
+	if (dp == NULL) {
+		close(dfd);
+		return err_errno(e, errno, "fdopendir %.200s", path);
+	}
+	for (;;) {
+		struct fs_node n;
+		struct stat st;
+		size_t nlen, clen;
+		char target[FSDIR_MAX_PATH];
+		const char *name;
+
+		errno = 0;
+		if ((de = readdir(dp)) == NULL) {
+			if (errno != 0)
+				note(d, path, "directory read error: listing incomplete");
+			break;
+		}
+		name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		nlen = strlen(name);
+		clen = plen + (plen > 1 ? 1 : 0) + nlen;
+		if (clen >= FSDIR_MAX_PATH) {
+			note(d, path, "an entry's path is longer than 4095 bytes: not indexed");
+			continue;
+		}
+		if (plen > 1)
+			path[plen] = '/';
+		memcpy(path + plen + (plen > 1 ? 1 : 0), name, nlen + 1);
+		if (fstatat(dirfd(dp), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				note(d, path, "cannot stat: not indexed");
+			path[plen] = '\0';
+			continue;
+		}
+		memset(&n, 0, sizeof(n));
+		n.path = path;
+		node_from_stat(&n, &st);
+		if (n.type == FS_SYMLINK) {
+			ssize_t k = readlinkat(dirfd(dp), name, target, sizeof(target) - 1);
+
+			if (k < 0) {
+				note(d, path, "cannot read the symlink: recorded with an empty target");
+				k = 0;
+			}
+			target[k] = '\0';
+			n.link = target;
+		} else if (n.type == FS_REG && st.st_size > 0) {
+			read_head(d, dirfd(dp), name, &st, &n);
+		}
+		if (n.type == FS_DIR && st.st_dev != d->dev) {
+			n.cookie = FSDIR_MOUNT | FSDIR_NOT_DESCENDED;
+			note(d, path, "mount point of another filesystem: recorded, not descended");
+		} else if (n.type == FS_DIR && depth >= FSDIR_MAX_DEPTH) {
+			n.cookie = FSDIR_NOT_DESCENDED;
+			note(d, path, "more than 256 directory levels deep: not descended");
+		}
+		if ((r = fstree_put(t, &n, NULL, e)) != 0)
+			break;
+		if (n.type == FS_DIR && n.cookie == 0) {
+			int cfd = openat(dirfd(dp), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			struct stat cst;
+
+			if (cfd < 0) {
+				struct fs_node *stored = fstree_get(t, path);
+
+				stored->cookie = FSDIR_NOT_DESCENDED;
+				note(d, path, errno == EACCES ? "unreadable directory: recorded, not descended" :
+				    "cannot open the directory: recorded, not descended");
+			} else if (fstat(cfd, &cst) != 0 || cst.st_ino != st.st_ino || cst.st_dev != st.st_dev) {
+				close(cfd);
+				note(d, path, "directory replaced while indexing: not descended");
+			} else if ((r = walk_dir(d, t, cfd, path, clen, depth + 1, e)) != 0) {
+				break;
+			}
+		}
+		path[plen] = '\0';
+	}
+	path[plen] = '\0';
+	closedir(dp);
+	return r;
+}
+
+/* The directory holding path, as a fd borrowed from d (the root fd or the cached O_PATH fd): reached from the root
+ * one component at a time, none of which may be a symlink. *leaf is the last component ("." for "/"). */
+static int open_parent(struct fsdir *d, const char *path, const char **leaf, struct err *e)
+{
+	char parent[FSDIR_MAX_PATH], comp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/'), *p;
+	int fd;
+
+	if (path[0] != '/' || slash == NULL)
+		return err_set(e, ERR_INVALID, "%.200s: not an absolute path", path);
+	if (path[1] == '\0') {
+		*leaf = ".";
+		return d->rootfd;
+	}
+	*leaf = slash + 1;
+	if (slash == path)
+		return d->rootfd;
+	if ((size_t)(slash - path) >= sizeof(parent))
+		return err_set(e, ERR_TOO_LARGE, "%.200s: path too long", path);
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	if (d->cache_fd >= 0 && strcmp(d->cache_path, parent) == 0)
+		return d->cache_fd;
+	if (d->cache_fd >= 0)
+		close(d->cache_fd);
+	d->cache_fd = -1;
+	fd = d->rootfd;
+	for (p = parent + 1; *p != '\0'; ) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int nfd;
+		struct stat st;
+
+		if (n == 0 || n > NAME_MAX) {
+			if (fd != d->rootfd)
+				close(fd);
+			return err_set(e, ERR_INVALID, "%.200s: bad path component", path);
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd >= 0 && (fstat(nfd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+			close(nfd);
+			nfd = -1;
+			errno = ENOTDIR;
+		}
+		if (nfd < 0) {
+			int err = errno;
+
+			if (fd != d->rootfd)
+				close(fd);
+			if (err == ENOENT)
+				return err_set(e, ERR_NOT_FOUND, "%.200s: %.*s does not exist", path,
+				    (int)(p + n - parent), parent);
+			if (err == ENOTDIR || err == ELOOP)
+				return err_set(e, ERR_ESCAPE, "%.200s: %.*s is a symlink or not a directory; not followed, "
+				    "so nothing outside the root is touched", path, (int)(p + n - parent), parent);
+			return err_errno(e, err, "%.200s: open %.*s", path, (int)(p + n - parent), parent);
+		}
+		if (fd != d->rootfd)
+			close(fd);
+		fd = nfd;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	str_copy(d->cache_path, sizeof(d->cache_path), parent);
+	d->cache_fd = fd;
+	return fd;
+}
+
+static void cache_drop(struct fsdir *d)
+{
+	if (d->cache_fd >= 0)
+		close(d->cache_fd);
+	d->cache_fd = -1;
+	d->cache_path[0] = '\0';
+}
+
+static int fsdir_read(struct fs_backend *b, const struct fs_node *n, size_t cap, struct strbuf *out, struct err *e)
+{
+	struct fsdir *d = (struct fsdir *)b;
+	const char *leaf;
+	char buf[65536], pb[256];
+	struct stat st;
+	size_t total = 0;
+	int pfd, fd, r;
+
+	if ((pfd = open_parent(d, n->path, &leaf, e)) < 0)
+		return pfd;
+	if ((fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+		if (errno == ELOOP)
+			return err_set(e, ERR_ESCAPE, "%s: is now a symlink; not followed", esc(n->path, pb, sizeof(pb)));
+		return err_errno(e, errno, "read %s", esc(n->path, pb, sizeof(pb)));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(e, ERR_INVALID, "%s: not a regular file any more", esc(n->path, pb, sizeof(pb)));
+		goto out;
+	}
+	for (;;) {
+		ssize_t k = read(fd, buf, sizeof(buf));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = err_errno(e, errno, "read %s", esc(n->path, pb, sizeof(pb)));
+			goto out;
+		}
+		if (k == 0)
+			break;
+		if ((size_t)k > cap - total) {
+			r = err_set(e, ERR_TOO_LARGE, "%s is larger than %zu bytes", esc(n->path, pb, sizeof(pb)), cap);
+			goto out;
+		}
+		total += (size_t)k;
+		if ((r = sb_append(out, buf, (size_t)k)) != 0) {
+			err_set(e, r, "%s: %s", esc(n->path, pb, sizeof(pb)),
+			    r == ERR_TOO_LARGE ? "larger than the buffer allows" : "out of memory");
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* Writes n's content as leaf in pfd: a new file in the same directory, owner and mode set, synced, then renamed over
+ * the old name (which, if it became a symlink meanwhile, is replaced, never followed). */
+static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, struct err *e)
+{
+	char tmp[64], pb[256];
+	size_t off = 0;
+	int fd = -1, r, tries;
+
+	for (tries = 0; ; tries++) {
+		str_fmt(tmp, sizeof(tmp), ".hardline-tmp.%ld.%u", (long)getpid(), d->tmp_seq++);
+		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST || tries > 100)
+			break;
+	}
+	if (fd < 0)
+		return err_errno(e, errno, "%s: cannot create a temporary file beside it", esc(n->path, pb, sizeof(pb)));
+	while (off < n->content_len) {
+		ssize_t k = write(fd, n->content + off, n->content_len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
+			goto fail;
+		}
+		off += (size_t)k;
+	}
+	if (fchown(fd, n->uid, n->gid) != 0 && errno != EPERM) {
+		r = err_errno(e, errno, "%s: chown", esc(n->path, pb, sizeof(pb)));
+		goto fail;
+	}
+	if (fchmod(fd, n->mode & 07777) != 0 || fsync(fd) != 0) {
+		r = err_errno(e, errno, "%s: chmod/fsync", esc(n->path, pb, sizeof(pb)));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = err_errno(e, errno, "%s: close", esc(n->path, pb, sizeof(pb)));
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(pfd, tmp, pfd, leaf) != 0) {
+		r = err_errno(e, errno, "%s: rename", esc(n->path, pb, sizeof(pb)));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(pfd, tmp, 0);
+	return r;
+}
+
+/* Whether the file type in st is what the index says n is. */
+static bool same_type(const struct fs_node *n, const struct stat *st)
+{
+	return type_of(st->st_mode) == n->type;
+}
+
+/* Applies n's owner and mode to leaf in pfd. Regular files and directories are opened (O_NOFOLLOW, non-blocking)
+ * and changed through the fd; special files through an O_PATH fd (chmod via /proc/self/fd, as Linux has no
+ * lchmod); symlinks only get their owner (their mode means nothing on Linux). chown comes first because it clears
+ * the setuid/setgid bits. */
+static int apply_attrs(int pfd, const char *leaf, const struct fs_node *n, struct err *e)
+{
+	char pb[256], proc[64];
+	struct stat st;
+	int fd = -1, r, flags = O_NOFOLLOW | O_CLOEXEC;
+	bool opath = false;
+
+	if (n->type == FS_SYMLINK) {
+		if ((n->changes & FS_CH_OWNER) && fchownat(pfd, leaf, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) != 0)
+			return err_errno(e, errno, "%s: chown of the symlink", esc(n->path, pb, sizeof(pb)));
+		return 0;
+	}
+	if (n->type == FS_REG || n->type == FS_DIR) {
+		fd = openat(pfd, leaf, flags | O_RDONLY | O_NONBLOCK | O_NOCTTY | (n->type == FS_DIR ? O_DIRECTORY : 0));
+		if (fd < 0 && errno != EACCES) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				return err_set(e, ERR_ESCAPE, "%s: is now a symlink or changed type; not followed",
+				    esc(n->path, pb, sizeof(pb)));
+			return err_errno(e, errno, "%s: open", esc(n->path, pb, sizeof(pb)));
+		}
+	}
+	if (fd < 0) {
+		opath = true;
+		if ((fd = openat(pfd, leaf, flags | O_PATH)) < 0)
+			return err_errno(e, errno, "%s: open", esc(n->path, pb, sizeof(pb)));
+	}
+	if (fstat(fd, &st) != 0 || !same_type(n, &st)) {
+		r = err_set(e, ERR_INVALID, "%s: changed type since it was indexed; left alone",
+		    esc(n->path, pb, sizeof(pb)));
+		goto out;
+	}
+	if ((n->changes & FS_CH_OWNER) && fchownat(fd, "", n->uid, n->gid, AT_EMPTY_PATH) != 0) {
+		r = err_errno(e, errno, "%s: chown %u:%u", esc(n->path, pb, sizeof(pb)), n->uid, n->gid);
+		goto out;
+	}
+	if ((n->changes & (FS_CH_MODE | FS_CH_OWNER)) && (st.st_mode & 07777) != n->mode) {
+		if (!opath) {
+			r = fchmod(fd, n->mode & 07777);
+		} else {
+			str_fmt(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			r = chmod(proc, n->mode & 07777);
+			if (r != 0 && errno == ENOENT)
+				errno = ENOSYS;   /* no /proc: no way to chmod this object without following links */
+		}
+		if (r != 0) {
+			r = err_errno(e, errno, "%s: chmod %04o", esc(n->path, pb, sizeof(pb)), n->mode & 07777);
+			goto out;
+		}
+	} else if ((n->changes & FS_CH_OWNER) && !opath && (n->mode & 06000) != 0 && fchmod(fd, n->mode & 07777) != 0) {
+		r = err_errno(e, errno, "%s: chmod %04o", esc(n->path, pb, sizeof(pb)), n->mode & 07777);
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* Removes leaf in pfd and, for a directory, what is under it that the index does not know (unreadable or new
+ * entries); never crosses into another filesystem, never follows a symlink. */
+static int remove_tree(struct fsdir *d, int pfd, const char *leaf, const char *path, int depth, struct err *e)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *dp;
+	char pb[256];
+	int fd, r = 0;
+
+	if (unlinkat(pfd, leaf, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return err_errno(e, errno, "%s: rmdir", esc(path, pb, sizeof(pb)));
+	if (depth >= FSDIR_MAX_DEPTH)
+		return err_set(e, ERR_TOO_LARGE, "%s: too deep to delete", esc(path, pb, sizeof(pb)));
+	if ((fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "%s: open to delete its contents", esc(path, pb, sizeof(pb)));
+	if (fstat(fd, &st) != 0 || st.st_dev != d->dev) {
+		close(fd);
+		return err_set(e, ERR_INVALID, "%s: holds another filesystem's mount point; not deleted",
+		    esc(path, pb, sizeof(pb)));
+	}
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_errno(e, errno, "%s: fdopendir", esc(path, pb, sizeof(pb)));
+	}
+	while (r == 0 && (de = readdir(dp)) != NULL) {
+		struct stat cst;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(dp), de->d_name, &cst, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISDIR(cst.st_mode))
+			r = remove_tree(d, dirfd(dp), de->d_name, path, depth + 1, e);
+		else if (unlinkat(dirfd(dp), de->d_name, 0) != 0 && errno != ENOENT)
+			r = err_errno(e, errno, "%s: delete an entry inside", esc(path, pb, sizeof(pb)));
+	}
+	closedir(dp);
+	if (r == 0 && unlinkat(pfd, leaf, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		r = err_errno(e, errno, "%s: rmdir", esc(path, pb, sizeof(pb)));
+	return r;
+}
+
+static int create_node(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, struct err *e)
+{
+	char pb[256];
+	struct stat st;
+
+	switch (n->type) {
+	case FS_DIR:
+		if (mkdirat(pfd, leaf, 0700) != 0) {
+			if (errno != EEXIST)
+				return err_errno(e, errno, "%s: mkdir", esc(n->path, pb, sizeof(pb)));
+			if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+				return err_set(e, ERR_EXISTS, "%s: exists and is not a directory",
+				    esc(n->path, pb, sizeof(pb)));
+		}
+		return 0;
+	case FS_REG:
+		return write_file(d, pfd, leaf, n, e);
+	case FS_SYMLINK:
+		if (symlinkat(n->link ? n->link : "", pfd, leaf) != 0)
+			return err_errno(e, errno, "%s: symlink", esc(n->path, pb, sizeof(pb)));
+		return 0;
+	default:
+		return err_set(e, ERR_UNSUPPORTED, "%s: creating this kind of file is not supported",
+		    esc(n->path, pb, sizeof(pb)));
+	}
+}
+
+/* Records a failed change: the first message is kept in e, later ones are only logged and counted. */
+static void failed(struct err *e, struct err *one, size_t *nfail)
+{
+	log_warn("%s", one->msg);
+	if ((*nfail)++ == 0)
+		*e = *one;
+}
+
+static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
+{
+	struct fsdir *d = (struct fsdir *)b;
+	struct fs_node *const *v;
+	size_t nv, i, nfail = 0;
+	struct err one;
+	const char *leaf;
+	int pfd;
+
+	v = fstree_sorted(t, &nv);
+	if (v == NULL && fstree_count(t) > 0)
+		return err_set(e, ERR_NOMEM, "out of memory sorting the index");
+	/* 1. creations, parents first; 2. content rewrites (owner and mode set on the new file). */
+	for (i = 0; i < nv; i++) {
+		struct fs_node *n = v[i];
+
+		if (!(n->changes & (FS_CH_CREATE | FS_CH_CONTENT)) || (n->changes & FS_CH_DELETE))
+			continue;
+		err_clear(&one);
+		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
+			failed(e, &one, &nfail);
+			continue;
+		}
+		if (n->changes & FS_CH_CREATE) {
+			if (create_node(d, pfd, leaf, n, &one) != 0 ||
+			    (n->type != FS_REG && apply_attrs(pfd, leaf, &(struct fs_node){ .path = n->path,
+			    .type = n->type, .mode = n->mode, .uid = n->uid, .gid = n->gid,
+			    .changes = FS_CH_MODE | FS_CH_OWNER }, &one) != 0))
+				failed(e, &one, &nfail);
+		} else if (n->type != FS_REG) {
+			err_set(&one, ERR_INVALID, "%s: new content for something that is not a regular file", n->path);
+			failed(e, &one, &nfail);
+		} else if (write_file(d, pfd, leaf, n, &one) != 0) {
+			failed(e, &one, &nfail);
+		}
+	}
+	/* 3. owner and mode, children before parents (a parent losing permissions last). */
+	for (i = nv; i-- > 0; ) {
+		struct fs_node *n = v[i];
+
+		if (!(n->changes & (FS_CH_MODE | FS_CH_OWNER)) ||
+		    (n->changes & (FS_CH_DELETE | FS_CH_CREATE | FS_CH_CONTENT)))
+			continue;
+		err_clear(&one);
+		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0 || apply_attrs(pfd, leaf, n, &one) != 0)
+			failed(e, &one, &nfail);
+	}
+	/* 4. deletions, deepest first. */
+	for (i = nv; i-- > 0; ) {
+		struct fs_node *n = v[i];
+
+		if (!(n->changes & FS_CH_DELETE) || (n->changes & FS_CH_CREATE))
+			continue;
+		err_clear(&one);
+		if (strcmp(n->path, "/") == 0) {
+			err_set(&one, ERR_INVALID, "/: the root itself is never deleted");
+			failed(e, &one, &nfail);
+			continue;
+		}
+		if (n->cookie & FSDIR_MOUNT) {
+			err_set(&one, ERR_INVALID, "%.200s: a mount point of another filesystem; not deleted", n->path);
+			failed(e, &one, &nfail);
+			continue;
+		}
+		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
+			if (one.code != ERR_NOT_FOUND)   /* its parent is already gone: so is it */
+				failed(e, &one, &nfail);
+			continue;
+		}
+		if (n->type == FS_DIR) {
+			if (strcmp(d->cache_path, n->path) == 0 || (str_has_prefix(d->cache_path, n->path) &&
+			    d->cache_path[strlen(n->path)] == '/'))
+				cache_drop(d);
+			if (remove_tree(d, pfd, leaf, n->path, 0, &one) != 0)
+				failed(e, &one, &nfail);
+		} else if (unlinkat(pfd, leaf, 0) != 0 && errno != ENOENT) {
+			char pb[256];
+
+			err_errno(&one, errno, "%s: delete", esc(n->path, pb, sizeof(pb)));
+			failed(e, &one, &nfail);
+		}
+	}
+	cache_drop(d);
+	if (nfail > 1)
+		err_prefix(e, "%zu changes could not be applied (see the warnings above); the first", nfail);
+	return nfail == 0 ? 0 : e->code;
+}
+
+static void fsdir_free(struct fs_backend *b)
+{
+	struct fsdir *d = (struct fsdir *)b;
+
+	if (d == NULL)
+		return;
+	cache_drop(d);
+	if (d->rootfd >= 0)
+		close(d->rootfd);
+	json_decref(d->notes);
+	free(d);
+}
+
+static const struct fs_backend_ops fsdir_ops = {
+	.name = "directory",
+	.read = fsdir_read,
+	.commit = fsdir_commit,
+	.free = fsdir_free,
+};
+
+json_t *fsdir_walk_notes(const struct fs_backend *b)
+{
+	const struct fsdir *d = (const struct fsdir *)b;
+
+	return json_deep_copy(d->notes);
+}
+
+int fsdir_open(const char *dir, struct fs_backend **out, struct fstree **tree, struct err *e)
+{
+	struct fsdir *d = NULL;
+	struct fstree *t = NULL;
+	struct fs_node root;
+	struct stat st;
+	char path[FSDIR_MAX_PATH];
+	int r, fd;
+
+	*out = NULL;
+	*tree = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory indexing %s", dir);
+	d->base.ops = &fsdir_ops;
+	d->rootfd = d->cache_fd = -1;
+	if ((t = fstree_new()) == NULL || (d->notes = json_array()) == NULL) {
+		r = err_set(e, ERR_NOMEM, "out of memory indexing %s", dir);
+		goto fail;
+	}
+	if ((d->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			r = err_set(e, ERR_NOT_FOUND, "%s: no such directory", dir);
+		else if (errno == ENOTDIR)
+			r = err_set(e, ERR_INVALID, "%s: not a directory; give the root filesystem's directory", dir);
+		else
+			r = err_errno(e, errno, "open %s", dir);
+		goto fail;
+	}
+	if (fstat(d->rootfd, &st) != 0) {
+		r = err_errno(e, errno, "stat %s", dir);
+		goto fail;
+	}
+	d->dev = st.st_dev;
+	memset(&root, 0, sizeof(root));
+	root.path = (char *)"/";
+	node_from_stat(&root, &st);
+	if ((r = fstree_put(t, &root, NULL, e)) != 0)
+		goto fail;
+	if ((fd = dup(d->rootfd)) < 0) {
+		r = err_errno(e, errno, "dup");
+		goto fail;
+	}
+	str_copy(path, sizeof(path), "/");
+	if ((r = walk_dir(d, t, fd, path, 1, 1, e)) != 0) {
+		err_prefix(e, "indexing %s", dir);
+		goto fail;
+	}
+	*out = &d->base;
+	*tree = t; /* transferred */
+	return 0;
+fail:
+	fstree_free(t);
+	fsdir_free(&d->base);
+	return r;
+}
