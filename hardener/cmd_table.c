@@ -7,11 +7,15 @@ int cmd_keygen(int argc, char **argv);
 int cmd_harden_rootfs(int argc, char **argv);
 int cmd_dsse_sign(int argc, char **argv);
 int cmd_dsse_verify(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_copy(int argc, char **argv);
 
 const struct command hardline_commands[] = {
 	{ "keygen", "keygen [--out PREFIX] [--algorithm ecdsa-p256|ed25519] [--force]", "create a signing key pair (PREFIX.key, PREFIX.pub)", cmd_keygen },
 	{ "dsse-sign", "dsse-sign --key KEY --payload-type TYPE [--out ENVELOPE] FILE", "(test helper) sign FILE into a DSSE envelope", cmd_dsse_sign },
 	{ "dsse-verify", "dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] ENVELOPE", "(test helper) verify a DSSE envelope", cmd_dsse_verify },
 	{ "harden-rootfs", "harden-rootfs [--policy FILE] [--keep NAME]... [--report FILE] [--dry-run] [--quiet] DIR", "harden a root filesystem directory in place (/ as the last build step)", cmd_harden_rootfs },
+	{ "image-inspect", "image-inspect [--platform OS/ARCH[/VARIANT]] REF", "(debug) list an image's platforms, manifests and layers, verifying every blob", cmd_image_inspect },
+	{ "image-copy", "image-copy [--platform OS/ARCH[/VARIANT]] SRC DST", "(debug) copy an image through the OCI writer", cmd_image_copy },
 	{ NULL, NULL, NULL, NULL },
 };
