@@ -4,3 +4,5 @@ WEBHOOK_SRCS += webhook/admission.c
 WEBHOOK_SRCS += webhook/podspec.c
 WEBHOOK_SRCS += webhook/rules.c
 WEBHOOK_SRCS += webhook/wpolicy.c
+WEBHOOK_SRCS += webhook/server.c webhook/tlsreload.c webhook/metrics.c webhook/filewatch.c
+LDLIBS += $(shell pkg-config --libs gnutls)

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# hardline-webhook over real TLS, driven by curl and openssl s_client: keep-alive, ?timeout=, the HTTP error answers,
+# health and metrics, certificate rotation by a Kubernetes-style "..data" symlink swap under bounded load with zero
+# failed requests, policy reload (good and bad file), and SIGTERM draining a request in flight.
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
+	t_skip "webhook tls" "openssl or curl missing"; t_done; exit
+fi
+[ -x "$HARDLINE_WEBHOOK" ] || { t_fail "webhook binary" "$HARDLINE_WEBHOOK not built"; t_done; exit; }
+t_tmpdir D
+
+# --- a CA and three server certificates (serials 0x1001, 0x1002, 0x1003), valid for IP 127.0.0.1 -------------
+gen() { openssl "$@" >/dev/null 2>&1; }
+gen req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/ca.key" -out "$D/ca.crt" -days 2 \
+	-subj /CN=hardline-test-ca
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$D/ext"
+for n in 1 2 3; do
+	gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/s$n.key" -out "$D/s$n.csr" \
+		-subj /CN=hardline-webhook
+	gen x509 -req -in "$D/s$n.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -set_serial $((0x1000 + n)) -days 1 \
+		-extfile "$D/ext" -out "$D/s$n.crt"
+done
+[ -s "$D/s3.crt" ] || { t_fail "test certificates" "openssl could not make them"; t_done; exit; }
+
+# The layout of a mounted Secret: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp> (swapped atomically).
+S=$D/secret
+mkdir -p "$S/..gen1"
+cp "$D/s1.crt" "$S/..gen1/tls.crt"; cp "$D/s1.key" "$S/..gen1/tls.key"
+ln -s ..gen1 "$S/..data"; ln -s ..data/tls.crt "$S/tls.crt"; ln -s ..data/tls.key "$S/tls.key"
+swap_secret() {   # GEN CERT KEY: what the kubelet does when a Secret changes
+	mkdir -p "$S/..$1"; cp "$2" "$S/..$1/tls.crt"; cp "$3" "$S/..$1/tls.key"
+	ln -s "..$1" "$S/..data_tmp" && mv -T "$S/..data_tmp" "$S/..data"
+}
+echo '{"allowedUIDs": [1000], "exempt": {"namespaces": ["kube-system"]}}' >"$D/policy.json"
+
+# --- start the webhook on free ports -----------------------------------------------------------------------
+start_webhook() {
+	local try
+	for try in 1 2 3 4 5; do
+		PORT=$((20000 + RANDOM % 20000)); MPORT=$((PORT + 1))
+		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" \
+			--tls-cert "$S/tls.crt" --tls-key "$S/tls.key" --policy "$D/policy.json" --threads 2 \
+			--namespace hardline-system 2>>"$D/webhook.log" &
+		PID=$!
+		for _ in $(seq 50); do
+			curl -fsS "http://127.0.0.1:$MPORT/healthz" >/dev/null 2>&1 && { t_bg "$PID"; return 0; }
+			kill -0 "$PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
+	done
+	return 1
+}
+if ! start_webhook; then
+	t_fail "webhook starts" "$(tail -5 "$D/webhook.log")"; t_done; exit
+fi
+t_ok "webhook starts and answers /healthz"
+URL=https://127.0.0.1:$PORT
+M=http://127.0.0.1:$MPORT
+review() {   # UID: a small AdmissionReview of a pod that follows the policy
+	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s",' "$1"
+	printf '"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},'
+	printf '"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1",'
+	printf '"kind":"Pod","metadata":{"name":"web","namespace":"default"},"spec":{"securityContext":{"runAsNonRoot":'
+	printf 'true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"web","image":'
+	printf '"registry.example/web@sha256:%064d","securityContext":{"readOnlyRootFilesystem":true,' 0
+	printf '"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
+}
+review u-1 >"$D/review.json"
+C=(curl -sS --http1.1 --cacert "$D/ca.crt" -H 'Content-Type: application/json')
+
+# --- the contract of the API server -----------------------------------------------------------------------
+out=$("${C[@]}" -w '\n%{http_code}' --data-binary @"$D/review.json" "$URL/validate?timeout=5s" 2>&1)
+if [ "$(tail -1 <<<"$out")" = 200 ] && grep -q '"uid": *"u-1"' <<<"$out"; then
+	t_ok "POST /validate?timeout=5s answers 200 with the request uid"
+else
+	t_fail "POST /validate?timeout=5s answers 200 with the request uid" "$out"
+fi
+for mode in warn audit; do
+	code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/$mode?timeout=10s")
+	[ "$code" = 200 ] && t_ok "POST /$mode answers 200" || t_fail "POST /$mode answers 200" "got $code"
+done
+out=$("${C[@]}" -v -o /dev/null --data-binary @"$D/review.json" "$URL/validate" -o /dev/null \
+	--data-binary @"$D/review.json" "$URL/validate" 2>&1)
+if grep -qi 'Re-using existing connection' <<<"$out"; then t_ok "keep-alive: the second request reuses the connection"
+else t_fail "keep-alive: the second request reuses the connection" "$(grep -i connect <<<"$out" | head -5)"; fi
+
+head -c $((3 * 1024 * 1024 + 1)) /dev/zero >"$D/big.json"
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/big.json" "$URL/validate")
+[ "$code" = 413 ] && t_ok "413 for a body over 3 MiB (Content-Length)" || t_fail "413 for a body over 3 MiB" "got $code"
+code=$("${C[@]}" -H 'Transfer-Encoding: chunked' -o /dev/null -w '%{http_code}' --data-binary @"$D/big.json" \
+	"$URL/validate")
+[ "$code" = 413 ] && t_ok "413 for a chunked body over 3 MiB (counted as it arrives)" \
+	|| t_fail "413 for a chunked body over 3 MiB" "got $code"
+hdrs=$(curl -sS --http1.1 --cacert "$D/ca.crt" -D - -o /dev/null "$URL/validate")
+if grep -q '^HTTP/1.1 405' <<<"$hdrs" && grep -qi '^Allow: POST' <<<"$hdrs"; then t_ok "405 with Allow: POST for GET"
+else t_fail "405 with Allow: POST for GET" "$hdrs"; fi
+code=$(curl -sS --http1.1 --cacert "$D/ca.crt" -H 'Content-Type: text/plain' -o /dev/null -w '%{http_code}' \
+	--data-binary @"$D/review.json" "$URL/validate")
+[ "$code" = 415 ] && t_ok "415 for text/plain" || t_fail "415 for text/plain" "got $code"
+code=$("${C[@]}" -H 'Content-Type: application/json; charset=utf-8' -o /dev/null -w '%{http_code}' \
+	--data-binary @"$D/review.json" "$URL/validate")
+[ "$code" = 200 ] && t_ok "application/json with parameters accepted" || t_fail "json with parameters" "got $code"
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/nope")
+[ "$code" = 404 ] && t_ok "404 for an unknown path" || t_fail "404 for an unknown path" "got $code"
+
+# --- health, readiness, metrics, the decision log ------------------------------------------------------------
+t_check "/readyz is 200" curl -fsS "$M/readyz"
+curl -sS "$M/metrics" >"$D/metrics.txt"
+if grep -q '^hardline_admission_requests_total{mode="enforce",decision="[a-z]*",kind="Pod"} [1-9]' "$D/metrics.txt" &&
+	grep -q '^hardline_admission_duration_seconds_bucket{le="0.000050"}' "$D/metrics.txt" &&
+	grep -q '^hardline_admission_duration_seconds_bucket{le="+Inf"} [1-9]' "$D/metrics.txt" &&
+	grep -q '^hardline_admission_in_flight 0' "$D/metrics.txt" &&
+	grep -q '^hardline_policy_reloads_total{result="error"} 0' "$D/metrics.txt" &&
+	grep -q '^hardline_tls_certificate_expiry_timestamp_seconds [1-9]' "$D/metrics.txt"; then
+	t_ok "/metrics exposes requests, the duration histogram, in-flight, reloads and certificate expiry"
+else
+	t_fail "/metrics content" "$(head -30 "$D/metrics.txt")"
+fi
+if grep '"uid":"u-1"' "$D/webhook.log" | head -1 | jq -e '.time and .mode and (.durationUs >= 0) and .decision' \
+	>/dev/null 2>&1; then
+	t_ok "one JSON log line per decision with time, uid, mode, decision and duration"
+else
+	t_fail "decision log line" "$(grep -m3 uid "$D/webhook.log")"
+fi
+
+# --- TLS: handshake, chain, serial ----------------------------------------------------------------------------
+serial_now() {   # the serial a new connection sees
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$D/ca.crt" -verify_return_error </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | sed 's/serial=//'
+}
+out=$(openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$D/ca.crt" -verify_return_error -alpn http/1.1 \
+	</dev/null 2>&1)
+if grep -q 'Verify return code: 0 (ok)' <<<"$out"; then t_ok "openssl s_client: handshake and chain verify"
+else t_fail "openssl s_client: handshake and chain verify" "$(tail -5 <<<"$out")"; fi
+s=$(serial_now)
+[ "$s" = 1001 ] && t_ok "the served certificate is the first one (serial 1001)" || t_fail "initial serial" "got '$s'"
+
+# --- rotation under bounded load: two clients, 12 s or 3000 requests each, new connection per request ----------
+load() {   # OUTFILE: one line per request: the HTTP code (000 = transport failure)
+	local end=$((SECONDS + 12)) i=0
+	while [ $SECONDS -lt $end ] && [ $i -lt 3000 ]; do
+		curl -s --http1.1 --cacert "$D/ca.crt" -H 'Content-Type: application/json' -o /dev/null \
+			-w '%{http_code}\n' --max-time 5 --data-binary @"$D/review.json" "$URL/validate" >>"$1"
+		i=$((i + 1))
+	done
+}
+: >"$D/load1"; : >"$D/load2"
+load "$D/load1" & L1=$!; t_bg $L1
+load "$D/load2" & L2=$!; t_bg $L2
+sleep 3
+swap_secret gen2 "$D/s2.crt" "$D/s2.key"
+s=
+for _ in $(seq 30); do s=$(serial_now); [ "$s" = 1002 ] && break; sleep 0.2; done
+[ "$s" = 1002 ] && t_ok "after the ..data swap new connections get the new certificate (serial 1002)" \
+	|| t_fail "rotated serial" "got '$s'"
+sleep 2
+# A bad pair (certificate 3 with key 1) is refused: the old pair stays.
+swap_secret gen3 "$D/s3.crt" "$D/s1.key"
+sleep 2.5
+s=$(serial_now)
+[ "$s" = 1002 ] && t_ok "a certificate with the wrong key is refused; serial 1002 stays" || t_fail "bad pair" "got '$s'"
+wait $L1 $L2
+total=$(cat "$D/load1" "$D/load2" | wc -l)
+bad=$(cat "$D/load1" "$D/load2" | grep -vc '^200$')
+if [ "$total" -ge 50 ] && [ "$bad" -eq 0 ]; then
+	t_ok "rotation under load: $total requests, 0 failed"
+else
+	t_fail "rotation under load" "$total requests, $bad failed: $(sort "$D/load1" "$D/load2" | uniq -c | tr '\n' ' ')"
+fi
+curl -sS "$M/metrics" >"$D/metrics.txt"
+grep -q '^hardline_tls_reloads_total{result="success"} 1$' "$D/metrics.txt" &&
+	grep -q '^hardline_tls_reloads_total{result="error"} [1-9]' "$D/metrics.txt" &&
+	t_ok "tls reload metrics: 1 success, the bad pair an error" ||
+	t_fail "tls reload metrics" "$(grep tls_reloads "$D/metrics.txt")"
+grep -q 'does not belong to certificate' "$D/webhook.log" && t_ok "the refused pair is logged with the reason" ||
+	t_fail "the refused pair is logged" "$(tail -3 "$D/webhook.log")"
+
+# --- policy reload: a good file, then a bad one (the good one stays in force) --------------------------------
+echo '{"allowedUIDs": [1000, 1001], "exempt": {"namespaces": ["kube-system", "tools"]}}' >"$D/policy.new"
+mv "$D/policy.new" "$D/policy.json"
+ok=
+for _ in $(seq 30); do
+	curl -sS "$M/metrics" | grep -q '^hardline_policy_reloads_total{result="success"} 1$' && { ok=1; break; }
+	sleep 0.2
+done
+[ -n "$ok" ] && t_ok "a changed policy file is reloaded" || t_fail "policy reload" "$(grep -i policy "$D/webhook.log")"
+echo '{"allowedUIDs": [1000], "rulez": {}' >"$D/policy.json"
+ok=
+for _ in $(seq 30); do
+	curl -sS "$M/metrics" | grep -q '^hardline_policy_reloads_total{result="error"} 1$' && { ok=1; break; }
+	sleep 0.2
+done
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/validate")
+if [ -n "$ok" ] && [ "$code" = 200 ] && grep -q 'previous policy stays in force' "$D/webhook.log"; then
+	t_ok "a bad policy file is logged and counted; the previous policy stays and requests are answered"
+else
+	t_fail "bad policy" "ok=$ok code=$code $(tail -2 "$D/webhook.log")"
+fi
+
+# --- SIGTERM while a request is being uploaded: it completes, the process exits 0 within 5 s ----------------
+{
+	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"slow","pad":"'
+	head -c 250000 /dev/zero | tr '\0' 'x'
+	printf '"}}'
+} >"$D/slow.json"
+"${C[@]}" -o /dev/null -w '%{http_code}' --limit-rate 100k --data-binary @"$D/slow.json" "$URL/validate" \
+	>"$D/slow.code" 2>&1 &
+SLOW=$!; t_bg $SLOW
+for _ in $(seq 50); do
+	curl -sS "$M/metrics" | grep -q '^hardline_admission_in_flight 1' && break
+	sleep 0.05
+done
+t0=$(date +%s%N)
+kill -TERM "$PID"
+sleep 0.3
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$M/readyz" 2>/dev/null)
+[ "$code" = 503 ] && t_ok "SIGTERM: /readyz turns 503 while draining" || t_fail "readyz while draining" "got $code"
+if "${C[@]}" -o /dev/null --max-time 2 --data-binary @"$D/review.json" "$URL/validate" 2>/dev/null; then
+	t_fail "SIGTERM: new connections are refused" "a new connection was served"
+else
+	t_ok "SIGTERM: new connections are refused"
+fi
+wait "$PID"; rc=$?
+t1=$(date +%s%N)
+wait "$SLOW"
+ms=$(((t1 - t0) / 1000000))
+[ "$rc" -eq 0 ] && [ "$ms" -le 5000 ] && t_ok "SIGTERM: exit 0 after ${ms} ms" || t_fail "SIGTERM exit" "rc=$rc after ${ms} ms"
+[ "$(cat "$D/slow.code")" = 200 ] && t_ok "SIGTERM: the request in flight (uploading) completed with 200" ||
+	t_fail "SIGTERM: in-flight request" "got $(cat "$D/slow.code")"
+t_done
