@@ -94,6 +94,26 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 		err_set(e, ERR_PARSE, "%s: invalid base64: more than two '=' padding characters at the end", what);
 		goto out;
 	}
+	for (i = 0; i < data; i++) {
+		int a = 0;
+
+		if (b64_value(s[i], &a) < 0) {
+			if (s[i] == '=')
+				err_set(e, ERR_PARSE, "%s: invalid base64: '=' inside the data at offset %zu", what, i);
+			else
+				err_set(e, ERR_PARSE, "%s: invalid base64: character 0x%02x at offset %zu", what, s[i], i);
+			goto out;
+		}
+		if (a != 0 && seen && a != alpha) {
+			err_set(e, ERR_PARSE,
+			    "%s: invalid base64: standard ('+/') and URL-safe ('-_') alphabets mixed at offset %zu", what, i);
+			goto out;
+		}
+		if (a != 0) {
+			alpha = a;
+			seen = 1;
+		}
+	}
 	if (pad > 0 && n % 4 != 0) {
 		err_set(e, ERR_PARSE, "%s: invalid base64: padded input of %zu characters is not a multiple of 4", what,
 		    n);
@@ -124,23 +144,7 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 	for (i = 0; i < data; i++) {
 		int a = 0;
 
-		if ((v = b64_value(s[i], &a)) < 0) {
-			if (s[i] == '=')
-				err_set(e, ERR_PARSE, "%s: invalid base64: '=' inside the data at offset %zu", what, i);
-			else
-				err_set(e, ERR_PARSE, "%s: invalid base64: character 0x%02x at offset %zu", what, s[i], i);
-			goto out;
-		}
-		if (a != 0) {
-			if (seen != 0 && a != alpha) {
-				err_set(e, ERR_PARSE,
-				    "%s: invalid base64: standard ('+/') and URL-safe ('-_') alphabets mixed at offset %zu",
-				    what, i);
-				goto out;
-			}
-			alpha = a;
-			seen = 1;
-		}
+		v = b64_value(s[i], &a); /* valid: checked above */
 		acc = acc << 6 | (uint32_t)v;
 		if (i % 4 == 3) {
 			buf[o++] = (unsigned char)(acc >> 16);

@@ -1,0 +1,316 @@
+/* Tests of lib/dsse: PAE against the spec's test vector, the spec's own signed envelope (raw r||s ECDSA), sign and
+ * verify round trips for both algorithms, keyid hints that miss, tampering, and hostile envelopes from
+ * tests/fixtures/dsse/<case>/{envelope.json,expected} (run from the repository root, as tests/run.sh does). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+
+#include <cmocka.h>
+
+#include "lib/dsse.h"
+#include "lib/str.h"
+
+#define FIXTURES "tests/fixtures/dsse"
+
+/* The DSSE spec's test key (protocol.md, "Test Vectors"): P-256, X and Y given in decimal there. */
+static const char spec_pub[] = "-----BEGIN PUBLIC KEY-----\n"
+			       "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ805D3eqNZywjCI19lInBJOp7YMr\n"
+			       "CrzAH3CVTAOQ0jgMeCvVTiaRJaRPRDOv8UMs6U4SvKc6pnrIDOoSYI3fdA==\n"
+			       "-----END PUBLIC KEY-----\n";
+static const char spec_env[] =
+    "{\"payload\": \"aGVsbG8gd29ybGQ=\",\n \"payloadType\": \"http://example.com/HelloWorld\",\n"
+    " \"signatures\": [{\"sig\": "
+    "\"A3JqsQGtVsJ2O2xqrI5IcnXip5GToJ3F+FnZ+O88SjtR6rDAajabZKciJTfUiHqJPcIAriEGAHTVeCUjW2JIZA==\"}]}";
+
+static struct keyring *ring_of(struct key *k1, struct key *k2)
+{
+	struct keyring *kr = NULL;
+	struct key *pub;
+	char *pem;
+	struct err e;
+	struct key *ks[2] = { k1, k2 };
+	int i;
+
+	assert_int_equal(keyring_new(&kr, &e), 0);
+	for (i = 0; i < 2; i++) {
+		if (ks[i] == NULL)
+			continue;
+		assert_int_equal(key_public_pem(ks[i], &pem, &e), 0);
+		assert_int_equal(key_parse_public_pem(pem, strlen(pem), "test", &pub, &e), 0);
+		assert_int_equal(keyring_add(kr, pub, &e), 0);
+		free(pem);
+	}
+	return kr;
+}
+
+static void test_pae_vector(void **state)
+{
+	static const char want[] = "DSSEv1 29 http://example.com/HelloWorld 11 hello world";
+	unsigned char *p = NULL;
+	size_t n = 0;
+	struct err e;
+
+	assert_int_equal(dsse_pae("http://example.com/HelloWorld", "hello world", 11, &p, &n, &e), 0);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(p, want, n);
+	free(p);
+	assert_int_equal(dsse_pae("", "", 0, &p, &n, &e), 0);
+	assert_int_equal(n, 12);
+	assert_memory_equal(p, "DSSEv1 0  0 ", 12);
+	free(p);
+	/* bytes are bytes: a NUL in the body is counted and kept */
+	assert_int_equal(dsse_pae("t", "a\0b", 3, &p, &n, &e), 0);
+	assert_memory_equal(p, "DSSEv1 1 t 3 a\0b", n);
+	free(p);
+}
+
+static void test_spec_envelope(void **state)
+{
+	struct dsse_envelope *env = NULL;
+	struct keyring *kr = NULL;
+	const struct key *signer = NULL;
+	struct key *pub = NULL;
+	struct err e;
+
+	assert_int_equal(key_parse_public_pem(spec_pub, strlen(spec_pub), "spec key", &pub, &e), 0);
+	assert_int_equal(keyring_new(&kr, &e), 0);
+	assert_int_equal(keyring_add(kr, pub, &e), 0);
+	assert_int_equal(dsse_parse(spec_env, strlen(spec_env), "spec", &env, &e), 0);
+	assert_string_equal(env->payload_type, "http://example.com/HelloWorld");
+	assert_int_equal(env->payload_len, 11);
+	assert_string_equal((char *)env->payload, "hello world");
+	assert_string_equal(env->sigs[0].keyid, "");
+	assert_int_equal(env->sigs[0].sig_len, 64);
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), 0);
+	assert_ptr_equal(signer, keyring_get(kr, 0));
+	assert_int_equal(dsse_verify(env, kr, "application/vnd.in-toto+json", &signer, &e), ERR_INVALID);
+	assert_null(signer);
+	assert_non_null(strstr(e.msg, "payloadType is \"http://example.com/HelloWorld\", expected "
+				      "\"application/vnd.in-toto+json\""));
+	env->payload[0] = 'H';
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
+	dsse_envelope_free(env);
+	keyring_unref(kr);
+}
+
+/* Rewrites the base64 string values after each occurrence of key in json to the URL-safe alphabet. */
+static void urlsafe_values(char *json, const char *key)
+{
+	char *p;
+
+	for (p = strstr(json, key); p != NULL; p = strstr(p, key))
+		for (p += strlen(key); *p != '"'; p++)
+			*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+}
+
+static void roundtrip(enum key_alg alg)
+{
+	static const char payload[] = "{\"_type\":\"https://in-toto.io/Statement/v1\"}";
+	struct key *k = NULL, *other = NULL;
+	struct dsse_envelope *env = NULL, *back = NULL;
+	struct keyring *kr = NULL, *wrong = NULL;
+	const struct key *signer = NULL;
+	char *json = NULL;
+	size_t len, i;
+	struct err e;
+
+	assert_int_equal(key_generate(alg, &k, &e), 0);
+	assert_int_equal(key_generate(alg, &other, &e), 0);
+	kr = ring_of(other, k);
+	wrong = ring_of(other, NULL);
+	assert_int_equal(dsse_sign("application/vnd.in-toto+json", payload, strlen(payload), k, &env, &e), 0);
+	assert_string_equal(env->sigs[0].keyid, key_id(k));
+	assert_int_equal(dsse_fmt(env, &json, &len, &e), 0);
+	assert_int_equal(len, strlen(json));
+	assert_int_equal(dsse_parse(json, len, "rt", &back, &e), 0);
+	assert_int_equal(dsse_verify(back, kr, "application/vnd.in-toto+json", &signer, &e), 0);
+	assert_string_equal(key_id(signer), key_id(k));
+	assert_memory_equal(back->payload, payload, back->payload_len);
+
+	/* the keyid is only a hint: a wrong or missing one still verifies */
+	free(back->sigs[0].keyid);
+	back->sigs[0].keyid = strdup("not-a-trusted-keyid");
+	assert_int_equal(dsse_verify(back, kr, NULL, &signer, &e), 0);
+	assert_string_equal(key_id(signer), key_id(k));
+	back->sigs[0].keyid[0] = '\0';
+	assert_int_equal(dsse_verify(back, kr, NULL, &signer, &e), 0);
+
+	/* wrong key */
+	assert_int_equal(dsse_verify(env, wrong, NULL, &signer, &e), ERR_VERIFY);
+	assert_null(signer);
+	assert_non_null(strstr(e.msg, "no signature verifies with the 1 trusted key"));
+
+	/* tampered payload and tampered signature, with the hint naming a trusted key */
+	env->payload[3] ^= 1;
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
+	assert_non_null(strstr(e.msg, "does not verify: the payload or the signature was modified after signing"));
+	env->payload[3] ^= 1;
+	env->sigs[0].sig[env->sigs[0].sig_len / 2] ^= 4;
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
+	assert_non_null(strstr(e.msg, "does not verify"));
+	env->sigs[0].sig[env->sigs[0].sig_len / 2] ^= 4;
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), 0);
+
+	/* the payload type is signed too */
+	free(env->payload_type);
+	env->payload_type = strdup("application/vnd.in-toto.other+json");
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
+
+	/* URL-safe unpadded spelling of the same envelope verifies */
+	urlsafe_values(json, "\"payload\":\"");
+	urlsafe_values(json, "\"sig\":\"");
+	dsse_envelope_free(back);
+	back = NULL;
+	{
+		struct strbuf sb;
+
+		sb_init(&sb, 1 << 20);
+		for (i = 0; i < len; i++)
+			if (json[i] != '=')
+				assert_int_equal(sb_append(&sb, &json[i], 1), 0);
+		assert_int_equal(dsse_parse(sb.data, sb.len, "urlsafe", &back, &e), 0);
+		sb_cleanup(&sb);
+	}
+	assert_int_equal(dsse_verify(back, kr, "application/vnd.in-toto+json", &signer, &e), 0);
+
+	dsse_envelope_free(back);
+	dsse_envelope_free(env);
+	free(json);
+	keyring_unref(kr);
+	keyring_unref(wrong);
+	key_free(k);
+	key_free(other);
+}
+
+static void test_roundtrip_ecdsa(void **state)
+{
+	roundtrip(KEY_ALG_ECDSA_P256);
+}
+
+static void test_roundtrip_ed25519(void **state)
+{
+	roundtrip(KEY_ALG_ED25519);
+}
+
+static void test_second_signature_trusted(void **state)
+{
+	struct key *a = NULL, *b = NULL;
+	struct dsse_envelope *ea = NULL, *eb = NULL;
+	struct keyring *kr;
+	const struct key *signer;
+	struct err e;
+
+	assert_int_equal(key_generate(KEY_ALG_ED25519, &a, &e), 0);
+	assert_int_equal(key_generate(KEY_ALG_ECDSA_P256, &b, &e), 0);
+	assert_int_equal(dsse_sign("t", "x", 1, a, &ea, &e), 0);
+	assert_int_equal(dsse_sign("t", "x", 1, b, &eb, &e), 0);
+	/* ea gets b's signature as its second one; only b is trusted */
+	ea->sigs[1] = eb->sigs[0];
+	ea->nsigs = 2;
+	eb->nsigs = 0;
+	kr = ring_of(b, NULL);
+	assert_int_equal(dsse_verify(ea, kr, "t", &signer, &e), 0);
+	assert_string_equal(key_id(signer), key_id(b));
+	dsse_envelope_free(ea);
+	dsse_envelope_free(eb);
+	keyring_unref(kr);
+	key_free(a);
+	key_free(b);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	struct strbuf sb;
+	char buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	sb_init(&sb, 1 << 20);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(sb_append(&sb, buf, n), 0);
+	fclose(f);
+	return sb_steal(&sb, len);
+}
+
+static void test_hostile_fixtures(void **state)
+{
+	DIR *d = opendir(FIXTURES);
+	struct dirent *de;
+	int cases = 0;
+
+	if (d == NULL)
+		fail_msg("%s not found: run the test from the repository root", FIXTURES);
+	while ((de = readdir(d)) != NULL) {
+		char p[512], *env_json, *expected, *nl, *msg;
+		struct dsse_envelope *env = (struct dsse_envelope *)1;
+		size_t len, elen;
+		struct err e;
+		int r;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.') != NULL)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/envelope.json", FIXTURES, de->d_name);
+		assert_non_null(env_json = slurp(p, &len));
+		snprintf(p, sizeof(p), "%s/%s/expected", FIXTURES, de->d_name);
+		assert_non_null(expected = slurp(p, &elen));
+		assert_non_null(nl = strchr(expected, '\n'));
+		*nl = '\0';
+		msg = nl + 1;
+		if ((nl = strchr(msg, '\n')) != NULL)
+			*nl = '\0';
+		err_clear(&e);
+		r = dsse_parse(env_json, len, de->d_name, &env, &e);
+		if (strcmp(expected, "ok") == 0) {
+			if (r != 0)
+				fail_msg("case %s: expected ok, got %s: %s", de->d_name, err_name(r), e.msg);
+			dsse_envelope_free(env);
+		} else {
+			if (strcmp(err_name(r), expected) != 0)
+				fail_msg("case %s: expected %s, got %s: %s", de->d_name, expected, err_name(r), e.msg);
+			if (strstr(e.msg, msg) == NULL)
+				fail_msg("case %s: message \"%s\" lacks \"%s\"", de->d_name, e.msg, msg);
+			assert_null(env);
+		}
+		free(env_json);
+		free(expected);
+		cases++;
+	}
+	closedir(d);
+	assert_true(cases >= 20);
+}
+
+static void test_oversized(void **state)
+{
+	size_t n = DSSE_ENVELOPE_MAX + 1;
+	char *big = malloc(n);
+	struct dsse_envelope *env = NULL;
+	struct err e;
+
+	assert_non_null(big);
+	memset(big, ' ', n);
+	assert_int_equal(dsse_parse(big, n, "big.json", &env, &e), ERR_TOO_LARGE);
+	assert_non_null(strstr(e.msg, "big.json: envelope of 4194305 bytes is over the limit of 4194304 bytes"));
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pae_vector),
+		cmocka_unit_test(test_spec_envelope),
+		cmocka_unit_test(test_roundtrip_ecdsa),
+		cmocka_unit_test(test_roundtrip_ed25519),
+		cmocka_unit_test(test_second_signature_trusted),
+		cmocka_unit_test(test_hostile_fixtures),
+		cmocka_unit_test(test_oversized),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
