@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
 	build-essential pkg-config git ca-certificates curl openssl jq
-	libmicrohttpd-dev libjansson-dev libssl-dev libcmocka-dev libarchive-dev libcurl4-openssl-dev libzstd-dev
+	libmicrohttpd-dev libgnutls28-dev libjansson-dev libssl-dev libcmocka-dev libarchive-dev libcurl4-openssl-dev libzstd-dev
 	zlib1g-dev clang clang-format cppcheck
 	podman buildah skopeo umoci runc uidmap docker-registry debootstrap busybox-static
 	wrk nginx-light hyperfine
