@@ -28,6 +28,15 @@ struct review {
 
 /* ---- violations ---- */
 
+/* Marks a cut at the end of dst[size] (which snprintf filled and truncated) with "...". */
+static void mark_cut(char *dst, size_t size)
+{
+	size_t n = strlen(dst);
+
+	if (n >= 3 && n + 1 == size)
+		memcpy(dst + n - 3, "...", 3);
+}
+
 void adm_violations_init(struct adm_violations *vs)
 {
 	memset(vs, 0, sizeof(*vs));
@@ -45,13 +54,17 @@ void adm_violations_cleanup(struct adm_violations *vs)
 	memset(vs, 0, sizeof(*vs));
 }
 
-static char *dup_escaped(const char *s, size_t max)
+/* A copy of a display string cut to max bytes (with "..." when cut). */
+static char *dup_cut(const char *s, size_t max)
 {
-	char buf[512];
+	char buf[256];
 
 	if (s == NULL)
 		return NULL;
-	str_escape(buf, sizeof(buf), s, strlen(s), max < sizeof(buf) - 4 ? max : sizeof(buf) - 4);
+	if (max >= sizeof(buf))
+		max = sizeof(buf) - 1;
+	if (str_fmt(buf, max + 1, "%s", s) != 0)
+		mark_cut(buf, max + 1);
 	return strdup(buf);
 }
 
@@ -78,8 +91,8 @@ int adm_violations_add(struct adm_violations *vs, const char *who, const char *f
 		vs->v = v;
 		vs->alloc = na;
 	}
-	nv.who = dup_escaped(who != NULL ? who : "pod", 100);
-	nv.field = dup_escaped(field, 200);
+	nv.who = dup_cut(who != NULL ? who : "pod", 100);
+	nv.field = dup_cut(field, 200);
 	nv.problem = strdup(problem);
 	nv.fix = fix != NULL ? strdup(fix) : NULL;
 	if (nv.who == NULL || nv.field == NULL || nv.problem == NULL || (fix != NULL && nv.fix == NULL)) {
@@ -91,15 +104,6 @@ int adm_violations_add(struct adm_violations *vs, const char *who, const char *f
 	}
 	vs->v[vs->n++] = nv;
 	return 0;
-}
-
-/* Marks a cut at the end of dst[size] (which snprintf filled and truncated) with "...". */
-static void mark_cut(char *dst, size_t size)
-{
-	size_t n = strlen(dst);
-
-	if (n >= 3 && n + 1 == size)
-		memcpy(dst + n - 3, "...", 3);
 }
 
 char *adm_violation_fmt(const struct adm_violation *v, bool with_fix, char *dst, size_t size)

@@ -42,8 +42,9 @@ struct adm_violations {
 void adm_violations_init(struct adm_violations *vs);
 void adm_violations_cleanup(struct adm_violations *vs);
 
-/* Appends a violation; fix may be NULL. who is a display name ("container web", made by podspec_containers) or
- * "pod"; who and field are escaped and truncated here, the formatted problem is truncated. Over ADM_MAX_VIOLATIONS
+/* Appends a violation; fix may be NULL. who is a display name ("container web", as made (escaped) by
+ * podspec_containers) or "pod"; who, field and problem must already be safe to show (anything taken from the
+ * request escaped with str_escape); they are cut to 100, 200 and 255 bytes here. Over ADM_MAX_VIOLATIONS
  * the violation is only counted. Returns 0 or ERR_NOMEM. */
 int adm_violations_add(struct adm_violations *vs, const char *who, const char *field, const char *fix,
     const char *problem_fmt, ...) __attribute__((format(printf, 5, 6)));
