@@ -12,3 +12,4 @@ UNIT_TESTS += tests/unit/test_base64.c
 UNIT_TESTS += tests/unit/test_keys.c
 UNIT_TESTS += tests/unit/test_dsse.c
 UNIT_TESTS += tests/unit/test_intoto.c
+UNIT_TESTS += tests/unit/test_steps.c

@@ -1,0 +1,146 @@
+/* step_package_manager — package-manager programs, their caches, configuration and maintainer scripts go; the
+ * package databases stay, so that vulnerability scanners still see what is installed (the original `.*apk.*` delete
+ * blinded Trivy). Language package managers (pip, npm, gem) count too: `python -m pip` works without /usr/bin/pip. */
+#include "hardener/engine.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DIRS 64
+
+/* Program names deleted from the bin dirs (unless the allowlist names them). */
+static const char *const programs[] = {
+	"apt", "apt-*", "aptitude*", "add-apt-repository", "dpkg", "dpkg-*", "debconf", "debconf-*",
+	"update-alternatives", "apk", "rpm", "rpm2*", "rpmdb", "rpmkeys", "rpmquery", "rpmverify", "rpmbuild",
+	"dnf", "dnf-*", "dnf4", "dnf5", "yum", "yum-*", "microdnf", "tdnf", "zypper", "opkg",
+	"pip", "pip2*", "pip3*", "easy_install*", "gem", "npm", "npx", "yarn", "yarnpkg", "pnpm", "pnpx", "corepack",
+	NULL,
+};
+
+/* Paths (fnmatch with FNM_PATHNAME) deleted wherever they are; none of them holds a package database. */
+static const char *const paths[] = {
+	/* apt / dpkg */
+	"/var/cache/apt", "/var/lib/apt/lists", "/etc/apt", "/usr/lib/apt", "/usr/lib/dpkg", "/etc/dpkg",
+	"/var/cache/debconf", "/var/lib/dpkg/info/*.preinst", "/var/lib/dpkg/info/*.postinst",
+	"/var/lib/dpkg/info/*.prerm", "/var/lib/dpkg/info/*.postrm", "/var/lib/dpkg/info/*.config",
+	"/var/lib/dpkg/*-old", "/var/backups/dpkg.*", "/var/backups/apt.*",
+	/* apk */
+	"/var/cache/apk", "/etc/apk/cache",
+	/* rpm family */
+	"/var/cache/dnf", "/var/cache/yum", "/var/lib/dnf", "/var/lib/yum", "/etc/dnf", "/etc/yum", "/etc/yum.repos.d",
+	"/usr/lib/python3*/site-packages/dnf", "/usr/lib/python3*/site-packages/dnf-plugins",
+	/* pip and ensurepip (it reinstalls pip) */
+	"/usr/lib/python3*/dist-packages/pip", "/usr/lib/python3*/dist-packages/pip-*",
+	"/usr/lib/python3*/site-packages/pip", "/usr/lib/python3*/site-packages/pip-*",
+	"/usr/local/lib/python3*/dist-packages/pip", "/usr/local/lib/python3*/dist-packages/pip-*",
+	"/usr/local/lib/python3*/site-packages/pip", "/usr/local/lib/python3*/site-packages/pip-*",
+	"/usr/lib/python3*/ensurepip", "/usr/local/lib/python3*/ensurepip",
+	"/root/.cache/pip", "/home/*/.cache/pip",
+	/* npm, corepack */
+	"/usr/lib/node_modules/npm", "/usr/local/lib/node_modules/npm", "/usr/lib/node_modules/corepack",
+	"/usr/local/lib/node_modules/corepack", "/root/.npm", "/home/*/.npm",
+	NULL,
+};
+
+/* The package databases scanners read: never deleted by this step, and reported as kept. */
+static const char *const databases[] = {
+	"/var/lib/dpkg/status", "/var/lib/dpkg/status.d", "/lib/apk/db/installed", "/usr/lib/apk/db/installed",
+	"/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL,
+};
+
+static bool matches(const char *const *pats, const char *s, int flags)
+{
+	size_t i;
+
+	for (i = 0; pats[i] != NULL; i++)
+		if (fnmatch(pats[i], s, flags) == 0)
+			return true;
+	return false;
+}
+
+/* True when deleting path would take a package database with it. */
+static bool holds_database(const char *path)
+{
+	size_t i, n = strlen(path);
+
+	for (i = 0; databases[i] != NULL; i++)
+		if (strncmp(databases[i], path, n) == 0 && (databases[i][n] == '\0' || databases[i][n] == '/'))
+			return true;
+	return false;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Whether n sits directly in one of the resolved bin dirs. */
+static bool in_bin_dir(const char *path, char dirs[][4096], size_t nd)
+{
+	size_t k, plen = (size_t)(base_name(path) - path);
+
+	for (k = 0; k < nd; k++) {
+		size_t dlen = strlen(dirs[k]);
+
+		if ((dlen == 1 && plen == 1) || (plen == dlen + 1 && strncmp(path, dirs[k], dlen) == 0))
+			return true;
+	}
+	return false;
+}
+
+int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
+{
+	static char dirs[MAX_DIRS][4096];
+	const struct hpolicy *p = ctx->policy;
+	struct fs_node *const *v;
+	size_t nd = 0, nv, i, j;
+
+	for (i = 0; i < p->bin_dirs.n && nd < MAX_DIRS; i++) {
+		const struct fs_node *d;
+		struct err sub;
+
+		if (fstree_resolve(ctx->tree, p->bin_dirs.v[i], true, dirs[nd], sizeof(dirs[nd]), &sub) != 0 ||
+		    (d = fstree_get(ctx->tree, dirs[nd])) == NULL || d->type != FS_DIR)
+			continue;
+		for (j = 0; j < nd && strcmp(dirs[j], dirs[nd]) != 0; j++)
+			;
+		if (j == nd)
+			nd++;
+	}
+	if ((v = fstree_sorted(ctx->tree, &nv)) == NULL && nv != 0)
+		return err_set(e, ERR_NOMEM, "out of memory sorting the tree");
+	for (i = 0; i < nv; i++) {
+		struct fs_node *n = v[i];
+		const char *b = base_name(n->path);
+
+		if (n->changes & FS_CH_DELETE)
+			continue;
+		if (n->type != FS_DIR && in_bin_dir(n->path, dirs, nd) && matches(programs, b, 0)) {
+			if (strlist_has(&p->allow, b)) {
+				report_note(rs, "kept %s: the allowlist names it", n->path);
+				continue;
+			}
+			fstree_mark_delete(ctx->tree, n);
+			report_change(rs, "delete", n->path, "package-manager program");
+			continue;
+		}
+		if (matches(paths, n->path, FNM_PATHNAME) && !holds_database(n->path)) {
+			fstree_mark_delete(ctx->tree, n);
+			report_change(rs, "delete", n->path,
+			    n->type == FS_DIR ? "package-manager cache, state or library" : "package-manager file");
+			if (n->type == FS_DIR)
+				i = fstree_subtree_end(ctx->tree, i) - 1;
+		}
+	}
+	for (i = 0; databases[i] != NULL; i++) {
+		const struct fs_node *n = fstree_get(ctx->tree, databases[i]);
+
+		if (n != NULL && !(n->changes & FS_CH_DELETE))
+			report_note(rs, "kept the package database %s so that vulnerability scanners still see what is "
+			    "installed", databases[i]);
+	}
+	return 0;
+}
