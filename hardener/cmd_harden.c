@@ -1,0 +1,292 @@
+/* cmd_harden — `hardline harden [OPTIONS] SRC DST`: hardens an image without running it (daemonless mode). Reads SRC
+ * (oci:, oci-archive:, docker-archive:), builds the merged view of its layers (imageview), runs the same profile as
+ * harden-rootfs, and writes DST (oci:, oci-archive:) with one new top layer, or one squashed layer. */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hardener/command.h"
+#include "hardener/engine.h"
+#include "hardener/imageview.h"
+#include "hardener/policy.h"
+#include "hardener/report.h"
+#include "lib/log.h"
+#include "lib/oci.h"
+#include "lib/str.h"
+#include "lib/tarlayer.h"
+#include "lib/transport.h"
+
+#ifndef HARDLINE_VERSION
+#define HARDLINE_VERSION "0.1.0"
+#endif
+
+int cmd_harden(int argc, char **argv);
+
+static const char synopsis[] =
+    "harden [--policy FILE] [--keep NAME]... [--squash] [--compression gzip|zstd|none] [--max-expanded SIZE] "
+    "[--platform OS/ARCH[/VARIANT]] [--report FILE] [--dry-run] [--quiet] SRC DST";
+
+static int usage(const char *reason)
+{
+	const struct command c = { "harden", synopsis, NULL, NULL };
+
+	return command_usage(&c, reason);
+}
+
+static void help(void)
+{
+	printf("usage: hardline %s\n\n"
+	    "Hardens the image SRC into DST without running it. SRC: oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
+	    "docker-archive:FILE[:TAG]; DST: oci:DIR[:TAG] or oci-archive:FILE[:TAG]. Prints the output manifest digest.\n\n"
+	    "  --policy FILE          policy JSON (docs/policy.md); default: the built-in profile\n"
+	    "  --keep NAME            keep the executable NAME in the bin directories (repeatable)\n"
+	    "  --squash               write one layer with only what remains (removed bytes are really gone)\n"
+	    "  --compression C        gzip (default), zstd or none for the written layer\n"
+	    "  --max-expanded SIZE    refuse a layer that expands past SIZE bytes (K, M, G suffixes; default 8G)\n"
+	    "  --platform P           the platform to harden when SRC has several\n"
+	    "  --report FILE          write the JSON step report to FILE\n"
+	    "  --dry-run              run the steps and report, write nothing\n"
+	    "  --quiet                no progress and no summary on stderr\n"
+	    "  --help                 this text\n\n"
+	    "SOURCE_DATE_EPOCH sets the config and history times and clamps file times (default: the input's).\n"
+	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
+}
+
+/* "8G", "512M", "4096" -> bytes. ERR_USAGE when malformed. */
+static int parse_size(const char *s, uint64_t *out, struct err *e)
+{
+	char num[32];
+	size_t len = strlen(s);
+	uint64_t mult = 1, v;
+
+	if (len == 0 || len >= sizeof(num))
+		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'K': case 'k': mult = 1ull << 10; break;
+	case 'M': case 'm': mult = 1ull << 20; break;
+	case 'G': case 'g': mult = 1ull << 30; break;
+	case 'T': case 't': mult = 1ull << 40; break;
+	default: break;
+	}
+	if (mult != 1)
+		num[len - 1] = '\0';
+	if (str_to_u64(num, 1, UINT64_MAX / mult, &v, "size", e) != 0)
+		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
+	*out = v * mult;
+	return 0;
+}
+
+/* Times: SOURCE_DATE_EPOCH when set, else the input config's "created" (no clamp when it has none). */
+static int pick_times(const struct oci_image *img, char created[32], const char **createdp, int64_t *max_mtime,
+    struct err *e)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	const json_t *c = json_object_get(img->config, "created");
+	int64_t t;
+
+	*createdp = NULL;
+	*max_mtime = INT64_MAX;
+	if (sde != NULL && sde[0] != '\0') {
+		if (str_to_i64(sde, 0, INT64_MAX / 2, &t, "SOURCE_DATE_EPOCH", e) != 0)
+			return err_prefix(e, "SOURCE_DATE_EPOCH must be seconds since 1970");
+		imageview_fmt_time(t, created);
+		*createdp = created;
+		*max_mtime = t;
+		return 0;
+	}
+	if (json_is_string(c) && imageview_parse_time(json_string_value(c), &t, e) == 0)
+		*max_mtime = t;
+	err_clear(e);
+	return 0;
+}
+
+int cmd_harden(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "squash", no_argument, NULL, 's' },
+		{ "compression", required_argument, NULL, 'c' },
+		{ "max-expanded", required_argument, NULL, 'm' },
+		{ "platform", required_argument, NULL, 'P' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *policy_file = NULL, *report_file = NULL, *platform = NULL, *src, *dst, *createdp;
+	char **keep = NULL, msg[200], created[32];
+	size_t nkeep = 0, i, nimg = 0;
+	bool dry_run = false, quiet = false, squash = false, policy_ok = false;
+	enum tarlayer_compression comp = TL_GZIP;
+	struct imageview_opts vo;
+	struct imageview_output out;
+	struct transport_ref dref;
+	struct hpolicy pol;
+	struct report *rep = NULL;
+	struct oci_store *store = NULL;
+	struct oci_image **imgs = NULL;
+	struct oci_writer *w = NULL;
+	struct fs_backend *backend = NULL;
+	struct fstree *tree = NULL;
+	const struct oci_descriptor *md, *root;
+	struct harden_ctx ctx;
+	struct err e;
+	int c, rc = 1;
+
+	err_clear(&e);
+	tarlayer_limits_default(&vo.limits);
+	vo.progress = false;
+	if ((keep = calloc((size_t)argc + 1, sizeof(*keep))) == NULL) {
+		fprintf(stderr, "hardline: out of memory\n");
+		return 1;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:p:k:sc:m:P:r:nqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': policy_file = optarg; break;
+		case 'k': keep[nkeep++] = optarg; break;
+		case 's': squash = true; break;
+		case 'c':
+			if (tarlayer_compression_parse(optarg, &comp, &e) != 0) {
+				rc = usage(e.msg);
+				goto out;
+			}
+			break;
+		case 'm':
+			if (parse_size(optarg, &vo.limits.max_expanded, &e) != 0) {
+				rc = usage(e.msg);
+				goto out;
+			}
+			break;
+		case 'P': platform = optarg; break;
+		case 'r': report_file = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'q': quiet = true; break;
+		case 'h':
+			help();
+			rc = 0;
+			goto out;
+		case ':':
+			snprintf(msg, sizeof(msg), "option %.60s needs an argument", argv[optind - 1]);
+			rc = usage(msg);
+			goto out;
+		default:
+			snprintf(msg, sizeof(msg), "unknown option %.60s", argv[optind - 1]);
+			rc = usage(msg);
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		rc = usage(argc - optind < 2 ? "SRC and DST are required (e.g. oci-archive:app.tar oci:out:app)" :
+		    "too many arguments: only SRC and DST");
+		goto out;
+	}
+	src = argv[optind];
+	dst = argv[optind + 1];
+	if (transport_parse(dst, true, &dref, &e) != 0 || transport_parse(src, false, &dref, &e) != 0) {
+		rc = usage(e.msg);
+		goto out;
+	}
+	if (quiet)
+		log_set_level(LOG_ERROR);
+	vo.progress = !quiet && isatty(STDERR_FILENO);
+
+	if (hpolicy_init_defaults(&pol, &e) != 0)
+		goto fail;
+	policy_ok = true;
+	if (policy_file != NULL && hpolicy_load_file(&pol, policy_file, &e) != 0)
+		goto fail;
+	for (i = 0; i < nkeep; i++)
+		if (hpolicy_allow(&pol, keep[i], &e) != 0)
+			goto fail;
+	if (hpolicy_finalize(&pol, &e) != 0)
+		goto fail;
+	if ((rep = report_new(dry_run)) == NULL) {
+		err_set(&e, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (oci_store_open(src, &store, &e) != 0 || oci_store_images(store, platform, &imgs, &nimg, &e) != 0)
+		goto fail;
+	if (nimg != 1) {
+		err_set(&e, ERR_INVALID, "%.200s holds %zu platforms; choose one with --platform OS/ARCH", src, nimg);
+		goto fail;
+	}
+	if (imageview_open(store, imgs[0], &vo, &backend, &tree, &e) != 0)
+		goto fail;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.tree = tree;
+	ctx.backend = backend;
+	ctx.policy = &pol;
+	ctx.report = rep;
+	ctx.mode = HARDEN_MODE_IMAGE;
+	ctx.dry_run = dry_run;
+	if (harden_run(&ctx, &e) != 0)
+		goto fail;
+
+	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
+	report_set(rep, "mode", json_string(squash ? "image-squash" : "image"));
+	report_set(rep, "policyDigest", json_string(pol.digest));
+	report_set(rep, "profile", json_string(pol.profile));
+	report_set(rep, "policy", hpolicy_to_json(&pol));
+	report_set(rep, "entries", json_integer((json_int_t)fstree_count(tree)));
+	if ((root = oci_store_root(store)) != NULL)
+		report_set(rep, "input", json_pack("{s:s, s:s}", "reference", src, "digest", root->digest));
+
+	if (!dry_run) {
+		if (pick_times(imgs[0], created, &createdp, &out.max_mtime, &e) != 0)
+			goto fail;
+		if (oci_writer_new(dst, &w, &e) != 0)
+			goto fail;
+		out.writer = w;
+		out.compression = comp;
+		out.squash = squash;
+		out.created = createdp;
+		out.user = pol.image_user;
+		out.version = HARDLINE_VERSION;
+		out.policy_digest = pol.digest;
+		imageview_set_output(backend, &out);
+		if (backend->ops->commit(backend, tree, &e) != 0 || oci_writer_finish(w, NULL, &e) != 0)
+			goto fail;
+		md = imageview_manifest(backend);
+		report_set(rep, "output", json_pack("{s:s, s:s, s:I}", "reference", dst, "digest", md->digest,
+		    "layerEntries", (json_int_t)imageview_layer_entries(backend)));
+	}
+	if (report_file != NULL && report_write_file(rep, report_file, &e) != 0)
+		goto fail;
+	if (!quiet)
+		report_print_summary(rep, stderr);
+	if (!dry_run)
+		printf("%s\n", imageview_manifest(backend)->digest);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "hardline: %s\n", e.msg);
+	if (rep != NULL && report_file != NULL) {
+		struct err e2;
+
+		report_set(rep, "error", json_string(e.msg));
+		if (report_write_file(rep, report_file, &e2) != 0)
+			fprintf(stderr, "hardline: %s\n", e2.msg);
+	}
+	rc = e.code == ERR_USAGE ? 2 : 1;
+out:
+	oci_writer_free(w);
+	if (backend != NULL)
+		backend->ops->free(backend);
+	fstree_free(tree);
+	oci_images_free(imgs, nimg);
+	oci_store_free(store);
+	report_free(rep);
+	if (policy_ok)
+		hpolicy_cleanup(&pol);
+	free(keep);
+	return rc;
+}
