@@ -13,3 +13,6 @@ UNIT_TESTS += tests/unit/test_keys.c
 UNIT_TESTS += tests/unit/test_dsse.c
 UNIT_TESTS += tests/unit/test_intoto.c
 UNIT_TESTS += tests/unit/test_steps.c
+UNIT_TESTS += tests/unit/test_metrics.c tests/unit/test_filewatch.c tests/unit/test_tlsreload.c
+UNIT_TESTS += tests/unit/test_wpolicy.c
+UNIT_TESTS += tests/unit/test_oci.c

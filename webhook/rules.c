@@ -203,6 +203,13 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 
 	if ((r = get_sc(pc->obj, who, "securityContext", &sc, e)) != 0)
 		return r;
+	if (p->rule[WR_READ_ONLY_ROOT_FS] && !windows) {
+		if ((r = opt_bool(sc, "readOnlyRootFilesystem", &set, &val, who, "securityContext", e)) != 0)
+			return r;
+		if (!val)
+			ADD("securityContext.readOnlyRootFilesystem", "mount an emptyDir at the paths it writes to",
+			    "must be true");
+	}
 	if (p->rule[WR_RUN_AS_NON_ROOT]) {
 		if ((r = opt_bool(sc, "runAsNonRoot", &set, &val, who, "securityContext", e)) != 0 ||
 		    (r = opt_bool(psc, "runAsNonRoot", &pset, &pval, who, "pod securityContext", e)) != 0)
@@ -211,17 +218,8 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 			ADD("securityContext.runAsNonRoot", FIX_SET_EITHER, "%s",
 			    set || pset ? "is false, must be true" : "must be true");
 	}
-	if (p->rule[WR_NO_HOST_PORTS] && (r = check_host_ports(pc->obj, who, v, e)) != 0)
-		return r;
-	if (windows)
-		return 0; /* the other fields do not exist on Windows (API validation refuses them) */
-	if (p->rule[WR_READ_ONLY_ROOT_FS]) {
-		if ((r = opt_bool(sc, "readOnlyRootFilesystem", &set, &val, who, "securityContext", e)) != 0)
-			return r;
-		if (!val)
-			ADD("securityContext.readOnlyRootFilesystem", "mount an emptyDir at the paths it writes to",
-			    "must be true");
-	}
+	if (windows) /* the other fields do not exist on Windows (API validation refuses them) */
+		goto ports;
 	if (p->rule[WR_RUN_AS_USER]) {
 		char uids[96];
 
@@ -269,6 +267,9 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 			    "is %s, must be RuntimeDefault or Localhost", esc);
 		}
 	}
+ports:
+	if (p->rule[WR_NO_HOST_PORTS] && (r = check_host_ports(pc->obj, who, v, e)) != 0)
+		return r;
 #undef ADD
 	return 0;
 }
