@@ -21,7 +21,7 @@ static const uint64_t metrics_bounds_us[] = { 50, 100, 250, 500, 1000, 2500, 500
 
 static _Atomic uint64_t m_requests[METRICS_MODE_COUNT][N_DECISIONS][N_KINDS];
 static _Atomic uint64_t m_buckets[N_BOUNDS + 1]; /* last one: above the largest bound (+Inf only) */
-static _Atomic uint64_t m_sum_us, m_count;
+static _Atomic uint64_t m_sum_us;
 static _Atomic int64_t m_in_flight;
 static _Atomic uint64_t m_policy_reloads[2], m_tls_reloads[2]; /* [0] success, [1] error */
 static _Atomic int64_t m_cert_expiry;
@@ -53,7 +53,6 @@ void metrics_observe(int mode, const char *decision, const char *kind, uint64_t 
 		b++;
 	atomic_fetch_add_explicit(&m_buckets[b], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m_sum_us, duration_us, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m_count, 1, memory_order_relaxed);
 }
 
 void metrics_in_flight_add(int delta)
@@ -161,7 +160,6 @@ void metrics_reset(void)
 	for (b = 0; b <= N_BOUNDS; b++)
 		atomic_store(&m_buckets[b], 0);
 	atomic_store(&m_sum_us, 0);
-	atomic_store(&m_count, 0);
 	atomic_store(&m_in_flight, 0);
 	atomic_store(&m_policy_reloads[0], 0);
 	atomic_store(&m_policy_reloads[1], 0);
