@@ -184,7 +184,7 @@ int cmd_dsse_verify(int argc, char **argv)
 	rc = 0;
 out:
 	if (rc != 0)
-		fprintf(stderr, "hardline: dsse-verify: %s: %s\n", optind < argc ? argv[optind] : "", e.msg);
+		fprintf(stderr, "hardline: dsse-verify: %s\n", e.msg);
 	dsse_envelope_free(env);
 	keyring_unref(kr);
 	return rc;
