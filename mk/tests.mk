@@ -16,3 +16,4 @@ UNIT_TESTS += tests/unit/test_steps.c
 UNIT_TESTS += tests/unit/test_metrics.c tests/unit/test_filewatch.c tests/unit/test_tlsreload.c
 UNIT_TESTS += tests/unit/test_wpolicy.c
 UNIT_TESTS += tests/unit/test_oci.c
+UNIT_TESTS += tests/unit/test_rules.c
