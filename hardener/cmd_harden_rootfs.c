@@ -82,7 +82,7 @@ static void print_plan(struct fstree *t, FILE *out)
 			size_t end = x->type == FS_DIR ? fstree_subtree_end(t, i) : i + 1;
 
 			if (end > i + 1)
-				fprintf(out, "delete %s (and %zu entries under it)\n", p, end - i - 1);
+				fprintf(out, "delete %s (and %zu entr%s under it)\n", p, end - i - 1, end - i - 1 == 1 ? "y" : "ies");
 			else
 				fprintf(out, "delete %s\n", p);
 			i = end - 1;

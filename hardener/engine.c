@@ -4,10 +4,13 @@
 
 #include <string.h>
 
-/* The other steps (users, permissions, executables, package-manager, system-cruft) join the table, in this order
- * between upgrade and self, as their files land in mk/hardener.mk. */
 const struct step harden_steps[] = {
 	{ "upgrade", step_upgrade },
+	{ "users", step_users },
+	{ "permissions", step_permissions },
+	{ "executables", step_executables },
+	{ "package-manager", step_package_manager },
+	{ "system-cruft", step_system_cruft },
 	{ "self", step_self },
 };
 const size_t harden_nsteps = sizeof(harden_steps) / sizeof(harden_steps[0]);

@@ -141,10 +141,10 @@ void report_change(struct report_step *s, const char *action, const char *path, 
 		json_integer_set(c, json_integer_value(c) + 1);
 	}
 	if (json_array_size(s->changes) < REPORT_MAX_PATHS) {
-		json_t *o = json_pack("{s:s, s:s?, s:s?}", "action", action, "path", path, "detail", detail);
+		json_t *o = json_pack("{s:s, s:s?, s:s*}", "action", action, "path", path, "detail", detail);
 
 		if (o == NULL)   /* a path that is not UTF-8: record it escaped */
-			o = json_pack("{s:s, s:s, s:s?}", "action", action, "path", "(path not UTF-8)", "detail", detail);
+			o = json_pack("{s:s, s:s, s:s*}", "action", action, "path", "(path not UTF-8)", "detail", detail);
 		json_array_append_new(s->changes, o);
 	}
 }

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# harden-rootfs end to end: hostile trees (symlinks out of DIR, /usr/bin -> /, symlinked parents, fifos, device nodes,
+# newlines in names, unreadable dirs) must not change a byte outside DIR (canaries checked by sha256 and stat); a
+# small synthetic rootfs is hardened and checked; --dry-run changes nothing; a second run has nothing to change; bad
+# policies and options give exit 1 and 2; the static binary hardens a rootfs from inside it and deletes itself.
+source "$(dirname "$0")/lib.sh"
+
+[ -x "$HARDLINE" ] || { t_fail "build" "$HARDLINE is not built (make)"; t_done; exit 1; }
+
+# The state of everything under a directory: path, mode, owner, size, link target, content digest.
+snapshot() {
+	(cd "$1" && find . -printf '%p %y %m %U %G %s %l\n' | LC_ALL=C sort
+	 find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+listing() { (cd "$1" && find . -printf '%p %m %U %G %s\n' | LC_ALL=C sort); }
+# step_status REPORT NAME: the step's status in a JSON report ("ok", "skipped", "failed" or "").
+step_status() { jq -r --arg n "$2" '.steps[] | select(.name == $n) | .status' "$1" 2>/dev/null; }
+
+# A small Debian-like rootfs at $1: usrmerged, several accounts, setuid files, a few executables, caches.
+make_rootfs() {
+	local r=$1 b
+	mkdir -p "$r"/{etc/cron.d,usr/bin,usr/sbin,usr/lib,var/lib/dpkg,var/cache/apt/archives,var/tmp,tmp,root,home/bob,dev}
+	ln -s usr/bin "$r/bin"; ln -s usr/sbin "$r/sbin"; ln -s usr/lib "$r/lib"
+	cat >"$r/etc/passwd" <<-'EOF'
+	root:x:0:0:root:/root:/bin/bash
+	daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+	bin:x:2:2:bin:/bin:/usr/sbin/nologin
+	games:x:5:60:games:/usr/games:/usr/sbin/nologin
+	www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
+	bob:x:1001:1001:Bob:/home/bob:/bin/bash
+	rootfoo:x:1002:1002::/home/rootfoo:/bin/sh
+	EOF
+	cat >"$r/etc/group" <<-'EOF'
+	root:x:0:
+	daemon:x:1:
+	bin:x:2:
+	games:x:60:
+	www-data:x:33:
+	bob:x:1001:
+	rootfoo:x:1002:
+	EOF
+	cat >"$r/etc/shadow" <<-'EOF'
+	root::19000:0:99999:7:::
+	daemon:*:19000:0:99999:7:::
+	bin:*:19000:0:99999:7:::
+	games:*:19000:0:99999:7:::
+	www-data:*:19000:0:99999:7:::
+	bob:$6$salt$hash:19000:0:99999:7:::
+	rootfoo:!:19000:0:99999:7:::
+	EOF
+	chmod 640 "$r/etc/shadow"
+	printf 'root:*::\ndaemon:*::\nbob:!::\n' >"$r/etc/gshadow"
+	cp "$r/etc/passwd" "$r/etc/passwd-"
+	printf '* * * * * root true\n' >"$r/etc/cron.d/job"
+	for b in sh bash ls cat curl wget apt-get dpkg su passwd chmod python3; do
+		printf '\177ELF\002\001\001\000fake %s\n' "$b" >"$r/usr/bin/$b"; chmod 755 "$r/usr/bin/$b"
+	done
+	for b in nologin useradd; do
+		printf '\177ELF\002\001\001\000fake %s\n' "$b" >"$r/usr/sbin/$b"; chmod 755 "$r/usr/sbin/$b"
+	done
+	printf '#!/bin/sh\necho app\n' >"$r/usr/bin/app-helper"; chmod 755 "$r/usr/bin/app-helper"
+	chmod 4755 "$r/usr/bin/su" "$r/usr/bin/passwd"; chmod 2755 "$r/usr/bin/wget"
+	printf 'lib\n' >"$r/usr/lib/libx.so"; chmod 4644 "$r/usr/lib/libx.so"
+	printf 'Package: bash\nStatus: install ok installed\n' >"$r/var/lib/dpkg/status"
+	printf 'deb' >"$r/var/cache/apt/archives/x.deb"
+	printf 'ww' >"$r/etc/world-writable"; chmod 666 "$r/etc/world-writable"
+	chmod 777 "$r/tmp" "$r/var/tmp"; chmod 775 "$r/etc"
+	printf 'history' >"$r/root/.bash_history"
+	mkfifo "$r/tmp/fifo"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. Hostile trees: canaries outside DIR.
+t_tmpdir W
+OUT=$W/outside; R=$W/root
+mkdir -p "$OUT/etc" "$OUT/bin" "$OUT/tmp" "$OUT/cache" "$R/etc" "$R/usr" "$R/var/cache" "$R/dev" "$R/home"
+printf 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n' >"$OUT/passwd"
+printf 'root::19000::::::\nalice:$6$x:19000::::::\n' >"$OUT/shadow"
+printf 'root:x:0:\nalice:x:1000:\n' >"$OUT/group"
+cp "$OUT/passwd" "$OUT/etc/passwd"; cp "$OUT/group" "$OUT/etc/group"; cp "$OUT/shadow" "$OUT/etc/shadow"
+for b in sh ls su; do printf '\177ELFcanary %s\n' "$b" >"$OUT/bin/$b"; chmod 4777 "$OUT/bin/$b"; done
+chmod 0777 "$OUT/tmp"; chmod 0666 "$OUT/passwd"; printf 'x' >"$OUT/cache/pkg.deb"
+ln -s "$OUT/passwd" "$R/etc/passwd"                 # absolute symlink out
+ln -s "../../../../../../../../..$OUT/shadow" "$R/etc/shadow"   # relative, climbing out
+ln -s "$OUT/group" "$R/etc/group"
+ln -s / "$R/usr/bin"                                # /usr/bin -> /
+ln -s "$OUT/bin" "$R/usr/sbin"                      # a bin dir symlinked outside
+ln -s "$OUT/bin" "$R/bin"
+ln -s "$OUT/tmp" "$R/tmp"                           # a sticky dir symlinked outside
+ln -s "$OUT/cache" "$R/var/cache/apt"               # a cache symlinked outside
+ln -s "$OUT" "$R/home/app"
+mkdir -p "$R/lib"; ln -s "$OUT/passwd" "$R/lib/passwd-"
+mkfifo "$R/etc/fifo" "$R/usr/pipe"
+printf 'x' >"$R/etc/evil
+name"; chmod 4755 "$R/etc/evil
+name"
+if [ "$(id -u)" -eq 0 ]; then mknod "$R/dev/null" c 1 3 && chmod 666 "$R/dev/null"; mknod "$R/dev/sda" b 8 0; fi
+mkdir -p "$R/locked/inner"; printf 'x' >"$R/locked/inner/f"; chmod 000 "$R/locked"
+# A second tree whose /etc is itself a symlink to the outside (a symlinked parent of every account file).
+R2=$W/root2; mkdir -p "$R2/usr"; ln -s "$OUT/etc" "$R2/etc"; ln -s "$OUT/bin" "$R2/usr/bin"
+ln -s "$OUT" "$R2/app"
+
+before=$(snapshot "$OUT"); root_before=$(stat -c '%a %u %g' / /usr /usr/bin /etc /etc/passwd /tmp)
+"$HARDLINE" harden-rootfs --report "$W/hostile.json" "$R" >"$W/out1" 2>"$W/err1"; rc1=$?
+"$HARDLINE" harden-rootfs --report "$W/hostile2.json" "$R2" >"$W/out2" 2>"$W/err2"; rc2=$?
+chmod 755 "$W"
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HARDLINE" harden-rootfs --dry-run "$R" >/dev/null \
+	    2>"$W/err3"; rc3=$?
+fi
+after=$(snapshot "$OUT"); root_after=$(stat -c '%a %u %g' / /usr /usr/bin /etc /etc/passwd /tmp)
+if [ "$rc1" -le 1 ] && [ "$rc2" -le 1 ] && [ -s "$W/hostile.json" ]; then t_ok "hostile trees: runs end (rc $rc1, $rc2)"
+else t_fail "hostile trees: runs end" "rc $rc1 $rc2: $(tail -3 "$W/err1" "$W/err2")"; fi
+if [ "$before" = "$after" ]; then t_ok "hostile trees: every canary outside DIR is byte-, mode- and owner-identical"
+else t_fail "hostile trees: canaries" "$(diff <(echo "$before") <(echo "$after") | head -10)"; fi
+if [ "$root_before" = "$root_after" ]; then t_ok "hostile trees: the host's / /usr /etc /tmp are untouched"
+else t_fail "hostile trees: host dirs" "$root_before -> $root_after"; fi
+t_check "hostile trees: the symlinks inside DIR are still symlinks or gone, never followed" \
+	bash -c "[ ! -e '$R/usr/bin' ] || [ -L '$R/usr/bin' ]"
+t_check "hostile trees: the fifo and the newline name were handled" \
+	bash -c "[ ! -e '$R/etc/evil
+name' ] || [ \$(stat -c %a '$R/etc/evil
+name') = 755 ]"
+if [ -n "${rc3:-}" ]; then
+	if [ "$rc3" -eq 0 ] && grep -q 'locked' "$W/err3"; then t_ok "non-root: an unreadable directory is reported, not fatal"
+	else t_fail "non-root: unreadable directory" "rc $rc3: $(tail -3 "$W/err3")"; fi
+else
+	t_skip "non-root: unreadable directory" "needs root and setpriv"
+fi
+chmod 755 "$R/locked" 2>/dev/null
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. A synthetic rootfs, hardened for real.
+t_tmpdir S
+F=$S/rootfs; make_rootfs "$F"
+listing "$F" >"$S/l0"
+"$HARDLINE" harden-rootfs --dry-run --report "$S/dry.json" "$F" >"$S/plan" 2>"$S/dryerr"; rc=$?
+listing "$F" >"$S/l1"
+t_check "dry run: exit 0" test "$rc" -eq 0
+t_check "dry run: the tree is unchanged (find listing identical)" cmp -s "$S/l0" "$S/l1"
+t_check "dry run: the plan is printed on stdout" grep -qE '^(delete|chmod|rewrite|chown|create) ' "$S/plan"
+t_check "dry run: the report says dryRun" test "$(jq -r .dryRun "$S/dry.json")" = true
+
+"$HARDLINE" harden-rootfs --keep python3 --report "$S/r1.json" "$F" >"$S/out" 2>"$S/err"; rc=$?
+t_check "harden: exit 0" test "$rc" -eq 0
+t_check "harden: human summary on stderr" grep -q 'changes made' "$S/err"
+t_check "harden: JSON report with the policy digest" bash -c "jq -e '.policyDigest | startswith(\"sha256:\")' '$S/r1.json'"
+t_check "harden: upgrade skipped (DIR is not /)" test "$(step_status "$S/r1.json" upgrade)" = skipped
+if [ "$(step_status "$S/r1.json" users)" = ok ]; then
+	t_check "users: only root and appuser remain in passwd" \
+		bash -c "[ \"\$(cut -d: -f1 '$F/etc/passwd' | sort | tr '\n' ' ')\" = 'appuser root ' ]"
+	t_check "users: no password usable (root locked)" bash -c "! grep -qE '^root::' '$F/etc/shadow'"
+	t_check "users: no backup files" test ! -e "$F/etc/passwd-"
+	t_check "users: /app exists, owned by 1000" test "$(stat -c %u "$F/app" 2>/dev/null)" = 1000
+else
+	t_skip "users step" "not built"
+fi
+if [ "$(step_status "$S/r1.json" permissions)" = ok ]; then
+	t_check "permissions: no setuid/setgid file left" \
+		bash -c "[ -z \"\$(find '$F' -xdev -type f -perm /6000)\" ]"
+	t_check "permissions: /tmp and /var/tmp are 1777" \
+		bash -c "[ \$(stat -c %a '$F/tmp') = 1777 ] && [ \$(stat -c %a '$F/var/tmp') = 1777 ]"
+	t_check "permissions: no world-writable file" \
+		bash -c "[ -z \"\$(find '$F' -xdev -type f -perm -0002)\" ]"
+	t_check "permissions: /etc is 0755" test "$(stat -c %a "$F/etc")" = 755
+else
+	t_skip "permissions step" "not built"
+fi
+if [ "$(step_status "$S/r1.json" executables)" = ok ]; then
+	t_check "executables: shells and fetch tools are gone" \
+		bash -c "[ ! -e '$F/usr/bin/sh' ] && [ ! -e '$F/usr/bin/bash' ] && [ ! -e '$F/usr/bin/curl' ]"
+	t_check "executables: nologin and --keep python3 stay" \
+		bash -c "[ -e '$F/usr/sbin/nologin' ] && [ -e '$F/usr/bin/python3' ]"
+else
+	t_skip "executables step" "not built"
+fi
+if [ "$(step_status "$S/r1.json" package-manager)" = ok ]; then
+	t_check "package-manager: apt cache gone, dpkg status kept" \
+		bash -c "[ ! -e '$F/var/cache/apt/archives/x.deb' ] && [ -e '$F/var/lib/dpkg/status' ]"
+else
+	t_skip "package-manager step" "not built"
+fi
+if [ "$(step_status "$S/r1.json" system-cruft)" = ok ]; then
+	t_check "system-cruft: crontabs gone" test ! -e "$F/etc/cron.d/job"
+else
+	t_skip "system-cruft step" "not built"
+fi
+t_check "harden: no temporary files left" bash -c "[ -z \"\$(find '$F' -name '.hardline-tmp*')\" ]"
+
+listing "$F" >"$S/l2"
+"$HARDLINE" harden-rootfs --keep python3 --report "$S/r2.json" "$F" >"$S/out2" 2>"$S/err2"; rc=$?
+listing "$F" >"$S/l3"
+t_check "idempotent: second run exits 0" test "$rc" -eq 0
+t_check "idempotent: second run says nothing to change" grep -q 'nothing to change' "$S/err2"
+t_check "idempotent: second run reports 0 changes" test "$(jq -r .totalChanges "$S/r2.json")" = 0
+t_check "idempotent: second run changes nothing on disk" cmp -s "$S/l2" "$S/l3"
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. Bad input: policy errors name the file and line (exit 1); usage errors exit 2.
+printf '{\n  "steps": {\n    "users": {"uid": 1000,,}\n  }\n}\n' >"$S/bad1.json"
+printf '{\n  "steps": {\n    "userz": {}\n  }\n}\n' >"$S/bad2.json"
+"$HARDLINE" harden-rootfs --policy "$S/bad1.json" "$F" >/dev/null 2>"$S/e1"; rc=$?
+t_check "bad policy (syntax): exit 1 naming file and line 3" \
+	bash -c "[ $rc -eq 1 ] && grep -q '$S/bad1.json' '$S/e1' && grep -q 'line 3' '$S/e1'"
+"$HARDLINE" harden-rootfs --policy "$S/bad2.json" "$F" >/dev/null 2>"$S/e2"; rc=$?
+t_check "bad policy (unknown key): exit 1 naming file, line 3 and the key" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'line 3' '$S/e2' && grep -q userz '$S/e2'"
+"$HARDLINE" harden-rootfs --no-such-option "$F" >/dev/null 2>"$S/e3"; rc=$?
+t_check "unknown option: exit 2 with the reason and the synopsis" \
+	bash -c "[ $rc -eq 2 ] && grep -q 'unknown option --no-such-option' '$S/e3' && grep -q '^usage: hardline harden-rootfs' '$S/e3'"
+"$HARDLINE" harden-rootfs >/dev/null 2>&1; rc=$?
+t_check "no directory: exit 2" test "$rc" -eq 2
+"$HARDLINE" harden-rootfs "$S/does-not-exist" >/dev/null 2>"$S/e4"; rc=$?
+t_check "missing directory: exit 1 naming it" bash -c "[ $rc -eq 1 ] && grep -q does-not-exist '$S/e4'"
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. The static binary, run from inside the rootfs as in a Containerfile: hardens and deletes itself.
+if [ -x "$HARDLINE_STATIC" ]; then
+	G=$S/rootfs2; make_rootfs "$G"
+	cp "$HARDLINE_STATIC" "$G/hardline"
+	"$G/hardline" harden-rootfs --report "$S/s1.json" "$G" >/dev/null 2>"$S/se"; rc=$?
+	t_check "static: exit 0" test "$rc" -eq 0
+	t_check "static: deleted itself" test ! -e "$G/hardline"
+	t_check "static: self step recorded the delete" \
+		bash -c "jq -e '.steps[] | select(.name == \"self\") | .paths[0].path == \"/hardline\"' '$S/s1.json'"
+	if [ "$(step_status "$S/s1.json" permissions)" = ok ]; then
+		t_check "static: no setuid/setgid file left" bash -c "[ -z \"\$(find '$G' -xdev -type f -perm /6000)\" ]"
+	fi
+	"$HARDLINE_STATIC" harden-rootfs --report "$S/s2.json" "$G" >/dev/null 2>"$S/se2"; rc=$?
+	t_check "static: second run has nothing to change" \
+		bash -c "[ $rc -eq 0 ] && [ \$(jq -r .totalChanges '$S/s2.json') = 0 ]"
+else
+	t_skip "static binary" "$HARDLINE_STATIC not built"
+fi
+t_done
