@@ -93,6 +93,14 @@ static int layer_stream(struct imageview *v, uint32_t li, entry_fn fn, void *arg
 		goto out;
 	rc = 0;
 out:
+	if (rc < 0 && rc != ERR_VERIFY && br != NULL) {
+		struct err e2;
+
+		/* a corrupt blob often shows first as a broken tar or gzip stream: say what it really is */
+		err_clear(&e2);
+		if (oci_reader_finish(br, &e2) == ERR_VERIFY)
+			rc = err_set(e, ERR_VERIFY, "%s: %s", label, e2.msg);
+	}
 	tarlayer_reader_free(r);
 	oci_reader_free(br);
 	return rc;
