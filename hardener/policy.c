@@ -393,6 +393,7 @@ out:
 static int opt_step(const struct loader *ld, const json_t *steps, const char *name, const char *const *allowed,
     json_t **out)
 {
+	char where[64];
 	int r;
 
 	*out = NULL;
@@ -403,7 +404,8 @@ static int opt_step(const struct loader *ld, const json_t *steps, const char *na
 		return 0;
 	if (r != 0)
 		return fail_at(ld, r, "steps", name);
-	return check_keys(ld, *out, allowed, name);
+	str_fmt(where, sizeof(where), "steps.%s", name);
+	return check_keys(ld, *out, allowed, where);
 }
 
 static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy *p)
