@@ -147,13 +147,16 @@ static int reader_fail(struct oci_reader *rd, int code, struct err *e)
 ssize_t oci_reader_read(struct oci_reader *rd, void *buf, size_t n, struct err *e)
 {
 	char got[DIGEST_STR_LEN + 1];
+	struct err local;
 	ssize_t k;
+
+	if (e == NULL)
+		e = &local;   /* the reader keeps its error even when the caller does not want it */
 
 	if (rd->state == 1)
 		return 0;
 	if (rd->state < 0) {
-		if (e != NULL)
-			*e = rd->err;
+		*e = rd->err;
 		return rd->state;
 	}
 	if (n == 0)
@@ -362,6 +365,17 @@ out:
 	return r;
 }
 
+/* Whether the store has the blob of digest at all (a missing one is not an error here). */
+static bool blob_present(struct oci_store *s, const char *digest)
+{
+	char name[LEGACY_NAME_MAX];
+	uint64_t size;
+	struct err e;
+
+	blob_name(s, digest, name, sizeof(name));
+	return s->b->size(s->b, name, &size, &e) != ERR_NOT_FOUND;
+}
+
 /* Walks descriptor d: an index is read and each entry walked; a manifest is loaded when its platform matches.
  * top: d is what the reference named (a non-image there is an error; below an index it is skipped). */
 static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, bool top, struct image_list *l,
@@ -389,9 +403,16 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 		arr = json_object_get(doc, "manifests");
 		json_array_foreach(arr, i, v) {
 			(void)str_fmt(label, sizeof(label), "%s: index %s manifests[%zu]", s->label, d->digest, i);
-			if ((r = oci_descriptor_parse(v, label, &child, e)) != 0 ||
-			    (r = walk(s, &child, depth + 1, false, l, e)) != 0)
+			if ((r = oci_descriptor_parse(v, label, &child, e)) != 0)
 				goto out;
+			if (s->ref.kind == TRANSPORT_DOCKER_ARCHIVE && !blob_present(s, child.digest)) {
+				/* docker save with the containerd store lists every platform but saves only its own */
+				oci_platform_fmt(&child, plat, sizeof(plat));
+				log_debug("%s: platform %s (%s) is not in the archive; skipped", s->label, plat,
+				    child.digest);
+			} else if ((r = walk(s, &child, depth + 1, false, l, e)) != 0) {
+				goto out;
+			}
 			oci_descriptor_cleanup(&child);
 		}
 		r = 0;

@@ -484,6 +484,66 @@ static void test_docker_archive_legacy(void **state)
 	assert_non_null(strstr(e.msg, "two members"));
 }
 
+/* Tars fixture layout dir as a Docker 25+ `docker save` (OCI layout in the tar), leaving out blob skip. */
+static void tar_layout(const char *out, const char *dir, const char *skip)
+{
+	struct archive *a = archive_write_new();
+	struct dirent **names = NULL;
+	char p[1024], m[600];
+	size_t len;
+	char *data;
+	int n, i;
+
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_filename(a, out), ARCHIVE_OK);
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	data = slurp(p, &len);
+	tar_member(a, "index.json", data, len, NULL);
+	free(data);
+	tar_member(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, NULL);
+	snprintf(p, sizeof(p), "%s/blobs/sha256", dir);
+	n = scandir(p, &names, NULL, alphasort);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' && strcmp(names[i]->d_name, skip) != 0) {
+			snprintf(p, sizeof(p), "%s/blobs/sha256/%s", dir, names[i]->d_name);
+			snprintf(m, sizeof(m), "blobs/sha256/%s", names[i]->d_name);
+			data = slurp(p, &len);
+			tar_member(a, m, data, len, NULL);
+			free(data);
+		}
+		free(names[i]);
+	}
+	free(names);
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+static void test_docker_archive_oci(void **state)
+{
+	/* The arm64 manifest of fixture ok-nested-index (make-fixtures.sh is deterministic). */
+	static const char arm64[] = "7f364b499fd1ac69a348f36eb1800996743ddae4d2769ed04be602b297cc04f6";
+	char dir[512], path[256], ref[300];
+	struct err e;
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s/ok-nested-index/layout", fixture_dir());
+	snprintf(path, sizeof(path), "%s/docker25.tar", tmproot);
+	tar_layout(path, dir, "");
+	snprintf(ref, sizeof(ref), "docker-archive:%s", path);
+	if (load_all(ref, NULL, &n, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(n, 2);
+	/* Only the local platform saved (containerd image store): the others are skipped, not an error. */
+	tar_layout(path, dir, arm64);
+	assert_int_equal(load_all(ref, NULL, &n, &e), 0);
+	assert_int_equal(n, 1);
+	/* In an oci-archive the same gap is an incomplete image. */
+	snprintf(ref, sizeof(ref), "oci-archive:%s", path);
+	assert_int_equal(load_all(ref, NULL, &n, &e), ERR_NOT_FOUND);
+	assert_non_null(strstr(e.msg, arm64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest fixed[] = {
@@ -495,6 +555,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_abandoned, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_archive, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_legacy, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_docker_archive_oci, setup_tmp, teardown_tmp),
 	};
 	struct CMUnitTest *tests;
 	struct dirent **names = NULL;
