@@ -17,3 +17,4 @@ UNIT_TESTS += tests/unit/test_metrics.c tests/unit/test_filewatch.c tests/unit/t
 UNIT_TESTS += tests/unit/test_wpolicy.c
 UNIT_TESTS += tests/unit/test_oci.c
 UNIT_TESTS += tests/unit/test_rules.c
+UNIT_TESTS += tests/unit/test_imageview.c
