@@ -45,6 +45,8 @@ listening_ports() {
 		echo $((16#$h))
 	done
 }
+# free_port VAR: set VAR to a port nobody listens on and this script has not handed out yet
+# (no subshell, so _taken persists; a bind race is handled by the retries of the callers).
 free_port() {
 	local used p i
 	used=" $(listening_ports | tr '\n' ' ') "
@@ -52,7 +54,7 @@ free_port() {
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
 		[[ "$used" == *" $p "* || -n "${_taken[$p]:-}" ]] && continue
 		_taken[$p]=1
-		echo "$p"
+		printf -v "$1" '%s' "$p"
 		return 0
 	done
 	die "no free port found"
@@ -97,7 +99,11 @@ gen_pki() {
 		openssl pkey -in sa.key -pubout -out sa.pub
 		rm -f ./*.csr ./*.ext
 		chmod 644 ./*.crt sa.pub
-	) >"$log" 2>&1 || { cat "$log" >&2; die "openssl failed (see $log)"; }
+	) >"$log" 2>&1 || true   # (set -e does not apply inside a "|| ..." list: check the results)
+	local f
+	for f in ca.crt ca.key serving.crt serving.key admin.crt admin.key sa.key sa.pub; do
+		[[ -s "$pki/$f" ]] || { cat "$log" >&2; die "openssl failed to make $pki/$f (see $log)"; }
+	done
 }
 
 write_kubeconfig() {
@@ -192,7 +198,7 @@ EOF
 start_etcd() {
 	local dir="$1" attempt
 	for attempt in 1 2 3; do
-		ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port)
+		free_port ETCD_PORT; free_port ETCD_PEER_PORT
 		echo "=== start attempt $attempt: client $ETCD_PORT peer $ETCD_PEER_PORT" >>"$dir/etcd.log"
 		spawn "$dir/etcd.log" "$ETCD_BIN" \
 			--name hardline \
@@ -207,6 +213,7 @@ start_etcd() {
 			--unsafe-no-fsync \
 			--log-level warn
 		ETCD_PID=$LAST_PID
+		write_env "$dir"
 		local deadline=$((SECONDS + TIMEOUT))
 		while ((SECONDS < deadline)); do
 			if ! alive "$ETCD_PID"; then break; fi
@@ -232,7 +239,7 @@ start_apiserver() {
 	# shellcheck disable=SC2206
 	local extra=(${HARDLINE_APISERVER_FLAGS:-})
 	for attempt in 1 2 3; do
-		APISERVER_PORT=$(free_port)
+		free_port APISERVER_PORT
 		echo "=== start attempt $attempt: secure port $APISERVER_PORT" >>"$dir/kube-apiserver.log"
 		spawn "$dir/kube-apiserver.log" "$KUBE_APISERVER_BIN" \
 			--bind-address=127.0.0.1 \
@@ -292,16 +299,24 @@ cmd_start() {
 	: >"$dir/etcd.log"; : >"$dir/kube-apiserver.log"
 
 	gen_pki "$dir/pki" "$dir/openssl.log"
-	APISERVER_PORT="" APISERVER_PID=""
+	ETCD_PID="" ETCD_PORT="" ETCD_PEER_PORT="" APISERVER_PORT="" APISERVER_PID=""
+	# Failure or interruption from here on: stop whatever was started.
+	trap '_abort_start $?' EXIT
+	trap 'exit 130' INT TERM HUP
 	start_etcd "$dir"
-	write_env "$dir"
 	if ! start_apiserver "$dir"; then
-		stop_pid "$ETCD_PID" "$ETCD_BIN" etcd
-		die "kube-apiserver not ready within ${TIMEOUT}s (log: $dir/kube-apiserver.log)"
+		die "kube-apiserver exited or was not ready within ${TIMEOUT}s (log: $dir/kube-apiserver.log)"
 	fi
 	write_kubeconfig "$dir" "https://127.0.0.1:$APISERVER_PORT"
 	write_env "$dir"
+	trap - EXIT INT TERM HUP
 	echo "$dir/kubeconfig"
+}
+
+_abort_start() {
+	[[ "$1" -eq 0 ]] && return 0
+	stop_pid "${APISERVER_PID:-}" "$KUBE_APISERVER_BIN" kube-apiserver
+	stop_pid "${ETCD_PID:-}" "$ETCD_BIN" etcd
 }
 
 cmd_stop() {
@@ -329,6 +344,7 @@ cmd_cert() {
 		set -e
 		cd "$pki"
 		umask 077
+		rm -f "$name.crt" "$name.key"
 		openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$name.key" -out "$name.csr" -subj "/CN=$name"
 		cat >"$name.ext" <<-EOF
 			basicConstraints=critical,CA:FALSE
@@ -340,7 +356,8 @@ cmd_cert() {
 			-extfile "$name.ext" -out "$name.crt"
 		rm -f "$name.csr" "$name.ext"
 		chmod 644 "$name.crt"
-	) >>"$dir/openssl.log" 2>&1 || die "openssl failed (see $dir/openssl.log)"
+	) >>"$dir/openssl.log" 2>&1 || true
+	[[ -s "$pki/$name.crt" && -s "$pki/$name.key" ]] || die "openssl failed (see $dir/openssl.log)"
 	echo "$pki/$name.crt $pki/$name.key"
 }
 

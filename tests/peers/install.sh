@@ -75,6 +75,9 @@ tool_ldflags() {
 	esac
 }
 
+# Arguments that make the freshly built binary print its version (a run check before caching it).
+tool_version_args() { case "$1" in cosign|helm) echo version;; *) echo --version;; esac; }
+
 usage() { echo "usage: $0 [${ALL_TOOLS[*]}]" >&2; exit 2; }
 
 tools=("$@")
@@ -112,7 +115,8 @@ for t in "${tools[@]}"; do
 
 	log="$LOGS/$t.build.log"
 	start=$(date +%s)
-	if (cd "$dir" && nice -n 10 "$GO" build -trimpath -ldflags "$(tool_ldflags "$t" "$ver")" -o "$out.tmp.$$" "$pkg") >"$log" 2>&1; then
+	if (cd "$dir" && nice -n 10 "$GO" build -trimpath -ldflags "$(tool_ldflags "$t" "$ver")" -o "$out.tmp.$$" "$pkg") >"$log" 2>&1 &&
+		"$out.tmp.$$" $(tool_version_args "$t") >>"$log" 2>&1; then
 		mv -f "$out.tmp.$$" "$out"
 		printf '%s\n' "$stamp" >"$stampf"
 		secs=$(( $(date +%s) - start ))
