@@ -18,3 +18,4 @@ UNIT_TESTS += tests/unit/test_wpolicy.c
 UNIT_TESTS += tests/unit/test_oci.c
 UNIT_TESTS += tests/unit/test_rules.c
 UNIT_TESTS += tests/unit/test_imageview.c
+UNIT_TESTS += tests/unit/test_facts.c
