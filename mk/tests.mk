@@ -19,5 +19,4 @@ UNIT_TESTS += tests/unit/test_oci.c
 UNIT_TESTS += tests/unit/test_rules.c
 UNIT_TESTS += tests/unit/test_imageview.c
 UNIT_TESTS += tests/unit/test_facts.c
-UNIT_TESTS += tests/unit/test_facts.c
 FUZZ_TARGETS += tests/fuzz/fuzz_admission.c
