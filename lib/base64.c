@@ -54,25 +54,24 @@ int base64_encode(const void *src, size_t n, char **out, size_t *out_len, struct
 	return 0;
 }
 
-/* The 6-bit value of c in either alphabet, or -1. *alpha records which alphabet a letter-independent character
- * ('+' '/' vs '-' '_') belongs to: 1 standard, 2 URL-safe. */
-static int b64_value(unsigned char c, int *alpha)
+/* Decoding table: 1 + the 6-bit value of a character in either alphabet, 0 for anything else (so that the
+ * implicit zeros of the initializer mean "invalid"). The characters that differ between the alphabets are told
+ * apart by b64_alphabet(). */
+static const unsigned char b64_dec[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9,
+	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
+	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45,
+	['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+	['/'] = 64, ['-'] = 63, ['_'] = 64,
+};
+
+/* 1 for '+' '/' (standard), 2 for '-' '_' (URL-safe), 0 for characters common to both alphabets. */
+static int b64_alphabet(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '/') {
-		*alpha = 1;
-		return c == '+' ? 62 : 63;
-	}
-	if (c == '-' || c == '_') {
-		*alpha = 2;
-		return c == '-' ? 62 : 63;
-	}
-	return -1;
+	return c == '+' || c == '/' ? 1 : c == '-' || c == '_' ? 2 : 0;
 }
 
 int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, size_t *out_len, const char *what,
@@ -81,7 +80,7 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 	const unsigned char *s = (const unsigned char *)src;
 	unsigned char *buf = NULL;
 	size_t data = n, pad = 0, full, rem, need, i, o = 0;
-	int alpha = 0, seen = 0, r = ERR_PARSE, v;
+	int alpha = 0, r = ERR_PARSE;
 	uint32_t acc = 0;
 
 	*out = NULL;
@@ -95,24 +94,24 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 		goto out;
 	}
 	for (i = 0; i < data; i++) {
-		int a = 0;
+		int a;
 
-		if (b64_value(s[i], &a) < 0) {
+		if (b64_dec[s[i]] == 0) {
 			if (s[i] == '=')
 				err_set(e, ERR_PARSE, "%s: invalid base64: '=' inside the data at offset %zu", what, i);
 			else
 				err_set(e, ERR_PARSE, "%s: invalid base64: character 0x%02x at offset %zu", what, s[i], i);
 			goto out;
 		}
-		if (a != 0 && seen && a != alpha) {
+		if (b64_dec[s[i]] < 63)
+			continue;
+		a = b64_alphabet(s[i]);
+		if (alpha != 0 && a != alpha) {
 			err_set(e, ERR_PARSE,
 			    "%s: invalid base64: standard ('+/') and URL-safe ('-_') alphabets mixed at offset %zu", what, i);
 			goto out;
 		}
-		if (a != 0) {
-			alpha = a;
-			seen = 1;
-		}
+		alpha = a;
 	}
 	if (pad > 0 && n % 4 != 0) {
 		err_set(e, ERR_PARSE, "%s: invalid base64: padded input of %zu characters is not a multiple of 4", what,
@@ -141,18 +140,16 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 		err_set(e, r, "%s: out of memory decoding %zu bytes", what, need);
 		goto out;
 	}
-	for (i = 0; i < data; i++) {
-		int a = 0;
-
-		v = b64_value(s[i], &a); /* valid: checked above */
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			buf[o++] = (unsigned char)(acc >> 16);
-			buf[o++] = (unsigned char)(acc >> 8);
-			buf[o++] = (unsigned char)acc;
-			acc = 0;
-		}
+	for (i = 0; i + 4 <= data; i += 4) {
+		acc = (uint32_t)(b64_dec[s[i]] - 1) << 18 | (uint32_t)(b64_dec[s[i + 1]] - 1) << 12 |
+		    (uint32_t)(b64_dec[s[i + 2]] - 1) << 6 | (uint32_t)(b64_dec[s[i + 3]] - 1);
+		buf[o++] = (unsigned char)(acc >> 16);
+		buf[o++] = (unsigned char)(acc >> 8);
+		buf[o++] = (unsigned char)acc;
 	}
+	acc = 0;
+	for (; i < data; i++)
+		acc = acc << 6 | (uint32_t)(b64_dec[s[i]] - 1);
 	if (rem == 2) {
 		if (acc & 0xf) {
 			err_set(e, ERR_PARSE, "%s: invalid base64: non-zero trailing bits in the last character", what);

@@ -20,3 +20,5 @@ UNIT_TESTS += tests/unit/test_rules.c
 UNIT_TESTS += tests/unit/test_imageview.c
 UNIT_TESTS += tests/unit/test_facts.c
 FUZZ_TARGETS += tests/fuzz/fuzz_admission.c
+FUZZ_TARGETS += tests/fuzz/fuzz_dsse.c
+BENCH_PROGS += tests/bench/bench_verify.c
