@@ -10,6 +10,7 @@
 
 #include "hardener/command.h"
 #include "hardener/engine.h"
+#include "hardener/facts.h"
 #include "hardener/imageview.h"
 #include "hardener/policy.h"
 #include "hardener/report.h"
@@ -136,6 +137,7 @@ int cmd_harden(int argc, char **argv)
 	struct fstree *tree = NULL;
 	const struct oci_descriptor *md, *root;
 	struct harden_ctx ctx;
+	json_t *facts = NULL;
 	struct err e;
 	int c, rc = 1;
 
@@ -228,8 +230,16 @@ int cmd_harden(int argc, char **argv)
 	ctx.report = rep;
 	ctx.mode = HARDEN_MODE_IMAGE;
 	ctx.dry_run = dry_run;
+	if (facts_compute(tree, backend, &facts, &e) != 0)
+		goto fail;
+	report_set(rep, "factsBefore", facts);
+	facts = NULL; /* transferred */
 	if (harden_run(&ctx, &e) != 0)
 		goto fail;
+	if (facts_compute(tree, backend, &facts, &e) != 0)
+		goto fail;
+	report_set(rep, "facts", facts);
+	facts = NULL; /* transferred */
 
 	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
 	report_set(rep, "mode", json_string(squash ? "image-squash" : "image"));

@@ -9,3 +9,4 @@ LIB_SRCS += lib/oci_writer.c
 HARDENER_SRCS += hardener/cmd_image_inspect.c
 HARDENER_SRCS += hardener/imageview.c
 HARDENER_SRCS += hardener/cmd_harden.c
+HARDENER_SRCS += hardener/cmd_scan.c

@@ -92,6 +92,22 @@ t_check "passwd has exactly root and appuser" \
 	bash -c "[ \"\$(cut -d: -f1 '$F/etc/passwd' | sort | tr '\n' ' ')\" = 'appuser root ' ]"
 t_check "setuid bit cleared on busybox" bash -c "[ ! -u '$F/bin/busybox' ] || [ ! -e '$F/bin/busybox' ]"
 
+# --- scan: the facts from the layers, before and after ---
+if "$HARDLINE" scan --json oci-archive:"$W/app-oci.tar" >"$W/before.json" 2>"$W/err" &&
+	"$HARDLINE" scan --json oci:"$W/out:hard" >"$W/after.json" 2>>"$W/err"; then
+	t_ok "scan --json of the input and the output"
+else t_fail "scan --json of the input and the output" "$(cat "$W/err")"; fi
+t_check "scan: the input has shells and fetch tools" jq -e '.shells.count > 0 and .fetchTools.count > 0' "$W/before.json"
+t_check "scan: the output has no package manager, no setuid, users root+appuser" \
+	jq -e '.packageManagers.count == 0 and .setuid.count == 0 and ([.users.items[].name] | sort) == ["appuser","root"]' \
+	"$W/after.json"
+t_check "scan: the output has no /bin/sh or wget" jq -e \
+	'[.executables.items[].path] | (index("/bin/sh") == null and index("/bin/wget") == null)' "$W/after.json"
+t_check "scan --diff prints before and after" bash -c \
+	"'$HARDLINE' scan --diff oci:'$W/out:hard' oci-archive:'$W/app-oci.tar' | grep -q '^after:'"
+t_check "scan dir: of the unpacked output agrees on the users" bash -c \
+	"[ \"\$('$HARDLINE' scan --json dir:'$F' | jq -c '[.users.items[].name]')\" = \"\$(jq -c '[.users.items[].name]' '$W/after.json')\" ]"
+
 # --- reproducible: same input, policy and SOURCE_DATE_EPOCH give the same digest ---
 dig2=$(SOURCE_DATE_EPOCH=1700000000 "$HARDLINE" harden --quiet oci-archive:"$W/app-oci.tar" oci:"$W/out2:hard" 2>&1)
 t_check "two runs give the same manifest digest" test "$dig" = "$dig2"
