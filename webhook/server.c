@@ -186,6 +186,7 @@ static bool server_path_mode(const char *url, enum adm_mode *mode)
 	return true;
 }
 
+/* The metrics label index of an admission mode. */
 static int server_metrics_mode(enum adm_mode m)
 {
 	return m == ADM_WARN ? METRICS_WARN : m == ADM_AUDIT ? METRICS_AUDIT : METRICS_ENFORCE;
