@@ -135,8 +135,9 @@ static int parse_args(int argc, char **argv, struct options *o, struct err *e)
 		case 'T':
 			if (str_to_duration_ms(optarg, &v, "--idle-timeout", e) != 0)
 				return ERR_USAGE;
-			if (v < 1000 || v > 3600 * 1000)
-				return err_set(e, ERR_USAGE, "--idle-timeout %s: must be from 1s to 1h", optarg);
+			/* At most 5m: well under the time a replaced certificate is kept for handshakes under way. */
+			if (v < 1000 || v > 300 * 1000)
+				return err_set(e, ERR_USAGE, "--idle-timeout %s: must be from 1s to 5m", optarg);
 			o->cfg.idle_timeout_s = (unsigned int)(v / 1000);
 			break;
 		case 'S':
