@@ -36,6 +36,10 @@ struct fsdir {
 	char cache_path[FSDIR_MAX_PATH];
 	int cache_fd;
 	unsigned tmp_seq;
+	/* Inode numbers of the indexed names of regular files with more than one link (sorted after the walk): a file
+	 * whose link count exceeds its names here also has a name outside the root, whose mode and owner it shares. */
+	ino_t *links;
+	size_t nlinks, alinks;
 };
 
 /* A path for messages: escaped, truncated. */
@@ -107,6 +111,49 @@ static void read_head(struct fsdir *d, int dfd, const char *name, const struct s
 	close(fd);
 }
 
+static int links_add(struct fsdir *d, ino_t ino, struct err *e)
+{
+	if (d->nlinks == d->alinks) {
+		size_t na = d->alinks ? d->alinks * 2 : 64;
+		ino_t *v = realloc(d->links, na * sizeof(*v));
+
+		if (v == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory indexing hard links");
+		d->links = v;
+		d->alinks = na;
+	}
+	d->links[d->nlinks++] = ino;
+	return 0;
+}
+
+static int ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the file in st has more links than the index has names for it: one is outside the root (or in a place
+ * the walk did not enter). */
+static bool linked_outside(const struct fsdir *d, const struct stat *st)
+{
+	size_t lo = 0, hi = d->nlinks, names = 0;
+
+	if (st->st_nlink <= 1)
+		return false;
+	while (lo < hi) {   /* first index with links[i] >= ino */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->links[mid] < st->st_ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < d->nlinks && d->links[lo] == st->st_ino; lo++)
+		names++;
+	return names < st->st_nlink;
+}
+
 /* Indexes the entries of the directory open as dfd (owned: closed here), whose path in the root is path[plen]. */
 static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size_t plen, int depth, struct err *e)
 {
@@ -172,6 +219,8 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 			note(d, path, "more than 256 directory levels deep: not descended");
 		}
 		if ((r = fstree_put(t, &n, NULL, e)) != 0)
+			break;
+		if (n.type == FS_REG && st.st_nlink > 1 && (r = links_add(d, st.st_ino, e)) != 0)
 			break;
 		if (n.type == FS_DIR && n.cookie == 0) {
 			int cfd = openat(dirfd(dp), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -324,12 +373,15 @@ out:
 	return r;
 }
 
-/* Writes n's content as leaf in pfd: a new file in the same directory, owner and mode set, synced, then renamed over
- * the old name (which, if it became a symlink meanwhile, is replaced, never followed). */
-static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, struct err *e)
+/* Writes leaf in pfd anew: n's new content, or (srcfd >= 0) a copy of srcfd's bytes; a new file in the same
+ * directory, n's owner and mode set, synced, then renamed over the old name (which, if it became a symlink
+ * meanwhile, is replaced, never followed; a hard link is broken, so that no other name shares the change). */
+static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, int srcfd,
+    struct err *e)
 {
-	char tmp[64], pb[256];
+	char tmp[64], pb[256], buf[65536];
 	size_t off = 0;
+	off_t pos = 0;
 	int fd = -1, r, tries;
 
 	for (tries = 0; ; tries++) {
@@ -340,7 +392,7 @@ static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct f
 	}
 	if (fd < 0)
 		return err_errno(e, errno, "%s: cannot create a temporary file beside it", esc(n->path, pb, sizeof(pb)));
-	while (off < n->content_len) {
+	while (srcfd < 0 && off < n->content_len) {
 		ssize_t k = write(fd, n->content + off, n->content_len - off);
 
 		if (k < 0 && errno == EINTR)
@@ -350,6 +402,31 @@ static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct f
 			goto fail;
 		}
 		off += (size_t)k;
+	}
+	while (srcfd >= 0) {
+		ssize_t k = pread(srcfd, buf, sizeof(buf), pos);
+		size_t done = 0;
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = err_errno(e, errno, "%s: read to copy", esc(n->path, pb, sizeof(pb)));
+			goto fail;
+		}
+		if (k == 0)
+			break;
+		while (done < (size_t)k) {
+			ssize_t w = write(fd, buf + done, (size_t)k - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
+				goto fail;
+			}
+			done += (size_t)w;
+		}
+		pos += k;
 	}
 	if (fchown(fd, n->uid, n->gid) != 0 && errno != EPERM) {
 		r = err_errno(e, errno, "%s: chown", esc(n->path, pb, sizeof(pb)));
@@ -386,8 +463,9 @@ static bool same_type(const struct fs_node *n, const struct stat *st)
 /* Applies n's owner and mode to leaf in pfd. Regular files and directories are opened (O_NOFOLLOW, non-blocking)
  * and changed through the fd; special files through an O_PATH fd (chmod via /proc/self/fd, as Linux has no
  * lchmod); symlinks only get their owner (their mode means nothing on Linux). chown comes first because it clears
- * the setuid/setgid bits. */
-static int apply_attrs(int pfd, const char *leaf, const struct fs_node *n, struct err *e)
+ * the setuid/setgid bits. A regular file that is hard-linked to a name outside the root is copied to a new inode
+ * first (changing the shared inode would change the outside name too); a special file in that case is left alone. */
+static int apply_attrs(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, struct err *e)
 {
 	char pb[256], proc[64];
 	struct stat st;
@@ -416,6 +494,14 @@ static int apply_attrs(int pfd, const char *leaf, const struct fs_node *n, struc
 	if (fstat(fd, &st) != 0 || !same_type(n, &st)) {
 		r = err_set(e, ERR_INVALID, "%s: changed type since it was indexed; left alone",
 		    esc(n->path, pb, sizeof(pb)));
+		goto out;
+	}
+	if (n->type != FS_DIR && linked_outside(d, &st)) {
+		if (n->type == FS_REG && !opath)
+			r = write_file(d, pfd, leaf, n, fd, e);
+		else
+			r = err_set(e, ERR_ESCAPE, "%s: hard-linked to a name outside the root, which shares its mode and "
+			    "owner; left alone", esc(n->path, pb, sizeof(pb)));
 		goto out;
 	}
 	if ((n->changes & FS_CH_OWNER) && fchownat(fd, "", n->uid, n->gid, AT_EMPTY_PATH) != 0) {
@@ -506,7 +592,7 @@ static int create_node(struct fsdir *d, int pfd, const char *leaf, const struct 
 		}
 		return 0;
 	case FS_REG:
-		return write_file(d, pfd, leaf, n, e);
+		return write_file(d, pfd, leaf, n, -1, e);
 	case FS_SYMLINK:
 		if (symlinkat(n->link ? n->link : "", pfd, leaf) != 0)
 			return err_errno(e, errno, "%s: symlink", esc(n->path, pb, sizeof(pb)));
@@ -550,14 +636,14 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		}
 		if (n->changes & FS_CH_CREATE) {
 			if (create_node(d, pfd, leaf, n, &one) != 0 ||
-			    (n->type != FS_REG && apply_attrs(pfd, leaf, &(struct fs_node){ .path = n->path,
+			    (n->type != FS_REG && apply_attrs(d, pfd, leaf, &(struct fs_node){ .path = n->path,
 			    .type = n->type, .mode = n->mode, .uid = n->uid, .gid = n->gid,
 			    .changes = FS_CH_MODE | FS_CH_OWNER }, &one) != 0))
 				failed(e, &one, &nfail);
 		} else if (n->type != FS_REG) {
 			err_set(&one, ERR_INVALID, "%s: new content for something that is not a regular file", n->path);
 			failed(e, &one, &nfail);
-		} else if (write_file(d, pfd, leaf, n, &one) != 0) {
+		} else if (write_file(d, pfd, leaf, n, -1, &one) != 0) {
 			failed(e, &one, &nfail);
 		}
 	}
@@ -569,7 +655,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		    (n->changes & (FS_CH_DELETE | FS_CH_CREATE | FS_CH_CONTENT)))
 			continue;
 		err_clear(&one);
-		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0 || apply_attrs(pfd, leaf, n, &one) != 0)
+		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0 || apply_attrs(d, pfd, leaf, n, &one) != 0)
 			failed(e, &one, &nfail);
 	}
 	/* 4. deletions, deepest first. */
@@ -623,6 +709,7 @@ static void fsdir_free(struct fs_backend *b)
 	if (d->rootfd >= 0)
 		close(d->rootfd);
 	json_decref(d->notes);
+	free(d->links);
 	free(d);
 }
 
@@ -687,6 +774,8 @@ int fsdir_open(const char *dir, struct fs_backend **out, struct fstree **tree, s
 		err_prefix(e, "indexing %s", dir);
 		goto fail;
 	}
+	if (d->nlinks > 1)
+		qsort(d->links, d->nlinks, sizeof(*d->links), ino_cmp);
 	*out = &d->base;
 	*tree = t; /* transferred */
 	return 0;

@@ -91,6 +91,8 @@ ln -s "$OUT/cache" "$R/var/cache/apt"               # a cache symlinked outside
 ln -s "$OUT" "$R/home/app"
 mkdir -p "$R/lib"; ln -s "$OUT/passwd" "$R/lib/passwd-"
 mkfifo "$R/etc/fifo" "$R/usr/pipe"
+mkdir -p "$R/usr/local/bin"; ln "$OUT/bin/su" "$R/usr/local/bin/su"   # a hard link to a setuid file outside
+ln "$OUT/passwd" "$R/lib/passwd.hl"
 printf 'x' >"$R/etc/evil
 name"; chmod 4755 "$R/etc/evil
 name"

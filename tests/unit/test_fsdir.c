@@ -389,6 +389,48 @@ static void test_commit(void **state)
 	canary_intact(f);
 }
 
+/* A file hard-linked to a name outside the root shares its inode: chmod/chown would change the outside name too, so
+ * the file is copied to a new inode first. Links that all live inside the root are changed in place. */
+static void test_hardlinks(void **state)
+{
+	struct fx *f = *state;
+	struct fs_backend *b;
+	struct fstree *t;
+	struct err e;
+	struct stat st, st2;
+	char p[512], q[512];
+
+	mk(f, "bin", NULL, 0755);
+	snprintf(p, sizeof(p), "%s/bin/su", f->root);
+	assert_int_equal(link(f->canary, p), 0);
+	mk(f, "bin/a", "pair", 04755);
+	snprintf(p, sizeof(p), "%s/bin/a", f->root);
+	snprintf(q, sizeof(q), "%s/bin/b", f->root);
+	assert_int_equal(link(p, q), 0);
+	open_tree(f, &b, &t);
+	assert_int_equal(fstree_get(t, "/bin/su")->type, FS_REG);   /* a live directory's hard links are files */
+	fstree_mark_mode(fstree_get(t, "/bin/su"), 0755);
+	fstree_mark_owner(fstree_get(t, "/bin/su"), 0, 0);
+	fstree_mark_mode(fstree_get(t, "/bin/a"), 0755);
+	fstree_mark_mode(fstree_get(t, "/bin/b"), 0755);
+	err_clear(&e);
+	if (b->ops->commit(b, t, &e) != 0)
+		fail_msg("commit: %s", e.msg);
+	b->ops->free(b);
+	fstree_free(t);
+	canary_intact(f);
+	snprintf(p, sizeof(p), "%s/bin/su", f->root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_nlink, 1);
+	assert_int_equal(st.st_size, (off_t)strlen(f->canary_data));
+	snprintf(p, sizeof(p), "%s/bin/a", f->root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(stat(q, &st2), 0);
+	assert_int_equal(st.st_ino, st2.st_ino);   /* the inside pair stays one file */
+	assert_int_equal(st.st_mode & 07777, 0755);
+}
+
 /* The walk neither hangs on fifos nor stops at unreadable places, and lists what it did not index. */
 static void test_walk_notes(void **state)
 {
@@ -427,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hardlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
