@@ -96,7 +96,8 @@ int oci_descriptor_parse(const json_t *obj, const char *where, struct oci_descri
 		if ((r = json_get_str(plat, "os", &os, sub, e)) != 0 ||
 		    (r = json_get_str(plat, "architecture", &arch, sub, e)) != 0) {
 			if (r == ERR_NOT_FOUND)
-				r = err_set(e, ERR_INVALID, "%s needs os and architecture; the image is malformed", sub);
+				r = err_set(e, ERR_INVALID, "%s needs os and architecture; the image is malformed",
+				    sub);
 			return r;
 		}
 		r = json_get_str(plat, "variant", &variant, sub, e);

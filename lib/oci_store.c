@@ -700,8 +700,9 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 				break;
 		raw->close(raw);
 		if (k < 0 || r != 0) {
-			r = k < 0 ? (int)k : err_set(e, r, "%s: config %.100s is larger than %u bytes", s->label, cfgname,
-			    OCI_JSON_MAX);
+			r = k < 0 ? (int)k
+				  : err_set(e, r, "%s: config %.100s is larger than %u bytes", s->label,
+					 cfgname, OCI_JSON_MAX);
 			goto out;
 		}
 	}
@@ -838,8 +839,8 @@ int oci_store_images(struct oci_store *s, const char *platform, struct oci_image
 			    (r = json_parse_buf(lay.data, lay.len, 4096, label, &ld, e)) != 0 ||
 			    (r = json_get_str(ld, "imageLayoutVersion", &ver, label, e)) != 0) {
 				if (r == ERR_NOT_FOUND)
-					err_set(e, ERR_NOT_FOUND, "%s: oci-layout (with imageLayoutVersion) is missing; "
-					    "it is not an OCI image layout", s->label);
+					err_set(e, ERR_NOT_FOUND, "%s: oci-layout (with imageLayoutVersion) is "
+					    "missing; it is not an OCI image layout", s->label);
 				goto out;
 			}
 			if (!str_has_prefix(ver, "1.")) {

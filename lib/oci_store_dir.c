@@ -56,8 +56,8 @@ static int open_beneath(int rootfd, const char *label, const char *name, int *fd
 		slash = strchr(p, '/');
 		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
 		if (len >= sizeof(comp)) {
-			r = err_set(e, ERR_TOO_LARGE, "%s: file name \"%.100s\" has a component that is too long", label,
-			    name);
+			r = err_set(e, ERR_TOO_LARGE, "%s: file name \"%.100s\" has a component that is too "
+			    "long", label, name);
 			goto out;
 		}
 		memcpy(comp, p, len);
@@ -68,8 +68,8 @@ static int open_beneath(int rootfd, const char *label, const char *name, int *fd
 				r = err_set(e, ERR_NOT_FOUND, "%s: %s does not exist; the layout is incomplete", label,
 				    name);
 			else if (errno == ELOOP || errno == ENOTDIR)
-				r = err_set(e, ERR_ESCAPE, "%s: %s is reached through a symlink or a non-directory; the "
-				    "layout is malformed", label, name);
+				r = err_set(e, ERR_ESCAPE, "%s: %s is reached through a symlink or a "
+				    "non-directory; the layout is malformed", label, name);
 			else
 				r = err_errno(e, errno, "%s: open %s", label, name);
 			goto out;

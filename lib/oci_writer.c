@@ -88,6 +88,9 @@ int oci_writer_new(const char *dst_ref, struct oci_writer **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if ((r = transport_parse(dst_ref, true, &w->ref, e)) != 0)
 		goto out;
+	/* "out/" names the directory "out": the temporaries go beside it, not inside. */
+	for (size_t len = strlen(w->ref.path); len > 1 && w->ref.path[len - 1] == '/'; len--)
+		w->ref.path[len - 1] = '\0';
 	(void)transport_fmt(&w->ref, w->label, sizeof(w->label));
 	if (w->ref.kind == TRANSPORT_OCI_ARCHIVE) {
 		w->mode = W_ARCHIVE;
@@ -642,7 +645,8 @@ static int write_archive(struct oci_writer *w, struct err *e)
 	}
 	if ((a = archive_write_new()) == NULL || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		r = err_set(e, ERR_IO, "%s: start the tar: %.200s", w->label, a ? archive_error_string(a) : "no memory");
+		r = err_set(e, ERR_IO, "%s: start the tar: %.200s", w->label,
+		    a != NULL ? archive_error_string(a) : "no memory");
 		goto out;
 	}
 	if ((r = tar_add(w, a, "blobs/", NULL, true, (time_t)mtime, e)) != 0 ||

@@ -12,7 +12,7 @@
 enum transport_kind {
 	TRANSPORT_OCI = 1,          /* an OCI image layout directory */
 	TRANSPORT_OCI_ARCHIVE,      /* a tar of an OCI image layout */
-	TRANSPORT_DOCKER_ARCHIVE,   /* `docker save` / `podman save`: legacy manifest.json and/or an OCI layout in a tar */
+	TRANSPORT_DOCKER_ARCHIVE,   /* `docker save`, `podman save`: legacy manifest.json and/or OCI layout */
 };
 
 #define TRANSPORT_TAG_MAX 256
