@@ -10,6 +10,7 @@
 
 #include "hardener/command.h"
 #include "hardener/engine.h"
+#include "hardener/facts.h"
 #include "hardener/fsdir.h"
 #include "hardener/policy.h"
 #include "hardener/report.h"
@@ -123,7 +124,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 	struct fstree *tree = NULL;
 	struct harden_ctx ctx;
 	struct err e;
-	json_t *notes;
+	json_t *notes, *facts = NULL;
 	int c, rc = 1;
 
 	err_clear(&e);
@@ -202,6 +203,14 @@ int cmd_harden_rootfs(int argc, char **argv)
 		json_decref(notes);
 	if (harden_run(&ctx, &e) != 0)
 		goto fail;
+	/* The facts after: measured on the index with its pending marks, so a dry run shows them too. */
+	if (facts_compute(tree, backend, &facts, &e) == 0) {
+		report_set(rep, "facts", facts);
+		facts = NULL; /* transferred */
+	} else {
+		log_warn("the facts after hardening could not be measured: %s", e.msg);
+		err_clear(&e);
+	}
 	if (dry_run)
 		print_plan(tree, stdout);
 	else if (backend->ops->commit(backend, tree, &e) != 0)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hardener/facts.h"
 #include "lib/str.h"
 
 #define REPORT_MAX_STEPS 32
@@ -293,62 +294,11 @@ out:
 	return rc;
 }
 
-/* One line of facts: "name: value" for each member whose value is a number, a string, a boolean, or an array
- * (its length, or its names when it holds strings or objects with "name"). */
-static void print_facts(const json_t *facts, FILE *out)
-{
-	const char *key;
-	json_t *v;
-	struct strbuf sb;
-	bool first = true;
-
-	sb_init(&sb, 4096);
-	json_object_foreach((json_t *)facts, key, v) {
-		if (!first)
-			sb_puts(&sb, ", ");
-		first = false;
-		if (json_is_integer(v)) {
-			sb_printf(&sb, "%s: %lld", key, (long long)json_integer_value(v));
-		} else if (json_is_boolean(v)) {
-			sb_printf(&sb, "%s: %s", key, json_is_true(v) ? "yes" : "no");
-		} else if (json_is_string(v)) {
-			sb_printf(&sb, "%s: %.60s", key, json_string_value(v));
-		} else if (json_is_array(v)) {
-			size_t i, n = json_array_size(v);
-			json_t *x;
-			bool names = n > 0 && n <= 8;
-
-			json_array_foreach(v, i, x)
-				if (!json_is_string(x) && !(json_is_object(x) && json_is_string(json_object_get(x, "name"))))
-					names = false;
-			if (!names) {
-				sb_printf(&sb, "%s: %zu", key, n);
-				continue;
-			}
-			sb_printf(&sb, "%s:", key);
-			json_array_foreach(v, i, x)
-				sb_printf(&sb, " %.40s", json_is_string(x) ? json_string_value(x) :
-				    json_string_value(json_object_get(x, "name")));
-		} else if (json_is_object(v)) {
-			json_t *c = json_object_get(v, "count");
-
-			if (json_is_integer(c))
-				sb_printf(&sb, "%s: %lld", key, (long long)json_integer_value(c));
-			else
-				sb_printf(&sb, "%s: %zu", key, json_object_size(v));
-		} else {
-			first = true;
-		}
-	}
-	if (sb.data != NULL)
-		fprintf(out, "facts after: %s\n", sb.data);
-	sb_cleanup(&sb);
-}
-
 void report_print_summary(const struct report *r, FILE *out)
 {
 	size_t i, total = report_total_changes(r);
 	const json_t *facts;
+	char line[1024];
 
 	for (i = 0; i < r->nsteps; i++) {
 		const struct report_step *s = &r->steps[i];
@@ -377,7 +327,7 @@ void report_print_summary(const struct report *r, FILE *out)
 			fprintf(out, "  note: %s\n", json_string_value(a));
 	}
 	if ((facts = json_object_get(r->extra, "facts")) != NULL && json_is_object(facts))
-		print_facts(facts, out);
+		fprintf(out, "facts after: %s\n", facts_summary_line(facts, line, sizeof(line)));
 	if (total == 0)
 		fprintf(out, "nothing to change: the tree is already hardened by this policy\n");
 	else if (r->dry_run)

@@ -187,6 +187,13 @@ if [ "$(step_status "$S/r1.json" system-cruft)" = ok ]; then
 else
 	t_skip "system-cruft step" "not built"
 fi
+if jq -e '.facts' "$S/r1.json" >/dev/null 2>&1; then
+	t_check "facts after: no shells, no setuid in the report" \
+		bash -c "jq -e '.facts.shells.count == 0 and .facts.setuid.count == 0' '$S/r1.json'"
+	t_check "facts after: summary line on stderr" grep -q '^facts after: ' "$S/err"
+else
+	t_skip "facts after" "facts not built"
+fi
 t_check "harden: no temporary files left" bash -c "[ -z \"\$(find '$F' -name '.hardline-tmp*')\" ]"
 
 listing "$F" >"$S/l2"
