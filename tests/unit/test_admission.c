@@ -340,6 +340,63 @@ static void test_log_fields(void **state)
 	wpolicy_unref(p);
 }
 
+/* jansson allocations fail after a budget: every budget gives either an answer or ERR_NOMEM, never a crash or a
+ * leak (ASan's leak check runs at exit). */
+static long alloc_budget = -1;
+
+static void *failing_malloc(size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return malloc(n);
+}
+
+static void test_alloc_failures(void **state)
+{
+	static const char *const cases[] = { "warn-many", "audit-one", "cronjob-template", "pod-compliant",
+		"wrong-type-runasuser", "v1beta1-refused", "ephemeral-new-bad" };
+	static const enum adm_mode modes[] = { ADM_WARN, ADM_AUDIT, ADM_ENFORCE, ADM_ENFORCE, ADM_ENFORCE,
+		ADM_ENFORCE, ADM_ENFORCE };
+	struct wpolicy *p = NULL;
+	struct err e;
+
+	assert_int_equal(wpolicy_load(NULL, &p, &e), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char path[1024], *body;
+		size_t len;
+		int nomem = 0;
+
+		snprintf(path, sizeof(path), "%s/%s/review.json", fixture_dir(), cases[c]);
+		body = read_all(path, &len);
+		for (long budget = 0;; budget++) {
+			struct adm_result res;
+			int r;
+
+			alloc_budget = budget;
+			json_set_alloc_funcs(failing_malloc, free);
+			r = adm_review(p, modes[c], NULL, body, len, 0, &res, &e);
+			json_set_alloc_funcs(malloc, free);
+			if (r == ERR_NOMEM) {
+				assert_null(res.response_body);
+				assert_null(res.log_fields);
+				nomem++;
+				continue;
+			}
+			assert_int_equal(r, 0);
+			assert_non_null(res.response_body);
+			adm_result_cleanup(&res);
+			if (alloc_budget > 0) /* the whole review ran within the budget */
+				break;
+		}
+		assert_true(nomem > 0);
+		free(body);
+	}
+	alloc_budget = -1;
+	wpolicy_unref(p);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -348,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_image_hook),
 		cmocka_unit_test(test_log_fields),
+		cmocka_unit_test(test_alloc_failures),
 	};
 	struct CMUnitTest *tests;
 	struct dirent **names = NULL;
@@ -358,7 +416,7 @@ int main(void)
 		fprintf(stderr, "test_admission: cannot read %s (run from the repository root)\n", fixture_dir());
 		return 1;
 	}
-	tests = calloc((size_t)n + 5, sizeof(*tests));
+	tests = calloc((size_t)n + sizeof(fixed) / sizeof(fixed[0]), sizeof(*tests));
 	if (tests == NULL)
 		return 1;
 	for (int i = 0; i < n; i++) {
