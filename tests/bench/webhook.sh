@@ -123,7 +123,7 @@ for _ in $(seq 50); do
 done
 
 # cpu_ns PID: CPU time used so far by every thread of PID, in ns (schedstat: precise, unlike the 100 Hz ticks).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 # run NAME URL LUA CONNS PID: one wrk run on core 1; sets RPS, P50, P99 and prints them with the server's CPU time
 # per request (PID: the serving process), which the other load on a shared machine does not inflate.
 run() {
