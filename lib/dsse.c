@@ -281,7 +281,7 @@ int dsse_verify(const struct dsse_envelope *env, const struct keyring *kr, const
 	char tried_hint[DSSE_MAX_SIGNATURES] = { 0 };
 	char type_esc[80], want_esc[80], ids[200];
 	struct err ve;
-	int r, hinted_fail = 0;
+	int r, hinted_fail = 0, attempts = 0;
 
 	if (signer != NULL)
 		*signer = NULL;
@@ -317,6 +317,12 @@ int dsse_verify(const struct dsse_envelope *env, const struct keyring *kr, const
 			k = keyring_get(kr, j);
 			if (tried_hint[i] && strcmp(key_id(k), env->sigs[i].keyid) == 0)
 				continue;
+			if (++attempts > DSSE_MAX_VERIFY_ATTEMPTS) {
+				r = err_set(e, ERR_VERIFY, "no signature verified within the limit of %d signature checks "
+				    "(%zu signatures x %zu trusted keys); give signatures a keyid naming their key",
+				    DSSE_MAX_VERIFY_ATTEMPTS, env->nsigs, nkeys);
+				goto out;
+			}
 			r = key_verify(k, pae, pae_len, env->sigs[i].sig, env->sigs[i].sig_len, &ve);
 			if (r == 0)
 				goto found;

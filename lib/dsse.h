@@ -13,6 +13,7 @@
 #define DSSE_MAX_SIGNATURES 16
 #define DSSE_KEYID_MAX 256                   /* characters of a keyid hint */
 #define DSSE_PAYLOAD_TYPE_MAX 256            /* characters of a payloadType */
+#define DSSE_MAX_VERIFY_ATTEMPTS 64          /* signature checks per envelope beyond the keyid-hinted ones */
 
 struct dsse_signature {
 	char *keyid;         /* the unauthenticated hint; "" when absent */
@@ -52,7 +53,8 @@ int dsse_sign(const char *payload_type, const void *payload, size_t n, const str
 
 /* Verifies env against the trusted keys of kr. When expected_type is not NULL a different payloadType is refused
  * (ERR_INVALID). keyid hints only order the attempts: signatures whose keyid names a trusted key are tried with that
- * key first, then every signature with every trusted key. Returns 0 when one signature is valid under one trusted
+ * key first, then every signature with every trusted key, at most DSSE_MAX_VERIFY_ATTEMPTS checks in this second
+ * round (so a hostile envelope cannot cost 16 x 64 checks). Returns 0 when one signature is valid under one trusted
  * key, setting *signer (borrowed from kr, may be NULL) to it; ERR_VERIFY otherwise with a message saying whether a
  * trusted key's signature failed (payload or signature modified) or no trusted key signed. */
 int dsse_verify(const struct dsse_envelope *env, const struct keyring *kr, const char *expected_type,

@@ -224,6 +224,36 @@ static void test_second_signature_trusted(void **state)
 	key_free(b);
 }
 
+static void test_attempt_cap(void **state)
+{
+	struct key *signer_key = NULL, *k;
+	struct dsse_envelope *env = NULL, *env2 = NULL;
+	struct keyring *kr = NULL;
+	const struct key *signer;
+	struct err e;
+	int i;
+
+	assert_int_equal(key_generate(KEY_ALG_ED25519, &signer_key, &e), 0);
+	assert_int_equal(dsse_sign("t", "x", 1, signer_key, &env, &e), 0);
+	assert_int_equal(dsse_sign("t", "x", 1, signer_key, &env2, &e), 0);
+	env->sigs[1] = env2->sigs[0];
+	env->nsigs = 2;
+	env2->nsigs = 0;
+	env->sigs[0].keyid[0] = '\0';
+	assert_int_equal(keyring_new(&kr, &e), 0);
+	for (i = 0; i < KEYRING_MAX_KEYS - 1; i++) {
+		assert_int_equal(key_generate(KEY_ALG_ED25519, &k, &e), 0);
+		assert_int_equal(keyring_add(kr, k, &e), 0);
+	}
+	/* 2 unhinted signatures x 63 untrusted keys = 126 checks: refused after 64 */
+	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
+	assert_non_null(strstr(e.msg, "within the limit of 64 signature checks (2 signatures x 63 trusted keys)"));
+	dsse_envelope_free(env);
+	dsse_envelope_free(env2);
+	keyring_unref(kr);
+	key_free(signer_key);
+}
+
 static char *slurp(const char *path, size_t *len)
 {
 	struct strbuf sb;
@@ -309,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_ecdsa),
 		cmocka_unit_test(test_roundtrip_ed25519),
 		cmocka_unit_test(test_second_signature_trusted),
+		cmocka_unit_test(test_attempt_cap),
 		cmocka_unit_test(test_hostile_fixtures),
 		cmocka_unit_test(test_oversized),
 	};
