@@ -710,6 +710,7 @@ int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_ima
 
 	memset(out, 0, sizeof(*out));
 	memset(&rv, 0, sizeof(rv));
+	out->metric_kind = "other";
 	err_clear(&why);
 	if ((out->log_fields = json_object()) == NULL ||
 	    jset(out->log_fields, "mode", json_string(adm_mode_name(mode))) != 0 ||
@@ -733,6 +734,7 @@ int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_ima
 		r = answer_malformed(&rv, out, &why, e);
 		goto out;
 	}
+	out->metric_kind = podspec_kind_label(rv.kind);
 	if (log_request(&rv, out->log_fields) != 0) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
@@ -750,6 +752,7 @@ out:
 	if (r != 0) {
 		adm_result_cleanup(out);
 		out->decision = "error";
+		out->metric_kind = "other";
 	}
 	return r;
 }

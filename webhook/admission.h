@@ -74,6 +74,8 @@ struct adm_result {
 	const char *content_type; /* "application/json" or "text/plain; charset=utf-8" (static) */
 	bool allowed;
 	const char *decision;  /* static: "allow" | "deny" | "warn" | "audit" | "error" */
+	const char *metric_kind; /* static, bounded set for metric labels: "Pod", "Deployment", ... (the kinds
+	                          * evaluated) or "other"; never the raw request kind */
 	json_t *log_fields;    /* object for the decision's log line: uid, kind, namespace, name, user, operation,
 	                        * subResource, mode, decision, allowed, code, reasons[], note, dryRun; owned reference */
 };

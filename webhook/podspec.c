@@ -135,6 +135,14 @@ out:
 	return r;
 }
 
+const char *podspec_kind_label(const char *kind)
+{
+	for (size_t i = 0; kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].kind, kind) == 0)
+			return kinds[i].kind;
+	return "other";
+}
+
 bool podspec_is_windows(const json_t *spec)
 {
 	const char *name = json_string_value(json_object_get(json_object_get(spec, "os"), "name"));

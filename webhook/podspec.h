@@ -39,6 +39,10 @@ int podspec_find(const char *group, const char *kind, json_t *object, struct pod
  * or image is not a string, or a list holds more than max entries; ERR_NOMEM. */
 int podspec_containers(const json_t *spec, size_t max, struct podspec_container **out, size_t *n, struct err *e);
 
+/* The static name of kind when it is one of the kinds evaluated ("Pod", "Deployment", ...), else "other": a label
+ * with a bounded set of values, for metrics. */
+const char *podspec_kind_label(const char *kind);
+
 /* True when spec.os.name is "windows". */
 bool podspec_is_windows(const json_t *spec);
 

@@ -121,6 +121,7 @@ static void run_case(void **state)
 	assert_non_null(res.log_fields);
 	assert_non_null(res.response_body);
 	assert_non_null(res.decision);
+	assert_non_null(res.metric_kind);
 	if (json_object_get(expect, "http") != NULL)
 		want_http = json_integer_value(json_object_get(expect, "http"));
 	if (res.http_status != want_http)
@@ -335,6 +336,7 @@ static void test_log_fields(void **state)
 	assert_non_null(json_string_value(json_object_get(lf, "uid")));
 	assert_int_equal(json_array_size(json_object_get(lf, "reasons")), 1);
 	assert_true(json_is_true(json_object_get(lf, "allowed")));
+	assert_string_equal(res.metric_kind, "Pod");
 	adm_result_cleanup(&res);
 	free(body);
 	wpolicy_unref(p);
