@@ -146,7 +146,7 @@ static bool under(const char *path, const char *prefix)
 static int detach_links(struct imageview *v, struct fstree *t, const char *prefix, struct err *e)
 {
 	struct fs_node *const *all;
-	size_t n, i, alt;
+	size_t n, i, alt = 0;
 	int rc;
 
 	if (v->nhardlinks == 0)
