@@ -46,6 +46,7 @@ static int opt_bool(const json_t *sc, const char *key, bool *set, bool *val, con
 	return 0;
 }
 
+/* Optional integer: *set tells whether present; ERR_INVALID for another type. */
 static int opt_int(const json_t *sc, const char *key, bool *set, json_int_t *val, const char *who,
     const char *where, struct err *e)
 {
@@ -81,6 +82,7 @@ static int seccomp_type(const json_t *sc, const char **out, const char *who, con
 	return 0;
 }
 
+/* True when uid is one of the policy's allowedUIDs. */
 static bool uid_allowed(const struct wpolicy *p, json_int_t uid)
 {
 	for (size_t i = 0; i < p->n_allowed_uids; i++)
@@ -154,6 +156,7 @@ static int check_caps(const json_t *sc, const char *who, struct adm_violations *
 	return 0;
 }
 
+/* The hostPorts rule on one container: every ports[].hostPort 0 or unset. */
 static int check_host_ports(const json_t *c, const char *who, struct adm_violations *v, struct err *e)
 {
 	json_t *ports = member(c, "ports"), *it;

@@ -115,6 +115,7 @@ static int typed(const struct src *s, const char *key, int r, struct err *e)
 	return bad(s, key, e, msg);
 }
 
+/* Frees a vector of n strings and the vector. */
 static void strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -198,6 +199,7 @@ static bool dns_label(const char *s)
 	return true;
 }
 
+/* Frees everything a policy owns (whatever its reference count); p may be NULL. */
 static void policy_free(struct wpolicy *p)
 {
 	if (p == NULL)
@@ -212,6 +214,7 @@ static void policy_free(struct wpolicy *p)
 	free(p);
 }
 
+/* allowedUIDs: absent means [1000]; [] switches the UID rule off. root may be NULL. */
 static int parse_uids(const struct src *s, const json_t *root, struct wpolicy *p, struct err *e)
 {
 	json_t *arr = NULL, *it;
@@ -247,6 +250,7 @@ static int parse_uids(const struct src *s, const json_t *root, struct wpolicy *p
 	return 0;
 }
 
+/* The rules object: each key present sets its rule on or off (see rule_keys). */
 static int parse_rules(const struct src *s, const json_t *root, struct wpolicy *p, struct err *e)
 {
 	static const char *const keys[] = { "readOnlyRootFilesystem", "runAsNonRoot", "allowPrivilegeEscalation",
@@ -275,6 +279,7 @@ static int parse_rules(const struct src *s, const json_t *root, struct wpolicy *
 	return 0;
 }
 
+/* The exempt object; namespaces default to kube-system when not given. root may be NULL. */
 static int parse_exempt(const struct src *s, const json_t *root, struct wpolicy *p, struct err *e)
 {
 	static const char *const keys[] = { "namespaces", "users", "groups", "images", NULL };
@@ -473,6 +478,7 @@ void wpolicy_unref(struct wpolicy *p)
 		policy_free(p);
 }
 
+/* True when s equals one of v[0..n) (s may be NULL). */
 static bool in_list(char *const *v, size_t n, const char *s)
 {
 	if (s == NULL)
