@@ -15,6 +15,7 @@
 
 #define MAX_HOPS 40
 #define INTERP_MAX 200   /* characters of a "#!" line kept */
+#define MAX_NOTES 100
 
 static const char *const shell_names[] = {
 	"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "ksh93", "mksh", "pdksh", "oksh", "lksh", "csh",
@@ -342,7 +343,8 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 		if ((r = multicall_detect(b, t, tg[i].n, &tg[i].mc, e)) != 0) {
 			if (r == ERR_NOMEM)
 				goto out;
-			json_array_append_new(notes, json_sprintf("%s was not read: %s", tg[i].n->path, e->msg));
+			if (json_array_size(notes) < MAX_NOTES)
+				json_array_append_new(notes, json_sprintf("%.300s was not read: %.300s", tg[i].n->path, e->msg));
 			err_clear(e);
 		}
 	}

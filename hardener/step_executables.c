@@ -237,7 +237,8 @@ static int collect(struct harden_ctx *ctx, struct entry **out, size_t *nout, str
 }
 
 /* Notes what a kept or deleted multi-call binary leaves reachable, and records it in the step's details. */
-static void report_multicall(struct report_step *rs, struct entry *v, size_t n, size_t id, json_t *details)
+static void report_multicall(struct report_step *rs, const struct strlist *allow, struct entry *v, size_t n, size_t id,
+    json_t *details)
 {
 	const struct multicall *m = v[id].mc;
 	const char *bin = v[id].target ? v[id].target : v[id].n->path;
@@ -256,7 +257,8 @@ static void report_multicall(struct report_step *rs, struct entry *v, size_t n, 
 				bin = v[i].n->path;
 			bin_kept = true;
 			json_array_append_new(names, json_string(v[i].n->path));
-			if (strlen(list) + strlen(v[i].n->path) + 3 < sizeof(list))
+			if (strlist_has(allow, base_name(v[i].n->path)) &&
+			    strlen(list) + strlen(v[i].n->path) + 3 < sizeof(list))
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "",
 				    v[i].n->path);
 		}
@@ -342,7 +344,7 @@ int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err 
 	}
 	for (i = 0; i < n; i++)
 		if (v[i].ident == i && v[i].mc != NULL)
-			report_multicall(rs, v, n, i, mcs);
+			report_multicall(rs, &p->allow, v, n, i, mcs);
 	if (json_array_size(mcs) > 0) {
 		report_step_set(rs, "multicall", mcs);
 		mcs = NULL; /* transferred */

@@ -24,7 +24,8 @@ static const char *const paths[] = {
 	"/var/cache/apt", "/var/lib/apt/lists", "/etc/apt", "/usr/lib/apt", "/usr/lib/dpkg", "/etc/dpkg",
 	"/var/cache/debconf", "/var/lib/dpkg/info/*.preinst", "/var/lib/dpkg/info/*.postinst",
 	"/var/lib/dpkg/info/*.prerm", "/var/lib/dpkg/info/*.postrm", "/var/lib/dpkg/info/*.config",
-	"/var/lib/dpkg/*-old", "/var/backups/dpkg.*", "/var/backups/apt.*",
+	"/var/lib/dpkg/*-old", "/var/backups/dpkg.*", "/var/backups/apt.*", "/usr/libexec/dpkg", "/usr/share/debconf",
+	"/usr/share/bug/apt", "/usr/share/bug/dpkg",
 	/* apk */
 	"/var/cache/apk", "/etc/apk/cache",
 	/* rpm family */

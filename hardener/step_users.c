@@ -20,21 +20,26 @@ struct afile {
 	bool refused;
 };
 
+/* Whether path resolves to something that is not a directory. */
+static bool path_exists(struct fstree *t, const char *path)
+{
+	const struct fs_node *n;
+	char out[4096];
+	struct err e;
+
+	return fstree_resolve(t, path, true, out, sizeof(out), &e) == 0 && (n = fstree_get(t, out)) != NULL &&
+	    n->type != FS_DIR;
+}
+
 /* The shell given to every account but the app user: a nologin that exists in the tree. */
 static const char *nologin_path(struct fstree *t)
 {
-	static const char *const cands[] = { "/usr/sbin/nologin", "/sbin/nologin" };
-	char out[4096];
-	struct err e;
+	static const char *const cands[] = { "/usr/sbin/nologin", "/sbin/nologin", "/usr/bin/nologin", "/bin/nologin" };
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		const struct fs_node *n;
-
-		if (fstree_resolve(t, cands[i], true, out, sizeof(out), &e) == 0 && (n = fstree_get(t, out)) != NULL &&
-		    n->type != FS_DIR)
+	for (i = 0; i < sizeof(cands) / sizeof(cands[0]); i++)
+		if (path_exists(t, cands[i]))
 			return cands[i];
-	}
 	return "/sbin/nologin";
 }
 
@@ -503,7 +508,12 @@ int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 			report_change(rs, "delete", backups[i], "backup of an account file");
 		}
 	}
-	r = ensure_home(ctx, rs, e);
+	if ((r = ensure_home(ctx, rs, e)) != 0)
+		goto out;
+	if (!path_exists(ctx->tree, ctx->policy->shell))
+		report_note(rs, "the shell of %s, %s, does not exist in the tree (a login would fail, which is harmless; "
+		    "set steps.users.shell to silence this)", ctx->policy->user, ctx->policy->shell);
+	r = 0;
 out:
 	for (i = 0; i < 4; i++) {
 		accounts_free(all[i]->f);
