@@ -26,6 +26,7 @@
 #define SERVER_LOG_LINE_MAX 16384      /* a decision's log line; longer lines lose their reasons */
 #define SERVER_METRICS_MAX (256 * 1024) /* the /metrics exposition */
 #define SERVER_DISCARD_FACTOR 4         /* an over-cap chunked body is drained up to 4x the cap, then cut */
+#define SERVER_MAX_BUFFERED (256u * 1024 * 1024) /* bodies held at once, all requests: past it, 503 */
 
 struct server {
 	struct server_config cfg;
@@ -34,6 +35,7 @@ struct server {
 	pthread_mutex_t policy_mu;
 	struct wpolicy *policy; /* under policy_mu */
 	atomic_bool draining;
+	atomic_size_t buffered; /* body bytes held by all requests now */
 };
 
 /* The state of one request, from MHD's first call to the completed callback. */
@@ -41,8 +43,9 @@ struct req {
 	struct server *srv;
 	enum adm_mode mode;
 	struct strbuf body;
-	size_t discarded;    /* bytes dropped after the body went over the cap */
-	bool too_large;
+	size_t discarded;    /* bytes dropped after the body was refused */
+	size_t charged;      /* bytes of body counted in srv->buffered */
+	unsigned int reject; /* 0, or the status to answer once the body is drained: 413 or 503 */
 	uint64_t start_us;   /* CLOCK_MONOTONIC */
 	uint64_t deadline_ms;
 };
@@ -338,19 +341,35 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *c, const 
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (!rq->too_large && sb_append(&rq->body, upload_data, n) != 0) {
-			rq->too_large = true; /* over the cap (or out of memory): answer 413 at the end */
-			sb_cleanup(&rq->body);
+		if (rq->reject == 0) {
+			if (atomic_fetch_add(&s->buffered, n) + n > SERVER_MAX_BUFFERED) {
+				atomic_fetch_sub(&s->buffered, n);
+				rq->reject = MHD_HTTP_SERVICE_UNAVAILABLE; /* memory for bodies exhausted */
+			} else {
+				rq->charged += n;
+				if (sb_append(&rq->body, upload_data, n) != 0)
+					rq->reject = MHD_HTTP_CONTENT_TOO_LARGE; /* over the cap (or out of memory) */
+			}
+			if (rq->reject != 0) {
+				sb_cleanup(&rq->body);
+				atomic_fetch_sub(&s->buffered, rq->charged);
+				rq->charged = 0;
+			}
 		}
-		if (rq->too_large) {
+		if (rq->reject != 0) {
 			rq->discarded += n;
 			if (rq->discarded / SERVER_DISCARD_FACTOR > s->cfg.max_body)
 				return MHD_NO; /* a peer that does not stop: cut the connection */
 		}
 		return MHD_YES;
 	}
-	if (rq->too_large) {
+	if (rq->reject != 0) {
 		metrics_observe(server_metrics_mode(rq->mode), "error", NULL, server_now_us() - rq->start_us);
+		if (rq->reject == MHD_HTTP_SERVICE_UNAVAILABLE) {
+			log_warn("request refused: %u bytes of request bodies already held; more replicas or fewer huge "
+			    "objects", SERVER_MAX_BUFFERED);
+			return server_reply_text(c, s, MHD_HTTP_SERVICE_UNAVAILABLE, "server busy; retry\n", NULL);
+		}
 		return server_reply_text(c, s, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
 	}
 	return server_review(c, rq);
@@ -366,6 +385,7 @@ static void server_completed(void *cls, struct MHD_Connection *c, void **con_cls
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("admission request ended early (libmicrohttpd code %d)", (int)toe);
 	sb_cleanup(&rq->body);
+	atomic_fetch_sub(&rq->srv->buffered, rq->charged);
 	free(rq);
 	*con_cls = NULL;
 	metrics_in_flight_add(-1);
