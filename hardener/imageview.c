@@ -801,6 +801,12 @@ static int write_entries(struct commit_ctx *c, bool squash, struct err *e)
 			if ((cn = content_node(c, n)) == NULL)
 				return err_set(e, ERR_INTERNAL, "hard link %.200s lost its target", n->path);
 			g = group_find(c, cn->path);
+			if (g != NULL && !is_deleted(cn)) {
+				/* one inode: every name of the group carries the target's metadata */
+				ent.mode = cn->mode;
+				ent.uid = cn->uid;
+				ent.gid = cn->gid;
+			}
 			if (g != NULL && g->primary != n) {
 				ent.type = TL_HARDLINK;
 				ent.link = g->primary->path;

@@ -169,6 +169,8 @@ static const struct fx l0[] = {
 	{ "/usr", 'd', NULL, 0 }, { "/usr/lib", 'd', NULL, 0 }, { "/usr/lib/libc.so", 'f', "libc", 0 },
 	{ "/x", 'd', NULL, 0 }, { "/x/target", 'f', "shared bytes", 0 }, { "/z", 'd', NULL, 0 },
 	{ "/z/target", 'f', "group bytes", 0 }, { "/a", 'd', NULL, 0 }, { "/a/link", 'h', "/z/target", 0 },
+	{ "/m", 'd', NULL, 0 }, { "/m/target", 'f', "kept bytes", 0 }, { "/b", 'd', NULL, 0 },
+	{ "/b/link", 'h', "/m/target", 0 },
 };
 static const struct fx l1[] = {
 	{ "/bin/ash", 'l', "sh", 0 }, { "/etc/old", 'd', NULL, 0 }, { "/etc/old/.wh..wh..opq", 'f', NULL, 0 },
@@ -245,6 +247,8 @@ static uint64_t harden_into(const char *in, const char *out, bool squash)
 	fstree_mark_delete(o.t, fstree_get(o.t, "/bin/sh"));
 	fstree_mark_delete(o.t, fstree_get(o.t, "/etc/old"));
 	fstree_mark_mode(fstree_get(o.t, "/bin/busybox"), 0755);
+	fstree_mark_delete(o.t, fstree_get(o.t, "/z/target"));   /* a hard link target goes, its link stays */
+	fstree_mark_mode(fstree_get(o.t, "/m/target"), 0600);     /* a target changes: its link follows */
 	assert_int_equal(fstree_mark_content(fstree_get(o.t, "/etc/passwd"), "root:x:0:0::/:/sbin/nologin\n", 28, &e), 0);
 	snprintf(ref, sizeof(ref), "oci:%s:t", out);
 	assert_int_equal(oci_writer_new(ref, &w, &e), 0);
@@ -284,6 +288,16 @@ static void check_hardened(const char *dir, bool squash)
 	assert_string_equal(read_str(&o, "/etc/passwd", &sb), "root:x:0:0::/:/sbin/nologin\n");
 	assert_string_equal(read_str(&o, "/y/link", &sb), "shared bytes");
 	assert_string_equal(read_str(&o, "/a/link", &sb), "group bytes");
+	assert_null(fstree_get(o.t, "/z/target"));
+	assert_int_equal(fstree_get(o.t, "/a/link")->type, FS_REG);
+	assert_string_equal(read_str(&o, "/m/target", &sb), "kept bytes");
+	assert_string_equal(read_str(&o, "/b/link", &sb), "kept bytes");
+	assert_int_equal(fstree_get(o.t, "/m/target")->mode, 0600);
+	if (squash) {   /* the link sorts first, so it holds the bytes and the old target links to it */
+		assert_int_equal(fstree_get(o.t, "/b/link")->type, FS_REG);
+		assert_int_equal(fstree_get(o.t, "/m/target")->type, FS_HARDLINK);
+		assert_string_equal(fstree_get(o.t, "/m/target")->link, "/b/link");
+	}
 	assert_string_equal(read_str(&o, "/data/file1", &sb), "new");
 	assert_int_equal(o.imgs[0]->n_layers, squash ? 1 : 5);
 	cfg = o.imgs[0]->config;
@@ -345,8 +359,8 @@ static void test_commit_top_layer(void **state)
 	make_image(in, layers, 4);
 	assert_true(harden_into(in, out, false) > 0);
 	check_hardened(out, false);
-	/* /bin/sh and /etc/old: one whiteout each, none for what was under /etc/old */
-	assert_int_equal(count_whiteouts(out, "/etc/old"), 2);
+	/* /bin/sh, /etc/old and /z/target: one whiteout each, none for what was under /etc/old */
+	assert_int_equal(count_whiteouts(out, "/etc/old"), 3);
 	/* reproducible */
 	harden_into(in, out2, false);
 	{
