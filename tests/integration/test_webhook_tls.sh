@@ -34,6 +34,20 @@ swap_secret() {   # GEN CERT KEY: what the kubelet does when a Secret changes
 }
 echo '{"allowedUIDs": [1000], "exempt": {"namespaces": ["kube-system"]}}' >"$D/policy.json"
 
+# --- the command line --------------------------------------------------------------------------------------
+out=$("$HARDLINE_WEBHOOK" --help 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q -- '--tls-cert' <<<"$out" && grep -q -- '--metrics-listen' <<<"$out" &&
+	t_ok "--help documents the flags" || t_fail "--help" "rc=$rc"
+"$HARDLINE_WEBHOOK" --listen 127.0.0.1:1 >/dev/null 2>"$D/usage.err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'required' "$D/usage.err" && t_ok "missing --tls-cert: usage error, exit 2" ||
+	t_fail "missing --tls-cert" "rc=$rc $(head -1 "$D/usage.err")"
+"$HARDLINE_WEBHOOK" --tls-cert "$D/s1.crt" --tls-key "$D/s1.key" --threads 0 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && t_ok "--threads 0: usage error, exit 2" || t_fail "--threads 0" "rc=$rc"
+"$HARDLINE_WEBHOOK" --tls-cert "$D/s1.crt" --tls-key "$D/s2.key" --metrics-listen off --listen 127.0.0.1:1 \
+	>/dev/null 2>"$D/bad.err"; rc=$?
+[ $rc -eq 1 ] && grep -q 's2.key does not belong to certificate' "$D/bad.err" &&
+	t_ok "a key of another certificate: exit 1 naming both files" || t_fail "mismatched pair at start" "rc=$rc"
+
 # --- start the webhook on free ports -----------------------------------------------------------------------
 start_webhook() {
 	local try
