@@ -574,7 +574,8 @@ int tarlayer_write_whiteout(struct tarlayer_writer *w, const char *path, struct 
 	archive_entry_set_filetype(ae, AE_IFREG);
 	archive_entry_set_perm(ae, 0);
 	archive_entry_set_size(ae, 0);
-	archive_entry_set_mtime(ae, w->max_mtime > 0 ? w->max_mtime : 0, 0);
+	/* the clamp time when there is one (INT64_MAX means none): fixed either way */
+	archive_entry_set_mtime(ae, w->max_mtime > 0 && w->max_mtime < ((int64_t)1 << 40) ? w->max_mtime : 0, 0);
 	if (archive_write_header(w->tar, ae) != ARCHIVE_OK)
 		return writer_fail(w, w->tar, e);
 	return 0;
