@@ -228,8 +228,11 @@ for _ in $(seq 50); do
 done
 t0=$(date +%s%N)
 kill -TERM "$PID"
-sleep 0.3
-code=$(curl -sS -o /dev/null -w '%{http_code}' "$M/readyz" 2>/dev/null)
+for _ in $(seq 30); do
+	code=$(curl -sS -o /dev/null -w '%{http_code}' "$M/readyz" 2>/dev/null)
+	[ "$code" = 503 ] && break
+	sleep 0.05
+done
 [ "$code" = 503 ] && t_ok "SIGTERM: /readyz turns 503 while draining" || t_fail "readyz while draining" "got $code"
 if "${C[@]}" -o /dev/null --max-time 2 --data-binary @"$D/review.json" "$URL/validate" 2>/dev/null; then
 	t_fail "SIGTERM: new connections are refused" "a new connection was served"
