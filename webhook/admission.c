@@ -650,24 +650,29 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	}
 	if (checker != NULL && checker->check != NULL) {
 		for (size_t i = 0; i < kept; i++) {
+			char esc[220];
+
 			if ((r = checker->check(checker->arg, cs[i].who, cs[i].image, deadline_ms, &vs, &why)) == 0)
 				continue;
 			if (r == ERR_NOMEM)
 				goto nomem;
-			/* The check could not run: the answer is "could not decide", never a silent allow. */
+			/* The check could not run: the answer is "could not decide", never a silent allow. The other
+			 * images are not tried: the usual cause (a slow registry, a passed deadline) hits them too. */
+			str_escape(esc, sizeof(esc), why.msg, strlen(why.msg), 200);
 			if (adm_violations_add(&vs, cs[i].who, "image", "retry; if it persists, see the webhook log",
-			    "could not be checked: %.200s", why.msg) != 0)
+			    "could not be checked: %s", esc) != 0 ||
+			    jset(out->log_fields, "error", json_string(esc)) != 0)
 				goto nomem;
-			if (mode == ADM_ENFORCE && vs.n > 0) {
+			if (mode == ADM_ENFORCE && vs.n == 1 && vs.dropped == 0) {
+				/* Nothing but the failure: an internal error, not a policy denial. */
 				char msg[600], line[400];
 
 				str_fmt(msg, sizeof(msg), "hardline: %s",
-				    adm_violation_fmt(&vs.v[vs.n - 1], false, line, sizeof(line)));
-				if (jset(out->log_fields, "error", json_string(msg)) != 0)
-					goto nomem;
+				    adm_violation_fmt(&vs.v[0], true, line, sizeof(line)));
 				r = answer_deny(rv, out, 500, "InternalError", "error", msg, e);
 				goto out;
 			}
+			break;
 		}
 	}
 	if (exempt_imgs > 0 && jset(out->log_fields, "exemptImages", json_integer((json_int_t)exempt_imgs)) != 0)

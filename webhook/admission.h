@@ -57,8 +57,10 @@ char *adm_violation_fmt(const struct adm_violation *v, bool with_fix, char *dst,
 /* The per-image hook for the attestation check (next issue). Called once per evaluated container whose image is
  * not exempt, after the securityContext rules, with the container's display name ("container web", to pass as
  * who to adm_violations_add) and its image reference as written in the spec (both borrowed, valid for the call). deadline_ms is the caller's deadline (see adm_review). It appends what it finds to v and returns
- * 0; a negative return with e set means the check itself failed (e.g. ERR_TIMEOUT) and the review becomes a deny
- * with code 500 in enforce mode (warn/audit: allowed, with the error as a warning/annotation). arg is the hook's
+ * 0; a negative return with e set means the check itself failed (e.g. ERR_TIMEOUT): no further image is checked,
+ * the failure is reported as a violation of field "image" ("could not be checked: <e>"), and in enforce mode the
+ * review is denied (code 500 when that is the only problem, else 403 with the others); warn/audit allow it with
+ * the failure as a warning/annotation. arg is the hook's
  * own state; the hook must be thread-safe. */
 struct adm_image_checker {
 	int (*check)(void *arg, const char *container, const char *image, uint64_t deadline_ms,
