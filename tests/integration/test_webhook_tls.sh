@@ -191,6 +191,75 @@ grep -q '^hardline_tls_reloads_total{result="success"} 1$' "$D/metrics.txt" &&
 grep -q 'does not belong to certificate' "$D/webhook.log" && t_ok "the refused pair is logged with the reason" ||
 	t_fail "the refused pair is logged" "$(tail -3 "$D/webhook.log")"
 
+# --- the real client: kube-apiserver calls the webhook (TLS with caBundle, HTTP/1.1, ?timeout=) -----------------
+CP=$HL_ROOT/tests/peers/controlplane.sh
+PEERS=${HARDLINE_PEERS:-$HOME/.cache/hardline-peers}
+cpdir=
+_webhook_cleanup() { [ -n "$cpdir" ] && { "$CP" stop "$cpdir" >/dev/null 2>&1; rm -rf "$cpdir"; }; _t_cleanup; }
+trap _webhook_cleanup EXIT
+if [ ! -x "$PEERS/bin/kube-apiserver" ] || [ ! -x "$PEERS/bin/etcd" ] || ! command -v kubectl >/dev/null; then
+	t_skip "kube-apiserver as the client" "peers not built (tests/peers/install.sh) or kubectl missing"
+else
+	cpdir=$(mktemp -d /tmp/hardline-cp.XXXXXX)
+	if ! kubeconfig=$("$CP" start "$cpdir" 2>"$cpdir/start.err"); then
+		t_fail "kube-apiserver as the client: control plane starts" "$(tail -5 "$cpdir/start.err")"
+	else
+		k() { kubectl --kubeconfig "$kubeconfig" --request-timeout=20s "$@"; }
+		"$CP" ns "$cpdir" shop >/dev/null 2>&1
+		cat >"$D/vwc.yaml" <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: hardline-test}
+webhooks:
+  - name: pods.hardline.test
+    clientConfig:
+      url: https://127.0.0.1:$PORT/validate
+      caBundle: $(base64 -w0 "$D/ca.crt")
+    rules:
+      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+    failurePolicy: Fail
+    sideEffects: None
+    admissionReviewVersions: ["v1"]
+    timeoutSeconds: 5
+YAML
+		t_check "ValidatingWebhookConfiguration pointing at the webhook is accepted" k apply -f "$D/vwc.yaml"
+		out=
+		for _ in $(seq 40); do
+			out=$(k run bad -n shop --image=registry.example/web:1 --restart=Never --dry-run=server 2>&1)
+			grep -q 'denied the request' <<<"$out" && break
+			sleep 0.5
+		done
+		if grep -q 'admission webhook "pods.hardline.test" denied the request' <<<"$out" &&
+			grep -q 'readOnlyRootFilesystem' <<<"$out"; then
+			t_ok "kube-apiserver: a non-compliant pod is denied with the webhook's message"
+		else
+			t_fail "kube-apiserver: non-compliant pod denied" "$(tail -3 <<<"$out")"
+		fi
+		cat >"$D/good-pod.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: good, namespace: shop}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: web
+      image: registry.example/web@sha256:$(printf '%064d' 0)
+      securityContext:
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+        capabilities: {drop: ["ALL"]}
+YAML
+		t_check "kube-apiserver: a compliant pod is admitted and stored" k create -f "$D/good-pod.yaml"
+		if grep '"namespace":"shop"' "$D/webhook.log" | grep -q '"decision":"allow"'; then
+			t_ok "kube-apiserver's reviews are logged as decisions"
+		else
+			t_fail "kube-apiserver's reviews logged" "$(grep -c shop "$D/webhook.log") lines for shop"
+		fi
+		k delete validatingwebhookconfiguration hardline-test >/dev/null 2>&1
+	fi
+fi
+
 # --- policy reload: a good file, then a bad one (the good one stays in force) --------------------------------
 echo '{"allowedUIDs": [1000, 1001], "exempt": {"namespaces": ["kube-system", "tools"]}}' >"$D/policy.new"
 mv "$D/policy.new" "$D/policy.json"
