@@ -40,6 +40,10 @@ int dsse_pae(const char *type, const void *body, size_t body_len, unsigned char 
  * says. label names the source in messages. *out is new (dsse_envelope_free it). */
 int dsse_parse(const char *buf, size_t len, const char *label, struct dsse_envelope **out, struct err *e);
 
+/* The same parse, always through jansson. dsse_parse reads the common shape of envelopes by a direct scan and
+ * hands everything else to this function; tests and the fuzz target compare the two. */
+int dsse_parse_json(const char *buf, size_t len, const char *label, struct dsse_envelope **out, struct err *e);
+
 /* Reads and parses an envelope file (over the cap: ERR_TOO_LARGE). */
 int dsse_load_file(const char *path, struct dsse_envelope **out, struct err *e);
 
