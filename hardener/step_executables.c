@@ -187,14 +187,17 @@ static int set_identities(struct entry *v, size_t n)
 }
 
 /* Collects the non-directories directly inside the (resolved, deduplicated) bin dirs. */
+static char dirs[MAX_DIRS][4096];   /* the resolved bin dirs of the current run */
+static size_t nd;
+
 static int collect(struct harden_ctx *ctx, struct entry **out, size_t *nout, struct err *e)
 {
-	static char dirs[MAX_DIRS][4096];
 	const struct strlist *l = &ctx->policy->bin_dirs;
 	struct fs_node *const *v;
 	struct entry *ents = NULL;
-	size_t nd = 0, nv, i, j, k, n = 0;
+	size_t nv, i, j, k, n = 0;
 
+	nd = 0;
 	for (i = 0; i < l->n && nd < MAX_DIRS; i++) {
 		const struct fs_node *d;
 		struct err sub;
@@ -283,6 +286,33 @@ static void report_multicall(struct report_step *rs, const struct strlist *allow
 		json_array_append_new(details, o);
 }
 
+/* This step only acts on the bin dirs (as the article does); it says how many executables live elsewhere. */
+static void note_outside(struct harden_ctx *ctx, struct report_step *rs)
+{
+	struct fs_node *const *v;
+	size_t nv, i, k, count = 0;
+
+	if ((v = fstree_sorted(ctx->tree, &nv)) == NULL)
+		return;
+	for (i = 0; i < nv; i++) {
+		const struct fs_node *x = v[i];
+		size_t plen = (size_t)(base_name(x->path) - x->path);
+		bool inside = false;
+
+		if (x->type != FS_REG || !(x->mode & 0111) || (x->changes & FS_CH_DELETE))
+			continue;
+		for (k = 0; k < nd && !inside; k++) {
+			size_t dlen = strlen(dirs[k]);
+
+			inside = (dlen == 1 && plen == 1) || (plen == dlen + 1 && strncmp(x->path, dirs[k], dlen) == 0);
+		}
+		count += !inside;
+	}
+	if (count > 0)
+		report_note(rs, "%zu executable files outside the bin dirs are left as they are (listed in the facts)",
+		    count);
+}
+
 int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	const struct hpolicy *p = ctx->policy;
@@ -349,6 +379,7 @@ int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err 
 		report_step_set(rs, "multicall", mcs);
 		mcs = NULL; /* transferred */
 	}
+	note_outside(ctx, rs);
 	for (i = 0; i < n; i++)
 		if (v[i].keep)
 			report_note(rs, "kept %s%s", v[i].n->path,

@@ -283,6 +283,7 @@ static void test_users(void **state)
 	    "ubuntu:!:19000:0:99999:7:::\n");
 	file(f, "/etc/group", 0644, "root:x:0:\ndaemon:x:1:\nsudo:x:27:ubuntu,root\nubuntu:x:1000:\n");
 	file(f, "/etc/passwd-", 0644, "root:x:0:0:root:/root:/bin/bash\n");
+	file(f, "/etc/gshadow", 0640, "root:*::\nsudo:$6$x::ubuntu,root\nubuntu:!::\n");
 
 	st = run(f, step_users, "users", &json);
 	assert_string_equal(json_string_value(json_object_get(st, "status")), "ok");
@@ -290,7 +291,8 @@ static void test_users(void **state)
 	    "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 	    "appuser:x:1000:1000::/app:/usr/sbin/nologin\n");
 	assert_content(f, "/etc/shadow", "root:!:19000:0:99999:7:::\nappuser:!:::::::\n");
-	assert_content(f, "/etc/group", "root:!:0:\nappuser:!:1000:\n");
+	assert_content(f, "/etc/group", "root:x:0:\nappuser:x:1000:\n");
+	assert_content(f, "/etc/gshadow", "root:*::\nappuser:!::\n");
 	assert_true(deleted(f, "/etc/passwd-"));
 	home = fstree_get(f->t, "/app");
 	assert_non_null(home);
@@ -299,7 +301,7 @@ static void test_users(void **state)
 	assert_int_equal(home->gid, 1000);
 	assert_true(home->changes & FS_CH_CREATE);
 	assert_int_equal(count(st, "delete-user"), 6);   /* rootfoo, daemon, ubuntu in passwd and shadow */
-	assert_int_equal(count(st, "delete-group"), 3);
+	assert_int_equal(count(st, "delete-group"), 5);   /* daemon, sudo, ubuntu in group; sudo, ubuntu in gshadow */
 	assert_int_equal(count(st, "set-shell"), 1);
 	assert_true(count(st, "lock") >= 1);
 	json_decref(json);
@@ -434,6 +436,7 @@ static void test_executables_usrmerge_chains(void **state)
 	assert_false(deleted(f, "/sbin"));
 	assert_false(deleted(f, "/usr/bin/subdir/x"));
 	assert_int_equal(count(st, "delete"), 3);   /* each file once although /bin and /usr/bin both list it */
+	assert_true(has_note(st, "1 executable files outside the bin dirs"));   /* /usr/bin/subdir/x */
 	json_decref(json);
 	fx_free(f);
 }
