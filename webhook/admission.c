@@ -643,7 +643,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	/* Pod-level fields: not on the ephemeral subresource (admitted with the pod), nor when every container's
 	 * image is exempt (the exemption is for that pod as a whole). */
 	if (!ephemeral_only && (kept > 0 || exempt_imgs == 0) &&
-	    (r = rules_check_pod(p, ps.spec, ps.is_template ? "pod template" : "pod", ps.path, &vs, &why)) != 0) {
+	    (r = rules_check_pod(p, ps.spec, ps.meta, ps.is_template ? "pod template" : "pod", ps.path, &vs,
+	    &why)) != 0) {
 		if (r == ERR_NOMEM)
 			goto nomem;
 		goto malformed;

@@ -30,7 +30,7 @@ static const struct {
 
 int podspec_find(const char *group, const char *kind, json_t *object, struct podspec *out, struct err *e)
 {
-	json_t *cur = object;
+	json_t *cur = object, *parent = NULL;
 	char where[64] = "object";
 
 	memset(out, 0, sizeof(*out));
@@ -42,6 +42,7 @@ int podspec_find(const char *group, const char *kind, json_t *object, struct pod
 		if (!json_is_object(cur))
 			return err_set(e, ERR_INVALID, "the %s object must be a JSON object", kinds[i].kind);
 		for (size_t k = 0; k < 5 && kinds[i].path[k] != NULL; k++) {
+			parent = cur;
 			cur = json_object_get(cur, kinds[i].path[k]);
 			size_t wl = k == 0 ? 0 : strlen(where);
 
@@ -53,6 +54,9 @@ int podspec_find(const char *group, const char *kind, json_t *object, struct pod
 		out->path = kinds[i].display;
 		out->is_template = strcmp(kinds[i].kind, "Pod") != 0;
 		out->spec = cur;
+		out->meta = json_object_get(parent, "metadata");
+		if (!json_is_object(out->meta))
+			out->meta = NULL;
 		return 0;
 	}
 	return ERR_NOT_FOUND;

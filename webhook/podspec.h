@@ -17,6 +17,7 @@ struct podspec {
 	const char *path;    /* where the spec is, for messages: "spec", "spec.template.spec", ... (static) */
 	bool is_template;    /* a controller's template, not a Pod */
 	json_t *spec;        /* borrowed */
+	json_t *meta;        /* the metadata beside the spec (the Pod's, or the template's), borrowed; may be NULL */
 };
 
 /* One container of a pod spec. */

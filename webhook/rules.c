@@ -63,6 +63,120 @@ static int opt_int(const json_t *sc, const char *key, bool *set, json_int_t *val
 	return 0;
 }
 
+/* Optional string member: *out NULL when unset; ERR_INVALID for another type. */
+static int opt_string(const json_t *obj, const char *key, const char **out, const char *who, const char *where,
+    struct err *e)
+{
+	json_t *v = member(obj, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return err_set(e, ERR_INVALID, "%s: %s.%s must be a string", who, where, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Adds "<field> is <escaped value>, <must>" for an untrusted value. */
+static int add_is(struct adm_violations *v, const char *who, const char *field, const char *fix, const char *val,
+    const char *must, struct err *e)
+{
+	char esc[72];
+	int r;
+
+	str_escape(esc, sizeof(esc), val, strlen(val), 63);
+	if ((r = adm_violations_add(v, who, field, fix, "is %s, %s", esc, must)) != 0)
+		return err_set(e, r, "out of memory");
+	return 0;
+}
+
+/* seLinuxOptions of the securityContext sc (at where: "securityContext" or "spec.securityContext"): type one of
+ * the container types, user and role unset. */
+static int check_selinux(const json_t *sc, const char *who, const char *where, struct adm_violations *v,
+    struct err *e)
+{
+	static const char *const types[] = { "", "container_t", "container_init_t", "container_kvm_t" };
+	json_t *se = member(sc, "seLinuxOptions");
+	const char *t, *u, *ro;
+	char field[160], w2[140];
+	int r;
+
+	if (se == NULL)
+		return 0;
+	str_fmt(w2, sizeof(w2), "%s.seLinuxOptions", where);
+	if (!json_is_object(se))
+		return err_set(e, ERR_INVALID, "%s: %s must be an object", who, w2);
+	if ((r = opt_string(se, "type", &t, who, w2, e)) != 0 || (r = opt_string(se, "user", &u, who, w2, e)) != 0 ||
+	    (r = opt_string(se, "role", &ro, who, w2, e)) != 0)
+		return r;
+	if (t != NULL) {
+		size_t i;
+
+		for (i = 0; i < 4 && strcmp(t, types[i]) != 0; i++)
+			;
+		str_fmt(field, sizeof(field), "%s.type", w2);
+		if (i == 4 && (r = add_is(v, who, field, "remove it or use container_t", t,
+		    "must be container_t, container_init_t or container_kvm_t", e)) != 0)
+			return r;
+	}
+	if (u != NULL && *u != '\0') {
+		str_fmt(field, sizeof(field), "%s.user", w2);
+		if ((r = adm_violations_add(v, who, field, "remove it", "must be unset")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	if (ro != NULL && *ro != '\0') {
+		str_fmt(field, sizeof(field), "%s.role", w2);
+		if ((r = adm_violations_add(v, who, field, "remove it", "must be unset")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	return 0;
+}
+
+/* appArmorProfile.type of sc, when set: RuntimeDefault or Localhost. */
+static int check_apparmor(const json_t *sc, const char *who, const char *where, struct adm_violations *v,
+    struct err *e)
+{
+	json_t *ap = member(sc, "appArmorProfile");
+	const char *t;
+	char field[160], w2[140];
+	int r;
+
+	if (ap == NULL)
+		return 0;
+	str_fmt(w2, sizeof(w2), "%s.appArmorProfile", where);
+	if (!json_is_object(ap))
+		return err_set(e, ERR_INVALID, "%s: %s must be an object", who, w2);
+	if ((r = opt_string(ap, "type", &t, who, w2, e)) != 0 || t == NULL)
+		return r;
+	if (strcmp(t, "RuntimeDefault") == 0 || strcmp(t, "Localhost") == 0)
+		return 0;
+	str_fmt(field, sizeof(field), "%s.type", w2);
+	return add_is(v, who, field, "use RuntimeDefault", t, "must be RuntimeDefault or Localhost", e);
+}
+
+/* windowsOptions.hostProcess of sc must not be true. */
+static int check_host_process(const json_t *sc, const char *who, const char *where, struct adm_violations *v,
+    struct err *e)
+{
+	json_t *wo = member(sc, "windowsOptions");
+	bool set, val;
+	char field[160], w2[140];
+	int r;
+
+	if (wo == NULL)
+		return 0;
+	str_fmt(w2, sizeof(w2), "%s.windowsOptions", where);
+	if (!json_is_object(wo))
+		return err_set(e, ERR_INVALID, "%s: %s must be an object", who, w2);
+	if ((r = opt_bool(wo, "hostProcess", &set, &val, who, w2, e)) != 0 || !val)
+		return r;
+	str_fmt(field, sizeof(field), "%s.hostProcess", w2);
+	if ((r = adm_violations_add(v, who, field, "remove it", "must be false or unset")) != 0)
+		return err_set(e, r, "out of memory");
+	return 0;
+}
+
 /* seccompProfile.type, or NULL when unset. */
 static int seccomp_type(const json_t *sc, const char **out, const char *who, const char *where, struct err *e)
 {
@@ -221,6 +335,8 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 			ADD("securityContext.runAsNonRoot", FIX_SET_EITHER, "%s",
 			    set || pset ? "is false, must be true" : "must be true");
 	}
+	if (p->rule[WR_NOT_PRIVILEGED] && (r = check_host_process(sc, who, "securityContext", v, e)) != 0)
+		return r;
 	if (windows) /* the other fields do not exist on Windows (API validation refuses them) */
 		goto ports;
 	if (p->rule[WR_RUN_AS_USER]) {
@@ -270,6 +386,19 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 			    "is %s, must be RuntimeDefault or Localhost", esc);
 		}
 	}
+	if (p->rule[WR_PROC_MOUNT]) {
+		const char *pm;
+
+		if ((r = opt_string(sc, "procMount", &pm, who, "securityContext", e)) != 0)
+			return r;
+		if (pm != NULL && strcmp(pm, "Default") != 0 &&
+		    (r = add_is(v, who, "securityContext.procMount", "remove it", pm, "must be Default or unset", e)) != 0)
+			return r;
+	}
+	if (p->rule[WR_SELINUX] && (r = check_selinux(sc, who, "securityContext", v, e)) != 0)
+		return r;
+	if (p->rule[WR_APPARMOR] && (r = check_apparmor(sc, who, "securityContext", v, e)) != 0)
+		return r;
 ports:
 	if (p->rule[WR_NO_HOST_PORTS] && (r = check_host_ports(pc->obj, who, v, e)) != 0)
 		return r;
@@ -292,14 +421,116 @@ int rules_check_containers(const struct wpolicy *p, const json_t *spec, const st
 	return 0;
 }
 
-int rules_check_pod(const struct wpolicy *p, const json_t *spec, const char *who, const char *path,
-    struct adm_violations *v, struct err *e)
+/* The sysctls that Pod Security "restricted" allows: namespaced and isolated from the node. */
+static bool sysctl_safe(const char *name)
 {
-	static const char *const hostns[] = { "hostNetwork", "hostPID", "hostIPC" };
-	char field[160];
-	json_t *vols, *it;
+	static const char *const safe[] = { "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+		"net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start",
+		"net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+		"net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem",
+		"net.ipv4.tcp_wmem" };
+
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(name, safe[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The volume sources Pod Security "restricted" allows (hostPath has its own rule). */
+static bool volume_type_allowed(const char *key)
+{
+	static const char *const ok[] = { "name", "configMap", "downwardAPI", "emptyDir", "projected", "secret",
+		"csi", "persistentVolumeClaim", "ephemeral", "image", "hostPath" };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(key, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The pod securityContext's sysctls: only safe names. */
+static int check_sysctls(const json_t *psc, const char *who, const char *path, struct adm_violations *v,
+    struct err *e)
+{
+	json_t *arr = member(psc, "sysctls"), *it;
+	char field[200], esc[72];
 	size_t i;
 	int r;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr))
+		return err_set(e, ERR_INVALID, "%s: %s.securityContext.sysctls must be an array", who, path);
+	json_array_foreach(arr, i, it) {
+		const char *name = json_string_value(json_object_get(it, "name"));
+
+		if (!json_is_object(it) || name == NULL)
+			return err_set(e, ERR_INVALID, "%s: %s.securityContext.sysctls[%zu].name must be a string",
+			    who, path, i);
+		if (sysctl_safe(name))
+			continue;
+		str_escape(esc, sizeof(esc), name, strlen(name), 63);
+		str_fmt(field, sizeof(field), "%s.securityContext.sysctls[%s]", path, esc);
+		if ((r = adm_violations_add(v, who, field, "remove it; only the safe namespaced sysctls are allowed",
+		    "is not allowed")) != 0)
+			return err_set(e, r, "out of memory");
+	}
+	return 0;
+}
+
+/* The AppArmor annotations of the pod's metadata: runtime/default or localhost/<profile>. */
+static int check_apparmor_annotations(const json_t *meta, const char *who, struct adm_violations *v,
+    struct err *e)
+{
+	static const char prefix[] = "container.apparmor.security.beta.kubernetes.io/";
+	json_t *ann = member(meta, "annotations"), *val;
+	const char *key;
+	char field[200], esc[72];
+
+	if (ann == NULL)
+		return 0;
+	if (!json_is_object(ann))
+		return err_set(e, ERR_INVALID, "%s: metadata.annotations must be an object", who);
+	json_object_foreach(ann, key, val) {
+		const char *s = json_string_value(val);
+
+		if (!str_has_prefix(key, prefix))
+			continue;
+		if (s == NULL)
+			return err_set(e, ERR_INVALID, "%s: metadata.annotations values must be strings", who);
+		if (strcmp(s, "runtime/default") == 0 || str_has_prefix(s, "localhost/"))
+			continue;
+		str_escape(esc, sizeof(esc), key + sizeof(prefix) - 1, strlen(key + sizeof(prefix) - 1), 63);
+		str_fmt(field, sizeof(field), "annotation %s%s", prefix, esc);
+		if (add_is(v, who, field, "use runtime/default, or set securityContext.appArmorProfile", s,
+		    "must be runtime/default or localhost/<profile>", e) != 0)
+			return e->code;
+	}
+	return 0;
+}
+
+int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *meta, const char *who,
+    const char *path, struct adm_violations *v, struct err *e)
+{
+	static const char *const hostns[] = { "hostNetwork", "hostPID", "hostIPC" };
+	char field[160], where[120];
+	bool windows = podspec_is_windows(spec);
+	json_t *vols, *it, *psc = NULL;
+	size_t i;
+	int r;
+
+	if ((r = get_sc(spec, who, "securityContext", &psc, e)) != 0)
+		return r;
+	str_fmt(where, sizeof(where), "%s.securityContext", path);
+	if (p->rule[WR_NOT_PRIVILEGED] && (r = check_host_process(psc, who, where, v, e)) != 0)
+		return r;
+	if (!windows && p->rule[WR_SELINUX] && (r = check_selinux(psc, who, where, v, e)) != 0)
+		return r;
+	if (!windows && p->rule[WR_APPARMOR] && ((r = check_apparmor(psc, who, where, v, e)) != 0 ||
+	    (r = check_apparmor_annotations(meta, who, v, e)) != 0))
+		return r;
+	if (!windows && p->rule[WR_SYSCTLS] && (r = check_sysctls(psc, who, path, v, e)) != 0)
+		return r;
 
 	if (p->rule[WR_DENY_WINDOWS] && podspec_is_windows(spec)) {
 		str_fmt(field, sizeof(field), "%s.os.name", path);
@@ -318,27 +549,40 @@ int rules_check_pod(const struct wpolicy *p, const json_t *spec, const char *who
 		if ((r = adm_violations_add(v, who, field, NULL, "must be false or unset")) != 0)
 			return err_set(e, r, "out of memory");
 	}
-	if (!p->rule[WR_NO_HOST_PATH] || (vols = member(spec, "volumes")) == NULL)
+	if ((!p->rule[WR_NO_HOST_PATH] && !p->rule[WR_VOLUME_TYPES]) || (vols = member(spec, "volumes")) == NULL)
 		return 0;
 	if (!json_is_array(vols))
 		return err_set(e, ERR_INVALID, "%s: %s.volumes must be an array", who, path);
 	json_array_foreach(vols, i, it) {
-		const char *name;
-		char esc[72];
+		const char *name, *key;
+		char esc[72], kesc[72];
+		json_t *src;
 
 		if (!json_is_object(it))
 			return err_set(e, ERR_INVALID, "%s: %s.volumes[%zu] must be an object", who, path, i);
-		if (member(it, "hostPath") == NULL)
-			continue;
 		name = json_string_value(json_object_get(it, "name"));
 		if (name != NULL)
 			str_escape(esc, sizeof(esc), name, strlen(name), 63);
 		else
 			str_fmt(esc, sizeof(esc), "%zu", i);
-		str_fmt(field, sizeof(field), "%s.volumes[%s].hostPath", path, esc);
-		if ((r = adm_violations_add(v, who, field, "use an emptyDir, configMap, secret or "
-		    "persistentVolumeClaim volume", "is not allowed")) != 0)
-			return err_set(e, r, "out of memory");
+		if (p->rule[WR_NO_HOST_PATH] && member(it, "hostPath") != NULL) {
+			str_fmt(field, sizeof(field), "%s.volumes[%s].hostPath", path, esc);
+			if ((r = adm_violations_add(v, who, field, "use an emptyDir, configMap, secret or "
+			    "persistentVolumeClaim volume", "is not allowed")) != 0)
+				return err_set(e, r, "out of memory");
+		}
+		if (!p->rule[WR_VOLUME_TYPES])
+			continue;
+		json_object_foreach(it, key, src) {
+			if (src == NULL || json_is_null(src) || volume_type_allowed(key))
+				continue;
+			str_escape(kesc, sizeof(kesc), key, strlen(key), 40);
+			str_fmt(field, sizeof(field), "%s.volumes[%s].%s", path, esc, kesc);
+			if ((r = adm_violations_add(v, who, field, "use configMap, secret, emptyDir, projected, "
+			    "downwardAPI, csi, persistentVolumeClaim, ephemeral or image", "is not an allowed volume "
+			    "type")) != 0)
+				return err_set(e, r, "out of memory");
+		}
 	}
 	return 0;
 }

@@ -32,6 +32,11 @@ static const struct {
 	[WR_NO_HOST_PATH] = { "hostPath", false },
 	[WR_NO_HOST_PORTS] = { "hostPorts", false },
 	[WR_DENY_WINDOWS] = { "windowsPods", false },
+	[WR_PROC_MOUNT] = { "procMount", true },
+	[WR_SELINUX] = { "seLinux", true },
+	[WR_APPARMOR] = { "appArmor", true },
+	[WR_SYSCTLS] = { "sysctls", true },
+	[WR_VOLUME_TYPES] = { "volumeTypes", true },
 };
 
 /* Where the policy text came from, so that errors can name a line. */
@@ -255,7 +260,7 @@ static int parse_rules(const struct src *s, const json_t *root, struct wpolicy *
 {
 	static const char *const keys[] = { "readOnlyRootFilesystem", "runAsNonRoot", "allowPrivilegeEscalation",
 		"privileged", "dropAllCapabilities", "seccomp", "hostNamespaces", "hostPath", "hostPorts",
-		"windowsPods", NULL };
+		"windowsPods", "procMount", "seLinux", "appArmor", "sysctls", "volumeTypes", NULL };
 	json_t *rules = NULL;
 	int r;
 

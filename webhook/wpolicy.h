@@ -29,6 +29,11 @@ enum wrule {
 	WR_NO_HOST_PATH,        /* rules.hostPath (default false = rule on) */
 	WR_NO_HOST_PORTS,       /* rules.hostPorts (default false = rule on) */
 	WR_DENY_WINDOWS,        /* rules.windowsPods (default false = rule on: Windows pods are denied) */
+	WR_PROC_MOUNT,          /* rules.procMount (default true): procMount unset or Default */
+	WR_SELINUX,             /* rules.seLinux (default true): seLinuxOptions type container_t & co, no user/role */
+	WR_APPARMOR,            /* rules.appArmor (default true): AppArmor RuntimeDefault or Localhost (field, annotation) */
+	WR_SYSCTLS,             /* rules.sysctls (default true): only the safe namespaced sysctls */
+	WR_VOLUME_TYPES,        /* rules.volumeTypes (default true): only the volume types of Pod Security "restricted" */
 	WR__COUNT
 };
 

@@ -27,18 +27,28 @@ static const char *eval(const char *policy, const char *spec_json)
 	struct adm_violations vs;
 	json_error_t je;
 	json_t *spec = json_loads(spec_json, JSON_REJECT_DUPLICATES, &je);
+	json_t *meta = NULL;
 	struct err e;
 	size_t n = 0;
 	int r;
 
 	if (spec == NULL)
 		fail_msg("bad test JSON: %s: %s", je.text, spec_json);
+	if (json_object_get(spec, "spec") != NULL) { /* a whole Pod: take its metadata too */
+		json_t *pod = spec;
+		struct podspec ps;
+
+		assert_int_equal(podspec_find("", "Pod", pod, &ps, &e), 0);
+		spec = json_incref(ps.spec);
+		meta = json_incref(ps.meta);
+		json_decref(pod);
+	}
 	assert_int_equal(wpolicy_parse(policy, strlen(policy), "p", &p, &e), 0);
 	adm_violations_init(&vs);
 	out[0] = '\0';
 	if ((r = podspec_containers(spec, 1000, &cs, &n, &e)) == 0 &&
 	    (r = rules_check_containers(p, spec, cs, n, &vs, &e)) == 0)
-		r = rules_check_pod(p, spec, "pod", "spec", &vs, &e);
+		r = rules_check_pod(p, spec, meta, "pod", "spec", &vs, &e);
 	if (r != 0) {
 		snprintf(out, sizeof(out), "ERR:%s", e.msg);
 	} else {
@@ -53,6 +63,7 @@ static const char *eval(const char *policy, const char *spec_json)
 	free(cs);
 	adm_violations_cleanup(&vs);
 	json_decref(spec);
+	json_decref(meta);
 	wpolicy_unref(p);
 	return out;
 }
@@ -235,6 +246,51 @@ static void test_container_cap(void **state)
 	json_decref(spec);
 }
 
+static void test_restricted_extras(void **state)
+{
+	/* procMount */
+	assert_string_equal(eval("{}", C(GOOD ",\"procMount\":\"Unmasked\"") "}"),
+	    "container web: securityContext.procMount is Unmasked, must be Default or unset");
+	assert_string_equal(eval("{}", C(GOOD ",\"procMount\":\"Default\"") "}"), "");
+	/* SELinux: container and pod level */
+	assert_string_equal(eval("{}", C(GOOD ",\"seLinuxOptions\":{\"type\":\"spc_t\",\"user\":\"u\",\"level\":\"s0\"}")
+	    ",\"securityContext\":{\"seLinuxOptions\":{\"type\":\"container_t\",\"role\":\"r\"}}}"),
+	    "container web: securityContext.seLinuxOptions.type is spc_t, must be container_t, container_init_t or "
+	    "container_kvm_t|container web: securityContext.seLinuxOptions.user must be unset|"
+	    "pod: spec.securityContext.seLinuxOptions.role must be unset");
+	/* AppArmor: field and annotation */
+	assert_string_equal(eval("{}", C(GOOD ",\"appArmorProfile\":{\"type\":\"Unconfined\"}")
+	    ",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Localhost\",\"localhostProfile\":\"p\"}}}"),
+	    "container web: securityContext.appArmorProfile.type is Unconfined, must be RuntimeDefault or Localhost");
+	assert_string_equal(eval("{}", "{\"metadata\":{\"annotations\":{"
+	    "\"container.apparmor.security.beta.kubernetes.io/web\":\"unconfined\","
+	    "\"container.apparmor.security.beta.kubernetes.io/side\":\"localhost/prof\",\"other\":\"unconfined\"}},"
+	    "\"spec\":" C(GOOD) "}}"),
+	    "pod: annotation container.apparmor.security.beta.kubernetes.io/web is unconfined, must be "
+	    "runtime/default or localhost/<profile>");
+	/* sysctls */
+	assert_string_equal(eval("{}", C(GOOD) ",\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_syncookies\","
+	    "\"value\":\"1\"},{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]}}"),
+	    "pod: spec.securityContext.sysctls[kernel.msgmax] is not allowed");
+	/* volume types: hostPath is reported once, by its own rule */
+	assert_string_equal(eval("{}", C(GOOD) ",\"volumes\":[{\"name\":\"a\",\"nfs\":{\"server\":\"s\",\"path\":\"/\"}},"
+	    "{\"name\":\"b\",\"hostPath\":{\"path\":\"/\"}},{\"name\":\"c\",\"projected\":{}},"
+	    "{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"x\"}}]}"),
+	    "pod: spec.volumes[a].nfs is not an allowed volume type|pod: spec.volumes[b].hostPath is not allowed");
+	/* hostProcess, also on Windows pods */
+	assert_string_equal(eval("{\"rules\":{\"windowsPods\":true}}", "{\"os\":{\"name\":\"windows\"},"
+	    "\"securityContext\":{\"runAsNonRoot\":true,\"windowsOptions\":{\"hostProcess\":true}},"
+	    "\"containers\":[{\"name\":\"w\",\"securityContext\":{\"windowsOptions\":{\"hostProcess\":true}}}]}"),
+	    "container w: securityContext.windowsOptions.hostProcess must be false or unset|"
+	    "pod: spec.securityContext.windowsOptions.hostProcess must be false or unset");
+	/* all switched off */
+	assert_string_equal(eval("{\"rules\":{\"procMount\":false,\"seLinux\":false,\"appArmor\":false,"
+	    "\"sysctls\":false,\"volumeTypes\":false}}", C(GOOD ",\"procMount\":\"Unmasked\","
+	    "\"seLinuxOptions\":{\"type\":\"spc_t\"},\"appArmorProfile\":{\"type\":\"Unconfined\"}") ","
+	    "\"securityContext\":{\"sysctls\":[{\"name\":\"kernel.msgmax\"}]},\"volumes\":[{\"name\":\"a\","
+	    "\"nfs\":{}}]}"), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_all_lists),
 		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_restricted_extras),
 		cmocka_unit_test(test_podspec_find),
 		cmocka_unit_test(test_container_cap),
 	};
