@@ -48,14 +48,20 @@ static const char *esc(const char *p, char *buf, size_t size)
 	return str_escape(buf, size, p, strlen(p), 200);
 }
 
-static void note(struct fsdir *d, const char *path, const char *reason)
+/* Records what the walk left out; logged as a warning, or at debug level when it is expected (lvl). */
+static void note_at(struct fsdir *d, enum log_level lvl, const char *path, const char *reason)
 {
 	char pb[256];
 
-	log_warn("%s: %s", esc(path, pb, sizeof(pb)), reason);
+	log_msg(lvl, "%s: %s", esc(path, pb, sizeof(pb)), reason);
 	if (d->notes == NULL || ++d->nnotes > FSDIR_MAX_NOTES)
 		return;
 	json_array_append_new(d->notes, json_pack("{s:s, s:s}", "path", pb, "reason", reason));
+}
+
+static void note(struct fsdir *d, const char *path, const char *reason)
+{
+	note_at(d, LOG_WARN, path, reason);
 }
 
 static enum fs_type type_of(mode_t m)
@@ -213,7 +219,8 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 		}
 		if (n.type == FS_DIR && st.st_dev != d->dev) {
 			n.cookie = FSDIR_MOUNT | FSDIR_NOT_DESCENDED;
-			note(d, path, "mount point of another filesystem: recorded, not descended");
+			/* /proc, /sys, /dev in a container build: expected, not worth a warning */
+			note_at(d, LOG_DEBUG, path, "mount point of another filesystem: recorded, not descended");
 		} else if (n.type == FS_DIR && depth >= FSDIR_MAX_DEPTH) {
 			n.cookie = FSDIR_NOT_DESCENDED;
 			note(d, path, "more than 256 directory levels deep: not descended");

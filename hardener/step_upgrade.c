@@ -15,7 +15,7 @@
 
 #include "lib/str.h"
 
-#define UPGRADE_MAX_ARGS 6
+#define UPGRADE_MAX_ARGS 8
 
 struct pm {
 	const char *name;
@@ -24,8 +24,9 @@ struct pm {
 };
 
 static const struct pm managers[] = {
-	{ "apt-get", "/usr/bin/apt-get", { { "apt-get", "-q", "update", NULL }, { "apt-get", "-q", "-y", "upgrade",
-		NULL } } },
+	/* Error-Mode=any: a failed fetch is an error, not a warning over stale lists (older apt ignores the option) */
+	{ "apt-get", "/usr/bin/apt-get", { { "apt-get", "-q", "-o", "APT::Update::Error-Mode=any", "update", NULL },
+		{ "apt-get", "-q", "-y", "upgrade", NULL } } },
 	{ "apk", "/sbin/apk", { { "apk", "upgrade", "--no-cache", NULL }, { NULL } } },
 	{ "apk", "/usr/sbin/apk", { { "apk", "upgrade", "--no-cache", NULL }, { NULL } } },
 	{ "microdnf", "/usr/bin/microdnf", { { "microdnf", "-y", "upgrade", NULL }, { NULL } } },

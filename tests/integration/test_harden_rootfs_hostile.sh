@@ -241,4 +241,59 @@ if [ -x "$HARDLINE_STATIC" ]; then
 else
 	t_skip "static binary" "$HARDLINE_STATIC not built"
 fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# 5. In-build mode for real: a debootstrap'ed Debian imported into podman, `RUN ["/hardline", "harden-rootfs", "/"]`
+#    as the last build step with no network (the upgrade fails and is reported, the run goes on), then the image
+#    runs read-only as uid 1000 and has no shell, no hardener, no setuid file left.
+DEB=$HL_CACHE/debian-minbase-bookworm
+if [ ! -x "$HARDLINE_STATIC" ] || ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+	t_skip "in-build mode in a podman build" "needs build/hardline-static, podman and runc"
+	t_done; exit $?
+fi
+if [ ! -f "$DEB/var/lib/dpkg/status" ] && command -v debootstrap >/dev/null; then
+	mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+	mkdir -p "$HL_CACHE"; tmpdeb=$(mktemp -d "$HL_CACHE/.debootstrap.XXXXXX")
+	if timeout 600 debootstrap --variant=minbase bookworm "$tmpdeb" "${mirror:-http://deb.debian.org/debian}" \
+	    >/dev/null 2>&1 && [ ! -e "$DEB" ]; then mv "$tmpdeb" "$DEB"; else rm -rf "$tmpdeb"; fi
+fi
+if [ ! -f "$DEB/var/lib/dpkg/status" ]; then
+	t_skip "in-build mode in a podman build" "no Debian rootfs in $DEB (debootstrap failed)"
+	t_done; exit $?
+fi
+t_tmpdir P
+printf '[containers]\ndefault_ulimits = []\npids_limit = 0\n[engine]\ncgroup_manager = "cgroupfs"\n' \
+	>"$P/containers.conf"
+PM=(env CONTAINERS_CONF="$P/containers.conf" podman --root "$P/storage" --runroot "$P/run" --runtime runc
+	--storage-driver vfs)
+pm() { "${PM[@]}" "$@"; }
+mkdir -p "$P/ctx"; cp "$HARDLINE_STATIC" "$P/ctx/hardline"
+printf '%s\n' 'FROM localhost/hl-deb:base' 'COPY hardline /hardline' \
+	'RUN ["/hardline", "harden-rootfs", "--report", "/hardline-report.json", "/"]' >"$P/ctx/Containerfile"
+if tar -C "$DEB" -c . | pm import -q - localhost/hl-deb:base >/dev/null 2>"$P/import.err" &&
+    timeout 600 "${PM[@]}" build --network none -t localhost/hl-deb:hardened "$P/ctx" >"$P/build.out" 2>&1; then
+	t_ok "in-build: podman build with harden-rootfs / as the last step succeeds"
+	t_check "in-build: the upgrade ran and its failure (no network) is reported, not fatal" \
+		grep -qE '^upgrade: .*FAILED: apt-get .*update exited' "$P/build.out"
+	t_check "in-build: /proc, /sys, /dev are not descended and not warned about" \
+		bash -c "! grep -q 'mount point' '$P/build.out'"
+	t_check "in-build: the summary shows the facts after" grep -q '^facts after: .*shells 0' "$P/build.out"
+	cid=$(pm create localhost/hl-deb:hardened /usr/sbin/nologin)
+	pm export "$cid" >"$P/image.tar"
+	pm rm "$cid" >/dev/null 2>&1
+	tar -tf "$P/image.tar" >"$P/files"; tar -xf "$P/image.tar" -C "$P" hardline-report.json 2>/dev/null
+	t_check "in-build: the hardener deleted itself" bash -c "! grep -qE '^(\./)?hardline$' '$P/files'"
+	t_check "in-build: no shell, no apt-get, no su left" \
+		bash -c "! grep -qE '^(\./)?usr/bin/(sh|bash|dash|apt-get|su)$' '$P/files'"
+	t_check "in-build: the report records the self delete and the failed upgrade" \
+		jq -e '(.steps[] | select(.name == "self") | .changes) == 1 and
+		    (.steps[] | select(.name == "upgrade") | .status) == "failed"' "$P/hardline-report.json"
+	out=$(pm run --rm --network none --read-only --user 1000:1000 localhost/hl-deb:hardened /usr/sbin/nologin 2>&1)
+	if echo "$out" | grep -q 'not available'; then t_ok "in-build: the image runs read-only as uid 1000 (nologin answers)"
+	else t_fail "in-build: the image runs read-only as uid 1000" "$out"; fi
+	t_refute "in-build: the image has no shell to run" \
+		pm run --rm --network none --user 1000:1000 localhost/hl-deb:hardened /bin/sh -c true
+else
+	t_fail "in-build: podman build" "$(tail -n 15 "$P/import.err" "$P/build.out")"
+fi
 t_done
