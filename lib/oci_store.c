@@ -623,6 +623,61 @@ static int add_alias(struct oci_store *s, const char *digest, const char *name, 
 	return 0;
 }
 
+/* Describes the legacy layer member name in *d (media_type static): an uncompressed tar, as docker and podman save
+ * it, has digest = its diff_id; a compressed one, as go-containerregistry's tarball format writes it, is hashed
+ * here to get its digest (the diff_id is then checked by whoever decompresses it). */
+static int legacy_layer(struct oci_store *s, const char *name, const char *diff_id, struct oci_descriptor *d,
+    struct err *e)
+{
+	struct oci_raw *raw = NULL;
+	unsigned char buf[65536];
+	struct sha256 h;
+	bool hashing = false;
+	size_t got = 0;
+	ssize_t k = 1;
+	int r;
+
+	if ((r = s->b->open(s->b, name, &raw, e)) != 0)
+		return r;
+	while (got < 4 && (k = raw->read(raw, buf + got, sizeof(buf) - got, e)) > 0)
+		got += (size_t)k;
+	if (k < 0) {
+		r = (int)k;
+		goto out;
+	}
+	if (got >= 4 && buf[0] == 0x1f && buf[1] == 0x8b)
+		d->media_type = (char *)DOCKER_MT_LAYER_GZIP;
+	else if (got >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd)
+		d->media_type = (char *)OCI_MT_LAYER_ZSTD;
+	else {
+		d->media_type = (char *)DOCKER_MT_LAYER;
+		(void)str_copy(d->digest, sizeof(d->digest), diff_id);
+		r = s->b->size(s->b, name, &d->size, e);
+		goto out;
+	}
+	if ((r = sha256_init(&h, e)) != 0)
+		goto out;
+	hashing = true;
+	d->size = got;
+	sha256_update(&h, buf, got);
+	while ((k = raw->read(raw, buf, sizeof(buf), e)) > 0) {
+		sha256_update(&h, buf, (size_t)k);
+		d->size += (uint64_t)k;
+	}
+	if (k < 0) {
+		r = (int)k;
+		goto out;
+	}
+	sha256_final(&h, NULL, d->digest);
+	hashing = false;
+	r = 0;
+out:
+	if (hashing)
+		sha256_cleanup(&h);
+	raw->close(raw);
+	return r;
+}
+
 /* A legacy docker-archive: manifest.json [{"Config","RepoTags","Layers"}]; the manifest is synthesized. */
 static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_list *l, struct err *e)
 {
@@ -633,7 +688,6 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 	const char *cfgname = NULL, *sel_tag = NULL;
 	char label[PATH_MAX + 320], name[LEGACY_NAME_MAX];
 	size_t i, j;
-	uint64_t size;
 	int r;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -741,15 +795,15 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 			r = err_set(e, ERR_INVALID, "%s: manifest.json Layers[%zu] must be a string", s->label, i);
 			goto out;
 		}
-		if ((r = add_alias(s, diff, lname, "layer", e)) != 0)
+		if (!oci_backend_name_ok(lname) || strlen(lname) >= LEGACY_NAME_MAX) {
+			r = err_set(e, ERR_ESCAPE, "%s: manifest.json names layer \"%.100s\", not a plain relative "
+			    "path; the archive is malformed", s->label, lname);
 			goto out;
+		}
 		(void)str_copy(name, sizeof(name), lname);
-		if ((r = s->b->size(s->b, name, &size, e)) != 0)
-			goto out;
 		memset(&d, 0, sizeof(d));
-		d.media_type = (char *)DOCKER_MT_LAYER;
-		(void)str_copy(d.digest, sizeof(d.digest), diff);
-		d.size = size;
+		if ((r = legacy_layer(s, name, diff, &d, e)) != 0 || (r = add_alias(s, d.digest, name, "layer", e)) != 0)
+			goto out;
 		ld = oci_descriptor_to_json(&d);
 		if (ld == NULL || json_array_append_new(larr, ld) != 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");

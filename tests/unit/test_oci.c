@@ -431,12 +431,15 @@ static void tar_member(struct archive *a, const char *name, const char *data, si
 /* A `docker save` archive: manifest.json, config, layer behind a symlink (as podman writes it). */
 static void make_legacy(const char *path, const char *layer_name, bool duplicate)
 {
-	static char layer[1024];
+	static char layer[1024];   /* an empty tar; a gzip layer when layer_name ends in ".gz" */
 	char cfg[512], man[512], dg[DIGEST_STR_LEN + 1];
 	struct archive *a = archive_write_new();
 	struct err e;
 
+	memset(layer, 0, sizeof(layer));
 	assert_int_equal(sha256_digest_str(layer, sizeof(layer), dg, &e), 0);
+	if (strstr(layer_name, ".gz") != NULL)
+		memcpy(layer, "\x1f\x8b\x08\x00 not really deflate", 24);
 	snprintf(cfg, sizeof(cfg), "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
 	    "\"diff_ids\":[\"%s\"]}}", dg);
 	snprintf(man, sizeof(man), "[{\"Config\":\"c.json\",\"RepoTags\":[\"localhost/app:1\"],\"Layers\":[\"%s\"]}]",
@@ -444,6 +447,7 @@ static void make_legacy(const char *path, const char *layer_name, bool duplicate
 	archive_write_set_format_pax_restricted(a);
 	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
 	tar_member(a, "abc.tar", layer, sizeof(layer), NULL);
+	tar_member(a, "abc.tar.gz", layer, sizeof(layer), NULL);
 	tar_member(a, "c.json", cfg, strlen(cfg), NULL);
 	tar_member(a, "d/layer.tar", NULL, 0, "../abc.tar");
 	tar_member(a, "up/layer.tar", NULL, 0, "../../etc/passwd");
@@ -472,6 +476,21 @@ static void test_docker_archive_legacy(void **state)
 	snprintf(ref, sizeof(ref), "docker-archive:%s:other:1", path);
 	assert_int_equal(load_all(ref, NULL, &n, &e), ERR_NOT_FOUND);
 	assert_non_null(strstr(e.msg, "RepoTag"));
+	/* go-containerregistry's tarball format: compressed layers, hashed when the archive is opened. */
+	make_legacy(path, "abc.tar.gz", false);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", path);
+	{
+		struct oci_store *s;
+		struct oci_image **imgs;
+
+		assert_int_equal(oci_store_open(ref, &s, &e), 0);
+		assert_int_equal(oci_store_images(s, NULL, &imgs, &n, &e), 0);
+		assert_string_equal(imgs[0]->layers[0].media_type, DOCKER_MT_LAYER_GZIP);
+		assert_string_not_equal(imgs[0]->layers[0].digest, imgs[0]->diff_ids[0]);
+		oci_images_free(imgs, n);
+		oci_store_free(s);
+	}
+	assert_int_equal(load_all(ref, NULL, &n, &e), 0);
 	/* A layer behind a symlink that leaves the archive. */
 	make_legacy(path, "up/layer.tar", false);
 	snprintf(ref, sizeof(ref), "docker-archive:%s", path);
