@@ -259,7 +259,7 @@ static enum MHD_Result server_review(struct MHD_Connection *c, struct req *rq)
 
 	err_clear(&e);
 	memset(&res, 0, sizeof(res));
-	r = adm_review(p, rq->mode, NULL, rq->body.data != NULL ? rq->body.data : "", rq->body.len, rq->deadline_ms,
+	r = adm_review(p, rq->mode, rq->srv->cfg.checker, rq->body.data != NULL ? rq->body.data : "", rq->body.len, rq->deadline_ms,
 	    &res, &e);
 	wpolicy_unref(p);
 	if (r != 0) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "webhook/admission.h"
 #include "webhook/tlsreload.h"
 #include "webhook/wpolicy.h"
 
@@ -23,6 +24,8 @@ struct server_config {
 	unsigned int max_conns;     /* connections at once, all clients */
 	unsigned int max_conns_per_ip; /* connections at once from one address (0: no limit) */
 	unsigned int idle_timeout_s;   /* a connection idle this long is closed */
+	const struct adm_image_checker *checker; /* per-image hook for adm_review (attestations), or NULL; borrowed,
+	                                          * must outlive the server and be thread-safe */
 };
 
 struct server;
