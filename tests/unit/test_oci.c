@@ -563,6 +563,70 @@ static void test_docker_archive_oci(void **state)
 	assert_non_null(strstr(e.msg, arm64));
 }
 
+static long alloc_budget;   /* jansson allocations left before one fails */
+
+static void *failing_malloc(size_t n)
+{
+	if (alloc_budget-- <= 0)
+		return NULL;
+	return malloc(n);
+}
+
+/* Every jansson allocation of a read and of a write fails once in turn: each call either succeeds or returns an
+ * error, never crashes, and leaks nothing (the sanitizer build checks); a failed write leaves no destination. */
+static void test_alloc_failures(void **state)
+{
+	char ref[1200], dst[300], path[256];
+	struct oci_writer *w;
+	struct oci_descriptor ld, root;
+	struct err e;
+	json_t *cfg;
+	size_t n;
+	long k;
+	int r, done = 0;
+
+	snprintf(ref, sizeof(ref), "oci:%s/ok-nested-index/layout", fixture_dir());
+	for (k = 0; k < 5000 && !done; k++) {
+		alloc_budget = k;
+		json_set_alloc_funcs(failing_malloc, free);
+		r = load_all(ref, NULL, &n, &e);
+		json_set_alloc_funcs(malloc, free);
+		if (r == 0) {
+			assert_int_equal(n, 2);
+			done = alloc_budget >= 0;   /* succeeded without an injected failure */
+		}
+	}
+	assert_true(done);
+	cfg = json_pack("{s:s, s:s, s:{s:s, s:[]}}", "architecture", "amd64", "os", "linux", "rootfs", "type",
+	    "layers", "diff_ids");
+	assert_non_null(cfg);
+	snprintf(path, sizeof(path), "%s/out", tmproot);
+	snprintf(dst, sizeof(dst), "oci:%s:v1", path);
+	for (done = 0, k = 0; k < 5000 && !done; k++) {
+		alloc_budget = k;
+		json_set_alloc_funcs(failing_malloc, free);
+		r = oci_writer_new(dst, &w, &e);
+		if (r == 0) {
+			memset(&ld, 0, sizeof(ld));
+			if ((r = oci_writer_add_image(w, cfg, NULL, 0, NULL, NULL, NULL, &e)) == 0)
+				r = oci_writer_finish(w, &root, &e);
+			if (r == 0)
+				oci_descriptor_cleanup(&root);
+			oci_writer_free(w);
+		}
+		json_set_alloc_funcs(malloc, free);
+		if (r == 0) {
+			done = alloc_budget >= 0;
+			nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		} else {
+			assert_int_equal(access(path, F_OK), -1);
+		}
+		assert_int_equal(count_entries(tmproot), 0);
+	}
+	assert_true(done);
+	json_decref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest fixed[] = {
@@ -575,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_archive, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_legacy, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_oci, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_alloc_failures, setup_tmp, teardown_tmp),
 	};
 	struct CMUnitTest *tests;
 	struct dirent **names = NULL;
