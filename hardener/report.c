@@ -315,16 +315,18 @@ void report_print_summary(const struct report *r, FILE *out)
 		} else {
 			fprintf(out, "%zu change%s%s (", s->nchanges, s->nchanges == 1 ? "" : "s",
 			    r->dry_run ? " planned" : "");
-			json_array_foreach(s->order, j, a)
+			json_array_foreach(s->order, j, a) {
 				fprintf(out, "%s%s %lld", j ? ", " : "", json_string_value(a),
 				    (long long)json_integer_value(json_object_get(s->counts, json_string_value(a))));
+			}
 			fprintf(out, ")");
 		}
 		if (s->status == STEP_FAILED)
 			fprintf(out, "; FAILED: %s", s->reason ? s->reason : "");
 		fprintf(out, "\n");
-		json_array_foreach(s->notes, j, a)
+		json_array_foreach(s->notes, j, a) {
 			fprintf(out, "  note: %s\n", json_string_value(a));
+		}
 	}
 	if ((facts = json_object_get(r->extra, "facts")) != NULL && json_is_object(facts))
 		fprintf(out, "facts after: %s\n", facts_summary_line(facts, line, sizeof(line)));
