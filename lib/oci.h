@@ -157,11 +157,14 @@ int oci_blob_read_all(struct oci_store *s, const struct oci_descriptor *d, size_
 
 /* Writes one output reference ("oci:DIR[:TAG]" or "oci-archive:FILE[:TAG]").
  * oci:DIR that does not exist: the layout is built in DIR.tmp-XXXXXX beside it and renamed to DIR at finish.
- * oci:DIR that is an existing OCI layout: blobs are added to it (content-addressed, harmless) and index.json is
- * replaced atomically at finish, keeping every other entry and replacing only the entry with the same tag (skopeo's
- * behaviour); a non-layout, non-empty DIR is refused (ERR_EXISTS).
+ * oci:DIR that is an existing OCI layout: blobs are added to it (content-addressed, harmless; a failed write may
+ * leave unreferenced blobs, never a changed index) and index.json is replaced atomically at finish, keeping every
+ * other entry and replacing only the entry with the same tag (skopeo's behaviour; without a tag the image is
+ * appended unless the same untagged image is there). Two writers into one layout at once may lose an entry: there
+ * is no lock. A non-layout, non-empty DIR is refused (ERR_EXISTS).
  * oci-archive:FILE: the layout is built in a private temp dir beside FILE, written as a deterministic tar (sorted
  * entries, mtime SOURCE_DATE_EPOCH or 0, uid/gid 0, no user/group names) to FILE.tmp-XXXXXX and renamed to FILE.
+ * (An existing FILE is replaced; the build needs about twice the image's size in free space beside FILE.)
  * A writer freed without oci_writer_finish removes everything it created: a failure leaves no partial DST. */
 struct oci_writer;
 

@@ -519,7 +519,10 @@ static int build_index_json(struct oci_writer *w, json_t *top, json_t **out, str
 		json_array_foreach(oldarr, i, v) {
 			t = json_string_value(json_object_get(json_object_get(v, "annotations"), OCI_ANN_REF_NAME));
 			if (w->ref.tag[0] != '\0' && t != NULL && strcmp(t, w->ref.tag) == 0)
-				continue;
+				continue;   /* the tag moves to the new image */
+			if (w->ref.tag[0] == '\0' && t == NULL && json_equal(json_object_get(v, "digest"),
+			    json_object_get(top, "digest")))
+				continue;   /* the same untagged image written again */
 			if (json_array_append(arr, v) != 0) {
 				r = err_set(e, ERR_NOMEM, "out of memory");
 				goto out;
@@ -611,7 +614,7 @@ static int write_archive(struct oci_writer *w, struct err *e)
 	char **g;
 	int fd = -1, r;
 
-	if (sde != NULL && sde[0] != '\0' && (r = str_to_u64(sde, 0, INT32_MAX, &mtime, "SOURCE_DATE_EPOCH", e)) != 0)
+	if (sde != NULL && sde[0] != '\0' && (r = str_to_u64(sde, 0, 077777777777ull, &mtime, "SOURCE_DATE_EPOCH", e)) != 0)
 		return r;
 	(void)str_fmt(p, sizeof(p), "%s/blobs/sha256", w->layout);
 	if ((d = opendir(p)) == NULL) {
