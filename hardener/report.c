@@ -144,8 +144,14 @@ void report_change(struct report_step *s, const char *action, const char *path, 
 	if (json_array_size(s->changes) < REPORT_MAX_PATHS) {
 		json_t *o = json_pack("{s:s, s:s?, s:s*}", "action", action, "path", path, "detail", detail);
 
-		if (o == NULL)   /* a path that is not UTF-8: record it escaped */
-			o = json_pack("{s:s, s:s, s:s*}", "action", action, "path", "(path not UTF-8)", "detail", detail);
+		if (o == NULL && path != NULL) {   /* a path (or detail) that is not UTF-8: record them escaped */
+			char pb[1024], db[1024];
+
+			str_escape(pb, sizeof(pb), path, strlen(path), 900);
+			if (detail != NULL)
+				str_escape(db, sizeof(db), detail, strlen(detail), 900);
+			o = json_pack("{s:s, s:s, s:s*}", "action", action, "path", pb, "detail", detail ? db : NULL);
+		}
 		json_array_append_new(s->changes, o);
 	}
 }

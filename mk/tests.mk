@@ -23,5 +23,6 @@ UNIT_TESTS += tests/unit/test_facts.c
 UNIT_TESTS += tests/unit/test_imageview.c
 FUZZ_TARGETS += tests/fuzz/fuzz_oci.c
 FUZZ_TARGETS += tests/fuzz/fuzz_admission.c
-UNIT_TESTS += tests/unit/test_multicall.c
 FUZZ_TARGETS += tests/fuzz/fuzz_accounts.c
+UNIT_TESTS += tests/unit/test_multicall.c
+UNIT_TESTS += tests/unit/test_report.c
