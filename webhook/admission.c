@@ -591,7 +591,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		goto out;
 	}
 	if (*rv->subres != '\0') {
-		if (strcmp(rv->kind, "Pod") != 0 || *rv->group != '\0' || strcmp(rv->subres, "ephemeralcontainers") != 0) {
+		if ((strcmp(rv->kind, "Pod") != 0 && strcmp(rv->kind, "EphemeralContainers") != 0) || *rv->group != '\0' ||
+		    strcmp(rv->subres, "ephemeralcontainers") != 0) {
 			r = answer_allow(rv, out, "subresource not evaluated", e);
 			goto out;
 		}

@@ -14,6 +14,8 @@ static const struct {
 	const char *display;
 } kinds[] = {
 	{ "", "Pod", { "spec" }, "spec" },
+	/* pods/ephemeralcontainers before Kubernetes 1.23 sent this kind: the lists at the top, no pod spec */
+	{ "", "EphemeralContainers", { NULL }, "" },
 	{ "", "PodTemplate", { "template", "spec" }, "template.spec" },
 	{ "", "ReplicationController", { "spec", "template", "spec" }, "spec.template.spec" },
 	{ "apps", "Deployment", { "spec", "template", "spec" }, "spec.template.spec" },
@@ -52,7 +54,7 @@ int podspec_find(const char *group, const char *kind, json_t *object, struct pod
 		}
 		out->kind = kinds[i].kind;
 		out->path = kinds[i].display;
-		out->is_template = strcmp(kinds[i].kind, "Pod") != 0;
+		out->is_template = strcmp(kinds[i].kind, "Pod") != 0 && strcmp(kinds[i].kind, "EphemeralContainers") != 0;
 		out->spec = cur;
 		out->meta = json_object_get(parent, "metadata");
 		if (!json_is_object(out->meta))
