@@ -30,6 +30,7 @@ size_t accounts_nfields(enum acct_kind kind)
 	return 0;
 }
 
+/* Frees a line's text and fields and zeroes it. */
 static void line_cleanup(struct acct_line *l)
 {
 	size_t k;

@@ -37,6 +37,7 @@ static const char *const pm_names[] = {
 	"npm", "npx", "yarn", "yarnpkg", "pnpm", "corepack", NULL,
 };
 
+/* Whether name matches one of the fnmatch patterns. */
 static bool name_in(const char *const *pats, const char *name)
 {
 	size_t i;
@@ -47,11 +48,13 @@ static bool name_in(const char *const *pats, const char *name)
 	return false;
 }
 
+/* Whether name is an interpreter's (python3.11 is, python3.11-config is not). */
 static bool is_interp(const char *name)
 {
 	return name_in(interp_names, name) && !str_has_suffix(name, "-config");
 }
 
+/* Whether the multi-call binary has one of the applets named (plain names, no patterns). */
 static bool mc_has_any(const struct multicall *m, const char *const *names)
 {
 	size_t i;
@@ -73,6 +76,7 @@ static json_t *jstr(const char *s)
 	return json_string(str_escape(esc, sizeof(esc), s, strlen(s), 300));
 }
 
+/* The last component of path (borrowed from it). */
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -88,6 +92,7 @@ struct list {
 	bool oom;
 };
 
+/* Appends item (stolen; NULL records an allocation failure). ERR_NOMEM. */
 static int list_add(struct list *l, json_t *item)
 {
 	if (item == NULL) {
@@ -110,6 +115,7 @@ static int list_add(struct list *l, json_t *item)
 	return 0;
 }
 
+/* The sort key of an item: the string itself, or its "path", or its "name". */
 static const char *item_key(const json_t *x)
 {
 	const char *s;
@@ -122,11 +128,13 @@ static const char *item_key(const json_t *x)
 	return s ? s : "";
 }
 
+/* qsort order of items by key. */
 static int item_cmp(const void *a, const void *b)
 {
 	return strcmp(item_key(*(json_t *const *)a), item_key(*(json_t *const *)b));
 }
 
+/* Drops every item and empties l. */
 static void list_cleanup(struct list *l)
 {
 	size_t i;
@@ -178,6 +186,7 @@ struct exe {
 	size_t t;               /* index into targets */
 };
 
+/* qsort/bsearch order of targets by node address. */
 static int ptr_cmp(const void *a, const void *b)
 {
 	const struct target *x = a, *y = b;
@@ -185,6 +194,7 @@ static int ptr_cmp(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n ? 1 : 0;
 }
 
+/* qsort order of targets by size, then first bytes: look-alike copies end up side by side. */
 static int look_cmp(const void *a, const void *b)
 {
 	const struct target *x = *(struct target *const *)a, *y = *(struct target *const *)b;
@@ -234,6 +244,7 @@ static json_t *interpreter(const struct fs_node *n)
 	return json_stringn((const char *)n->head + i, j - i);
 }
 
+/* The applet names as a new JSON array, or null when unknown. */
 static json_t *applets_json(const struct multicall *m)
 {
 	json_t *a;
@@ -281,6 +292,7 @@ struct cats {
 	struct list exes, shells, fetch, interp, pms, setuid, setgid, ww;
 };
 
+/* Appends a path item. ERR_NOMEM. */
 static int add_path(struct list *l, const char *path)
 {
 	return list_add(l, jstr(path));
@@ -421,6 +433,7 @@ static int load_accounts(struct fstree *t, struct fs_backend *b, const char *pat
 	return r;
 }
 
+/* A comma-separated member list as a new JSON array of names. */
 static json_t *members_json(const char *list)
 {
 	json_t *a = json_array();
@@ -442,6 +455,7 @@ static json_t *members_json(const char *list)
 	return a;
 }
 
+/* The users (passwd) or groups (group) object; a malformed file yields count 0 and "error". NULL on ERR_NOMEM. */
 static json_t *measure_accounts(struct fstree *t, struct fs_backend *b, bool users, struct err *e)
 {
 	struct acct_file *f = NULL;
@@ -565,6 +579,7 @@ out:
 	return r;
 }
 
+/* A category's count (0 when absent). */
 static long long count_of(const json_t *facts, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(json_object_get(facts, key), "count"));

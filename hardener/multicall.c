@@ -16,6 +16,7 @@ static bool name_char(unsigned char c)
 	    c == '-' || c == '+' || c == '[';
 }
 
+/* Whether p[n] can be an applet name: 1..MAX_NAME name bytes. */
 static bool valid_name(const char *p, size_t n)
 {
 	size_t i;
@@ -77,6 +78,7 @@ static size_t longest_table(const char *buf, size_t len, size_t *start, size_t *
 	return best;
 }
 
+/* Whether needle occurs in buf[len]. */
 static bool contains(const char *buf, size_t len, const char *needle)
 {
 	return memmem(buf, len, needle, strlen(needle)) != NULL;

@@ -26,6 +26,7 @@ struct pathset {
 	size_t n, alloc;
 };
 
+/* A small set of paths (the chains of allowed names): membership, insertion (copied; ERR_NOMEM), cleanup. */
 static bool pathset_has(const struct pathset *s, const char *p)
 {
 	size_t i;
@@ -65,6 +66,7 @@ static void pathset_cleanup(struct pathset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The last component of path (borrowed from it). */
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -190,6 +192,8 @@ static int set_identities(struct entry *v, size_t n)
 static char dirs[MAX_DIRS][4096];   /* the resolved bin dirs of the current run */
 static size_t nd;
 
+/* Collects the non-directories directly inside the bin dirs, each real directory once (/bin -> usr/bin is
+ * /usr/bin): *out is a new array of *nout entries with their final targets (freed by the caller). ERR_NOMEM. */
 static int collect(struct harden_ctx *ctx, struct entry **out, size_t *nout, struct err *e)
 {
 	const struct strlist *l = &ctx->policy->bin_dirs;
@@ -313,6 +317,8 @@ static void note_outside(struct harden_ctx *ctx, struct report_step *rs)
 		    count);
 }
 
+/* The step (engine.h): marks deletions in the bin dirs, notes what multi-call binaries leave reachable and records
+ * them under details.multicall. Negative only for ERR_NOMEM; an unreadable binary is noted, not fatal. */
 int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	const struct hpolicy *p = ctx->policy;

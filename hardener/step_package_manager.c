@@ -50,6 +50,7 @@ static const char *const databases[] = {
 	"/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL,
 };
 
+/* Whether s matches one of the fnmatch patterns. */
 static bool matches(const char *const *pats, const char *s, int flags)
 {
 	size_t i;
@@ -71,6 +72,7 @@ static bool holds_database(const char *path)
 	return false;
 }
 
+/* The last component of path (borrowed from it). */
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -92,6 +94,8 @@ static bool in_bin_dir(const char *path, char dirs[][4096], size_t nd)
 	return false;
 }
 
+/* The step (engine.h): marks package-manager programs in the bin dirs (unless allowlisted) and their caches,
+ * state and libraries anywhere, and notes each package database kept. Negative only for ERR_NOMEM. */
 int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	static char dirs[MAX_DIRS][4096];

@@ -30,6 +30,7 @@ static size_t resolve_dirs(struct fstree *t, const struct strlist *l, char out[]
 	return n;
 }
 
+/* Whether path is one of list[n]. */
 static bool in_list(char list[][4096], size_t n, const char *path)
 {
 	size_t i;
@@ -40,11 +41,14 @@ static bool in_list(char list[][4096], size_t n, const char *path)
 	return false;
 }
 
+/* Whether path is /dev or beneath it. */
 static bool under_dev(const char *path)
 {
 	return strcmp(path, "/dev") == 0 || str_has_prefix(path, "/dev/");
 }
 
+/* The step (engine.h): marks owner and mode changes, one report change per fixed bit. Negative only for
+ * ERR_NOMEM. */
 int step_permissions(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	static char sys[MAX_DIRS][4096], sticky[MAX_DIRS][4096];

@@ -39,6 +39,7 @@ static bool runtime_path(const char *p)
 	return false;
 }
 
+/* Whether a policy path is an fnmatch pattern rather than a path. */
 static bool is_pattern(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
@@ -125,6 +126,7 @@ static int delete_broken_links(struct harden_ctx *ctx, struct report_step *rs, s
 	return 0;
 }
 
+/* The step (engine.h): marks the cruft, /root 0700 and broken symlinks. Negative only for ERR_NOMEM. */
 int step_system_cruft(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	struct fs_node *root;

@@ -43,6 +43,7 @@ static const char *nologin_path(struct fstree *t)
 	return "/sbin/nologin";
 }
 
+/* Whether an account is kept: root, the app user and the policy's keep list, by exact name. */
 static bool kept_user(const struct hpolicy *p, const char *name)
 {
 	return strcmp(name, "root") == 0 || strcmp(name, p->user) == 0 || strlist_has(&p->keep_users, name);
@@ -188,6 +189,7 @@ static int set(struct acct_file *f, size_t i, size_t k, const char *v, bool *cha
 	return r < 0 ? r : 0;
 }
 
+/* Whether a password field is already locked without hash material. */
 static bool is_locked(const char *pw)
 {
 	return strcmp(pw, "!") == 0 || strcmp(pw, "*") == 0 || strcmp(pw, "!*") == 0;
@@ -450,6 +452,8 @@ static int ensure_home(struct harden_ctx *ctx, struct report_step *rs, struct er
 	return ensure_dir(ctx, rs, home, p->uid, p->gid, &n, e);
 }
 
+/* The step (engine.h): rewrites the account files that parse (a malformed one is reported with its line and left
+ * unchanged: report_step_fail), deletes the backups and creates the home. Negative only for ERR_NOMEM and the like. */
 int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	static const char *const backups[] = { "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-" };
@@ -457,6 +461,7 @@ int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 	struct afile gr = { "/etc/group", ACCT_GROUP, 0644, NULL, NULL, NULL, 0, false };
 	struct afile sh = { "/etc/shadow", ACCT_SHADOW, 0600, NULL, NULL, NULL, 0, false };
 	struct afile gs = { "/etc/gshadow", ACCT_GSHADOW, 0600, NULL, NULL, NULL, 0, false };
+	struct afile none = { "", ACCT_GROUP, 0, NULL, NULL, NULL, 0, true };   /* "group unusable": gshadow keeps by name */
 	struct afile *all[] = { &pw, &gr, &sh, &gs };
 	uint32_t gids[256];
 	size_t ngids, i;
@@ -492,8 +497,7 @@ int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 	ngids = kept_gids(ctx->policy, &pw, gids, sizeof(gids) / sizeof(gids[0]));
 	if (gr.f != NULL && (r = do_groups(ctx, rs, &gr, &gr, gids, ngids, gs.f != NULL, e)) != 0)
 		goto out;
-	if (gs.f != NULL && (r = do_groups(ctx, rs, &gs, gr.refused ? &(struct afile){ 0 } : &gr, gids, ngids, true,
-	    e)) != 0)
+	if (gs.f != NULL && (r = do_groups(ctx, rs, &gs, gr.refused ? &none : &gr, gids, ngids, true, e)) != 0)
 		goto out;
 	if (sh.f != NULL && (r = do_shadow(ctx, rs, &sh, &pw, e)) != 0)
 		goto out;

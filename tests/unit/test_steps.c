@@ -113,7 +113,7 @@ static struct fs_node *file_n(struct fx *f, const char *path, uint32_t mode, con
 	n->size = len;
 	n->head_len = len < FS_HEAD_LEN ? len : FS_HEAD_LEN;
 	memcpy(n->head, data, n->head_len);
-	strcpy(ff->path, path);
+	assert_int_equal(str_copy(ff->path, sizeof(ff->path), path), 0);
 	ff->data = malloc(len + 1);
 	memcpy(ff->data, data, len);
 	ff->len = len;
