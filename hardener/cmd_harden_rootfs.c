@@ -43,6 +43,7 @@ static void help(void)
 	    "  --dry-run       print the plan on stdout and change nothing\n"
 	    "  --quiet         no summary on stderr\n"
 	    "  --help          this text\n\n"
+	    "DIR / on a booted machine (PID 1 systemd or init) is refused unless HARDLINE_ALLOW_HOST_ROOT=1.\n"
 	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
 }
 
@@ -62,6 +63,24 @@ static const char *self_inside(const char *dir, char *out, size_t size)
 	if (strncmp(exe, rdir, dl) != 0 || exe[dl] != '/')
 		return NULL;
 	return str_copy(out, size, exe + dl) == 0 ? out : NULL;
+}
+
+/* Whether dir is the root of a booted machine (PID 1 is systemd or init) rather than of a container build: hardening
+ * that deletes every user and shell of the host, so it is refused unless HARDLINE_ALLOW_HOST_ROOT=1. */
+static bool booted_host_root(const char *dir)
+{
+	char rdir[PATH_MAX], comm[32] = "";
+	const char *allow = getenv("HARDLINE_ALLOW_HOST_ROOT");
+	FILE *f;
+
+	if ((allow != NULL && strcmp(allow, "1") == 0) || realpath(dir, rdir) == NULL || strcmp(rdir, "/") != 0)
+		return false;
+	if ((f = fopen("/proc/1/comm", "re")) == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "systemd\n") == 0 || strcmp(comm, "init\n") == 0;
 }
 
 /* Prints the plan: one line per change, a deleted directory once with the count of entries under it. */
@@ -178,6 +197,12 @@ int cmd_harden_rootfs(int argc, char **argv)
 			goto fail;
 	if (hpolicy_finalize(&pol, &e) != 0)
 		goto fail;
+	if (!dry_run && booted_host_root(dir)) {
+		err_set(&e, ERR_DENIED, "refusing to harden / of a booted system (PID 1 is an init): harden-rootfs / is "
+		    "meant for the last step of a container build; try --dry-run, or set HARDLINE_ALLOW_HOST_ROOT=1 if "
+		    "this really is the image being built");
+		goto fail;
+	}
 	if ((rep = report_new(dry_run)) == NULL) {
 		err_set(&e, ERR_NOMEM, "out of memory");
 		goto fail;
