@@ -24,6 +24,8 @@
 #include "webhook/server.h"
 
 #define SERVER_LOG_LINE_MAX 16384      /* a decision's log line; longer lines lose their reasons */
+#define SERVER_LOG_FIELD_MAX 512       /* a string in a decision's log line */
+#define SERVER_LOG_ARRAY_MAX 64        /* entries of an array (reasons) in a decision's log line */
 #define SERVER_METRICS_MAX (256 * 1024) /* the /metrics exposition */
 #define SERVER_DISCARD_FACTOR 4         /* an over-cap chunked body is drained up to 4x the cap, then cut */
 #define SERVER_MAX_BUFFERED (256u * 1024 * 1024) /* bodies held at once, all requests: past it, 503 */
@@ -208,7 +210,51 @@ static void server_rfc3339(char *buf, size_t size)
 	str_fmt(buf, size, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
 }
 
-/* Writes the decision's JSON log line: time first, then the admission fields, the mode and the duration. */
+/* A copy of a string value cut to SERVER_LOG_FIELD_MAX bytes (on a UTF-8 character boundary) with "..." appended,
+ * or a new reference to v itself when it is short enough or not a string. */
+static json_t *server_log_cap(json_t *v)
+{
+	char buf[SERVER_LOG_FIELD_MAX + 4];
+	const char *sv = json_string_value(v);
+	size_t n = json_string_length(v), cut = SERVER_LOG_FIELD_MAX;
+
+	if (sv == NULL || n <= SERVER_LOG_FIELD_MAX)
+		return json_incref(v);
+	while (cut > 0 && ((unsigned char)sv[cut] & 0xC0) == 0x80)
+		cut--;
+	memcpy(buf, sv, cut);
+	memcpy(buf + cut, "...", 4);
+	return json_string(buf);
+}
+
+/* Caps what a log line may carry from the request: every string (top level, or in a top-level array) to
+ * SERVER_LOG_FIELD_MAX bytes, every array to SERVER_LOG_ARRAY_MAX entries. Values are replaced, not edited, so the
+ * admission result that shares them is left as it was. */
+static void server_log_caps(json_t *o)
+{
+	const char *key;
+	json_t *v, *a, *x;
+	size_t i;
+
+	json_object_foreach(o, key, v) {
+		if (json_is_string(v)) {
+			json_object_set_new(o, key, server_log_cap(v));
+		} else if (json_is_array(v)) {
+			if ((a = json_array()) == NULL)
+				continue;
+			json_array_foreach(v, i, x) {
+				if (i == SERVER_LOG_ARRAY_MAX) {
+					json_array_append_new(a, json_string("..."));
+					break;
+				}
+				json_array_append_new(a, server_log_cap(x));
+			}
+			json_object_set_new(o, key, a);
+		}
+	}
+}
+
+/* Writes the decision's JSON log line: time first, then the admission fields (capped), the mode and the duration. */
 static void server_log_decision(const struct req *rq, json_t *fields, uint64_t duration_us)
 {
 	char ts[40];
@@ -219,8 +265,10 @@ static void server_log_decision(const struct req *rq, json_t *fields, uint64_t d
 		return;
 	server_rfc3339(ts, sizeof(ts));
 	json_object_set_new(o, "time", json_string(ts));
-	if (fields != NULL)
+	if (fields != NULL) {
 		json_object_update(o, fields);
+		server_log_caps(o);
+	}
 	json_object_set_new(o, "mode", json_string(adm_mode_name(rq->mode)));
 	json_object_set_new(o, "durationUs", json_integer((json_int_t)duration_us));
 	line = json_dumps(o, JSON_COMPACT);
