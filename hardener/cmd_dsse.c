@@ -10,6 +10,7 @@
 
 #include "hardener/command.h"
 #include "lib/dsse.h"
+#include "lib/intoto.h"
 #include "lib/keys.h"
 #include "lib/str.h"
 
@@ -116,22 +117,26 @@ out:
 	return rc;
 }
 
-/* `hardline dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] ENVELOPE`: PUB is a
- * public key file or a directory of them. Prints "payloadType: T" and "keyid: ID" of the key that verified; with
- * --payload-out writes the verified payload bytes. Exit 0 only when valid; 1 invalid or failure; 2 usage. */
+/* `hardline dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] [--statement] ENVELOPE`:
+ * PUB is a public key file or a directory of them. Prints "payloadType: T", "keyid: ID" and "key: FILE" of the key
+ * that verified; with --payload-out writes the verified payload bytes; with --statement also parses the payload as an
+ * in-toto Statement (v1 or v0.1) and prints "statement: TYPE", "predicateType: URI" and one "subject: DIGEST NAME"
+ * line per subject. Exit 0 only when valid; 1 invalid or failure; 2 usage. */
 int cmd_dsse_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' }, { "payload-type", required_argument, NULL, 't' },
-		{ "payload-out", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "payload-out", required_argument, NULL, 'p' }, { "statement", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("dsse-verify");
 	const char *keys[DSSE_CMD_MAX_KEYS], *type = NULL, *payload_out = NULL;
 	struct dsse_envelope *env = NULL;
+	struct intoto_statement *st = NULL;
 	struct keyring *kr = NULL;
 	const struct key *signer = NULL;
-	size_t nkeys = 0;
+	size_t nkeys = 0, i;
+	bool statement = false;
 	char esc[300];
 	struct err e;
 	FILE *f;
@@ -140,7 +145,7 @@ int cmd_dsse_verify(int argc, char **argv)
 	err_clear(&e);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+k:t:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+k:t:p:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (nkeys == DSSE_CMD_MAX_KEYS)
@@ -152,6 +157,9 @@ int cmd_dsse_verify(int argc, char **argv)
 			break;
 		case 'p':
 			payload_out = optarg;
+			break;
+		case 's':
+			statement = true;
 			break;
 		case 'h':
 			command_usage(self, NULL);
@@ -179,12 +187,25 @@ int cmd_dsse_verify(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (statement && intoto_parse(env->payload, env->payload_len, &st, &e) != 0) {
+		err_prefix(&e, "%s: the verified payload", argv[optind]);
+		goto out;
+	}
 	str_escape(esc, sizeof(esc), env->payload_type, strlen(env->payload_type), 256);
 	printf("payloadType: %s\nkeyid: %s\nkey: %s\n", esc, key_id(signer), key_label(signer));
+	if (st != NULL) {
+		str_escape(esc, sizeof(esc), st->predicate_type, strlen(st->predicate_type), 256);
+		printf("statement: %s\npredicateType: %s\n", st->type, esc);
+		for (i = 0; i < st->nsubjects; i++) {
+			str_escape(esc, sizeof(esc), st->subjects[i].name, strlen(st->subjects[i].name), 256);
+			printf("subject: %s %s\n", st->subjects[i].digest, esc);
+		}
+	}
 	rc = 0;
 out:
 	if (rc != 0)
 		fprintf(stderr, "hardline: dsse-verify: %s\n", e.msg);
+	intoto_statement_free(st);
 	dsse_envelope_free(env);
 	keyring_unref(kr);
 	return rc;

@@ -15,7 +15,7 @@ int cmd_scan(int argc, char **argv);
 const struct command hardline_commands[] = {
 	{ "keygen", "keygen [--out PREFIX] [--algorithm ecdsa-p256|ed25519] [--force]", "create a signing key pair (PREFIX.key, PREFIX.pub)", cmd_keygen },
 	{ "dsse-sign", "dsse-sign --key KEY --payload-type TYPE [--out ENVELOPE] FILE", "(test helper) sign FILE into a DSSE envelope", cmd_dsse_sign },
-	{ "dsse-verify", "dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] ENVELOPE", "(test helper) verify a DSSE envelope", cmd_dsse_verify },
+	{ "dsse-verify", "dsse-verify --key PUB [--key PUB]... [--payload-type TYPE] [--payload-out FILE] [--statement] ENVELOPE", "(test helper) verify a DSSE envelope", cmd_dsse_verify },
 	{ "harden-rootfs", "harden-rootfs [--policy FILE] [--keep NAME]... [--report FILE] [--dry-run] [--quiet] DIR", "harden a root filesystem directory in place (/ as the last build step)", cmd_harden_rootfs },
 	{ "harden", "harden [--policy FILE] [--keep NAME]... [--squash] [--compression gzip|zstd|none] [--max-expanded SIZE] [--platform P] [--report FILE] [--dry-run] [--quiet] SRC DST", "harden an image (oci:, oci-archive:, docker-archive:) into a new image without running it", cmd_harden },
 	{ "scan", "scan [--json] [--diff OTHER] [--platform P] [--max-expanded SIZE] IMAGE", "measure an image's attack surface from its layers (or dir:PATH) without running it", cmd_scan },
