@@ -183,12 +183,16 @@ static int load_policy(const struct options *o, struct wpolicy **out, struct err
 /* Logs what the certificate in force is and publishes its expiry. */
 static void note_certificate(struct tls_store *tls, const char *what)
 {
-	char serial[96];
+	char serial[96], until[32] = "?";
 	int64_t t = tlsreload_not_after(tls);
+	time_t tt = (time_t)t;
+	struct tm tm;
 
 	tlsreload_serial(tls, serial, sizeof(serial));
 	metrics_set_cert_expiry(t);
-	log_info("%s certificate serial %s, valid until %lld (unix time)", what, serial, (long long)t);
+	if (gmtime_r(&tt, &tm) != NULL)
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_info("%s certificate serial %s, valid until %s", what, serial, until);
 	if (t < (int64_t)time(NULL))
 		log_warn("the serving certificate has expired; the API server will refuse it until it is renewed");
 }
