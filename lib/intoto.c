@@ -192,6 +192,48 @@ bool intoto_has_subject(const struct intoto_statement *st, const char *digest)
 	return false;
 }
 
+int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr,
+    const char *subject_digest, const char *predicate_type, struct intoto_statement **out, const struct key **signer,
+    struct err *e)
+{
+	struct dsse_envelope *env = NULL;
+	struct intoto_statement *st = NULL;
+	const struct key *k = NULL;
+	char esc[160];
+	int r;
+
+	*out = NULL;
+	if (signer != NULL)
+		*signer = NULL;
+	if ((r = dsse_parse(buf, len, label, &env, e)) != 0)
+		goto out;
+	if ((r = dsse_verify(env, kr, INTOTO_PAYLOAD_TYPE, &k, e)) != 0 ||
+	    (r = intoto_parse(env->payload, env->payload_len, &st, e)) != 0) {
+		err_prefix(e, "%s", label);
+		goto out;
+	}
+	if (predicate_type != NULL && strcmp(st->predicate_type, predicate_type) != 0) {
+		str_escape(esc, sizeof(esc), st->predicate_type, strlen(st->predicate_type), 128);
+		r = err_set(e, ERR_INVALID, "%s: attestation predicateType is \"%s\", expected \"%s\"", label, esc,
+		    predicate_type);
+		goto out;
+	}
+	if (subject_digest != NULL && !intoto_has_subject(st, subject_digest)) {
+		r = err_set(e, ERR_NOT_FOUND, "%s: the attestation is signed by a trusted key but is not about %s (its "
+		    "subject is %s%s)", label, subject_digest, st->subjects[0].digest, st->nsubjects > 1 ? ", ..." : "");
+		goto out;
+	}
+	*out = st;
+	st = NULL; /* transferred */
+	if (signer != NULL)
+		*signer = k;
+	r = 0;
+out:
+	intoto_statement_free(st);
+	dsse_envelope_free(env);
+	return r;
+}
+
 int intoto_time_fmt(int64_t t, char out[21], struct err *e)
 {
 	struct tm tm;

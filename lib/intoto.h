@@ -11,7 +11,9 @@
 #include <jansson.h>
 
 #include "lib/digest.h"
+#include "lib/dsse.h"
 #include "lib/err.h"
+#include "lib/keys.h"
 
 #define INTOTO_STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define INTOTO_STATEMENT_V01 "https://in-toto.io/Statement/v0.1"
@@ -52,6 +54,16 @@ bool intoto_has_subject(const struct intoto_statement *st, const char *digest);
 
 /* Frees st; accepts NULL. */
 void intoto_statement_free(struct intoto_statement *st);
+
+/* The whole check of one attestation, for `hardline verify` and the webhook: parses the DSSE envelope buf[len],
+ * requires payloadType INTOTO_PAYLOAD_TYPE, verifies it against kr (dsse_verify), parses the verified payload as a
+ * Statement, and requires predicate_type (when not NULL) and a subject with subject_digest ("sha256:<hex>", when not
+ * NULL). Errors: those of dsse_parse/dsse_verify/intoto_parse, ERR_INVALID for another predicate type, ERR_NOT_FOUND
+ * when no subject has the digest; messages start with label. On success *out is new (intoto_statement_free it) and
+ * *signer (may be NULL) is the trusted key that verified, borrowed from kr. */
+int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr,
+    const char *subject_digest, const char *predicate_type, struct intoto_statement **out, const struct key **signer,
+    struct err *e);
 
 /* Formats a Unix time as RFC 3339 UTC ("2026-12-01T04:26:17Z") into out[21]. ERR_INVALID for an unrepresentable
  * time. */

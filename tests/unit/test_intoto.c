@@ -144,6 +144,59 @@ static void test_refusals(void **state)
 	}
 }
 
+static void test_verify(void **state)
+{
+	static const char stmt[] = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"a\","
+				   "\"digest\":{\"sha256\":\"" HEX "\"}}],\"predicateType\":\"" HARDLINE_PREDICATE_TYPE
+				   "\",\"predicate\":{}}";
+	struct dsse_envelope *env = NULL, *other = NULL;
+	struct intoto_statement *st = NULL;
+	struct keyring *kr = NULL;
+	const struct key *signer = NULL;
+	struct key *k = NULL, *pub = NULL;
+	char *json = NULL, *json2 = NULL, *pem = NULL;
+	size_t len, len2;
+	struct err e;
+
+	assert_int_equal(key_generate(KEY_ALG_ECDSA_P256, &k, &e), 0);
+	assert_int_equal(key_public_pem(k, &pem, &e), 0);
+	assert_int_equal(key_parse_public_pem(pem, strlen(pem), "pub", &pub, &e), 0);
+	assert_int_equal(keyring_new(&kr, &e), 0);
+	assert_int_equal(keyring_add(kr, pub, &e), 0);
+	assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, stmt, strlen(stmt), k, &env, &e), 0);
+	assert_int_equal(dsse_fmt(env, &json, &len, &e), 0);
+	assert_int_equal(intoto_verify(json, len, "att", kr, "sha256:" HEX, HARDLINE_PREDICATE_TYPE, &st, &signer, &e), 0);
+	assert_string_equal(key_id(signer), key_id(k));
+	assert_string_equal(st->subjects[0].name, "a");
+	intoto_statement_free(st);
+	assert_int_equal(intoto_verify(json, len, "att", kr, "sha256:" HEX2, NULL, &st, &signer, &e), ERR_NOT_FOUND);
+	assert_null(st);
+	assert_null(signer);
+	assert_non_null(strstr(e.msg, "att: the attestation is signed by a trusted key but is not about sha256:" HEX2));
+	assert_int_equal(intoto_verify(json, len, "att", kr, NULL, "https://slsa.dev/provenance/v1", &st, NULL, &e),
+	    ERR_INVALID);
+	assert_non_null(strstr(e.msg, "predicateType is \"" HARDLINE_PREDICATE_TYPE "\", expected"));
+	/* another payload type is refused before anything is parsed */
+	assert_int_equal(dsse_sign("text/plain", stmt, strlen(stmt), k, &other, &e), 0);
+	assert_int_equal(dsse_fmt(other, &json2, &len2, &e), 0);
+	assert_int_equal(intoto_verify(json2, len2, "att", kr, NULL, NULL, &st, NULL, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "att: envelope payloadType is \"text/plain\""));
+	free(json2);
+	dsse_envelope_free(other);
+	/* a signed payload that is no Statement */
+	assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, "[1]", 3, k, &other, &e), 0);
+	assert_int_equal(dsse_fmt(other, &json2, &len2, &e), 0);
+	assert_int_equal(intoto_verify(json2, len2, "att", kr, NULL, NULL, &st, NULL, &e), ERR_PARSE);
+	assert_non_null(strstr(e.msg, "att: statement: an in-toto Statement must be a JSON object"));
+	free(json2);
+	dsse_envelope_free(other);
+	free(json);
+	free(pem);
+	dsse_envelope_free(env);
+	keyring_unref(kr);
+	key_free(k);
+}
+
 static void test_time(void **state)
 {
 	char ts[21];
@@ -161,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_build_and_parse),
 		cmocka_unit_test(test_cosign_v01),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
