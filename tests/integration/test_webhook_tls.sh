@@ -282,6 +282,22 @@ else
 	t_fail "bad policy" "ok=$ok code=$code $(tail -2 "$D/webhook.log")"
 fi
 
+# --- clients that misbehave: garbage, an upload cut halfway; the server keeps serving and frees the request ------
+printf 'NOT HTTP AT ALL\r\n\r\n' | timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -quiet \
+	-CAfile "$D/ca.crt" >"$D/garbage.out" 2>/dev/null
+grep -q '^HTTP/1.1 400' "$D/garbage.out" && t_ok "a garbage request line gets 400" ||
+	t_fail "garbage request line" "$(head -2 "$D/garbage.out")"
+head -c 200000 /dev/zero | tr '\0' ' ' >"$D/cut.json"
+timeout 1 "${C[@]}" -o /dev/null --limit-rate 50k --data-binary @"$D/cut.json" "$URL/validate" >/dev/null 2>&1
+ok=
+for _ in $(seq 40); do
+	curl -sS "$M/metrics" | grep -q '^hardline_admission_in_flight 0$' && { ok=1; break; }
+	sleep 0.1
+done
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/validate")
+[ -n "$ok" ] && [ "$code" = 200 ] && t_ok "an upload cut halfway is freed (in-flight back to 0) and the server serves on" ||
+	t_fail "cut upload" "in_flight back to 0: ${ok:-no}, next request: $code"
+
 # --- SIGTERM while a request is being uploaded: it completes, the process exits 0 within 5 s ----------------
 {
 	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"slow","pad":"'
