@@ -290,6 +290,12 @@ static void report_multicall(struct report_step *rs, const struct strlist *allow
 		json_array_append_new(details, o);
 }
 
+/* Whether entry i is a nologin that is merely a name of a multi-call binary. */
+static bool nologin_applet(const struct entry *v, size_t i)
+{
+	return strcmp(base_name(v[i].n->path), "nologin") == 0 && v[v[i].ident].mc != NULL;
+}
+
 /* This step only acts on the bin dirs (as the article does); it says how many executables live elsewhere. */
 static void note_outside(struct harden_ctx *ctx, struct report_step *rs)
 {
@@ -334,13 +340,6 @@ int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err 
 		err_set(e, r, "out of memory grouping the bin dirs' files");
 		goto out;
 	}
-	/* Allowed names and everything their chains lead to. */
-	for (i = 0; i < n; i++)
-		if (strlist_has(&p->allow, base_name(v[i].n->path)) &&
-		    (r = keep_chain(ctx->tree, v[i].n->path, &needed)) != 0) {
-			err_set(e, r, "out of memory following %s", v[i].n->path);
-			goto out;
-		}
 	/* Multi-call binaries, read only when worth it (see multicall_worth_reading). */
 	for (i = 0; i < n; i++) {
 		struct fs_node *id;
@@ -360,14 +359,28 @@ int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err 
 			r = 0;
 		}
 	}
+	/* Allowed names and everything their chains lead to. A nologin that is only an applet does not count: it would
+	 * keep every applet of its binary for the sake of a shell no container logs in with. */
+	for (i = 0; i < n; i++)
+		if (strlist_has(&p->allow, base_name(v[i].n->path)) && !nologin_applet(v, i) &&
+		    (r = keep_chain(ctx->tree, v[i].n->path, &needed)) != 0) {
+			err_set(e, r, "out of memory following %s", v[i].n->path);
+			goto out;
+		}
 	for (i = 0; i < n; i++) {
 		struct entry *x = &v[i];
 		const char *why = "not on the allowlist";
 
-		x->keep = strlist_has(&p->allow, base_name(x->n->path)) || pathset_has(&needed, x->n->path);
+		x->keep = (strlist_has(&p->allow, base_name(x->n->path)) &&
+		    (!nologin_applet(v, i) || (x->target != NULL && pathset_has(&needed, x->target)))) ||
+		    pathset_has(&needed, x->n->path);
 		if (x->keep)
 			continue;
-		if (v[x->ident].mc != NULL)
+		if (nologin_applet(v, i)) {
+			why = "nologin is an applet of a multi-call binary that no other allowed name needs; keeping it "
+			    "would keep every applet (accounts whose shell is missing cannot log in either)";
+			report_note(rs, "%s deleted: %s", x->n->path, why);
+		} else if (v[x->ident].mc != NULL)
 			why = x->target != NULL && strcmp(x->target, x->n->path) == 0 && x->ident == i ?
 			    "multi-call binary that no allowed name needs" : "multi-call applet name not on the allowlist";
 		fstree_mark_delete(ctx->tree, x->n);

@@ -258,6 +258,14 @@ static void busybox_root(struct fx *f)
 	file(f, "/sbin/nologin", 0755, "\177ELF nologin");
 }
 
+/* busybox_root where nologin is a busybox applet too (as `busybox --install -s` makes it). */
+static void busybox_root_applet_nologin(struct fx *f)
+{
+	busybox_root(f);
+	fstree_remove(f->t, "/sbin/nologin");
+	link_(f, "/sbin/nologin", "/bin/busybox");
+}
+
 /* ---- users ---- */
 
 static void test_users(void **state)
@@ -482,6 +490,35 @@ static void test_busybox_removed(void **state)
 	fx_free(f);
 }
 
+static void test_busybox_nologin_applet(void **state)
+{
+	struct fx *f = fx_new();
+	struct err e;
+	json_t *json, *st;
+
+	/* the default allowlist (nologin) must not keep busybox alive through its nologin applet */
+	busybox_root_applet_nologin(f);
+	st = run(f, step_executables, "executables", &json);
+	assert_true(deleted(f, "/bin/busybox"));
+	assert_true(deleted(f, "/sbin/nologin"));
+	assert_true(has_note(st, "nologin is an applet"));
+	json_decref(json);
+	fx_free(f);
+
+	/* but when sh keeps busybox anyway, nologin stays with it */
+	f = fx_new();
+	assert_int_equal(hpolicy_allow(&f->p, "sh", &e), 0);
+	busybox_root_applet_nologin(f);
+	st = run(f, step_executables, "executables", &json);
+	assert_false(deleted(f, "/bin/busybox"));
+	assert_false(deleted(f, "/sbin/nologin"));
+	assert_false(deleted(f, "/bin/sh"));
+	assert_true(deleted(f, "/bin/ls"));
+	(void)st;
+	json_decref(json);
+	fx_free(f);
+}
+
 static void test_busybox_hardlinks(void **state)
 {
 	struct fx *f = fx_new();
@@ -671,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_executables_usrmerge_chains),
 		cmocka_unit_test(test_busybox_kept_for_sh),
 		cmocka_unit_test(test_busybox_removed),
+		cmocka_unit_test(test_busybox_nologin_applet),
 		cmocka_unit_test(test_busybox_hardlinks),
 		cmocka_unit_test(test_package_manager),
 		cmocka_unit_test(test_system_cruft),
