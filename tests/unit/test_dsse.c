@@ -10,8 +10,11 @@
 #include <string.h>
 
 #include <dirent.h>
+#include <pthread.h>
 
 #include <cmocka.h>
+
+#include <jansson.h>
 
 #include "lib/dsse.h"
 #include "lib/str.h"
@@ -284,6 +287,90 @@ static void test_attempt_cap(void **state)
 	key_free(signer_key);
 }
 
+struct shared {
+	struct keyring *kr;
+	struct dsse_envelope *env[2];
+	int failures;
+};
+
+static void *verify_many(void *arg)
+{
+	struct shared *sh = arg;
+	struct keyring *kr = keyring_ref(sh->kr);
+	const struct key *signer;
+	struct err e;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		if (dsse_verify(sh->env[i % 2], kr, "t", &signer, &e) != 0)
+			__atomic_add_fetch(&sh->failures, 1, __ATOMIC_RELAXED);
+	keyring_unref(kr);
+	return NULL;
+}
+
+/* The webhook verifies from many threads with one keyring: the keys (EVP_PKEY) are shared read-only. */
+static void test_threads_share_keyring(void **state)
+{
+	struct key *a = NULL, *b = NULL;
+	struct shared sh = { 0 };
+	pthread_t t[4];
+	struct err e;
+	int i;
+
+	assert_int_equal(key_generate(KEY_ALG_ECDSA_P256, &a, &e), 0);
+	assert_int_equal(key_generate(KEY_ALG_ED25519, &b, &e), 0);
+	assert_int_equal(dsse_sign("t", "payload", 7, a, &sh.env[0], &e), 0);
+	assert_int_equal(dsse_sign("t", "payload", 7, b, &sh.env[1], &e), 0);
+	sh.kr = ring_of(a, b);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, verify_many, &sh), 0);
+	keyring_unref(sh.kr); /* the threads hold their own references */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(sh.failures, 0);
+	dsse_envelope_free(sh.env[0]);
+	dsse_envelope_free(sh.env[1]);
+	key_free(a);
+	key_free(b);
+}
+
+static long fail_at = -1, allocs;
+
+/* jansson's allocator for the failure loop: the fail_at-th allocation (counting from 0) fails. */
+static void *failing_malloc(size_t n)
+{
+	if (fail_at >= 0 && allocs++ == fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+/* Fails each jansson allocation of the JSON path in turn: an error or the intact envelope, never a leak. */
+static void test_allocation_failures(void **state)
+{
+	struct dsse_envelope *env;
+	struct err e;
+	int r, done = 0;
+
+	json_set_alloc_funcs(failing_malloc, free);
+	for (fail_at = 0; !done && fail_at < 10000; fail_at++) {
+		allocs = 0;
+		env = NULL;
+		r = dsse_parse_json(spec_env, strlen(spec_env), "spec", &env, &e);
+		if (r != 0) {
+			assert_null(env);
+			continue;
+		}
+		assert_string_equal((char *)env->payload, "hello world");
+		assert_string_equal(env->payload_type, "http://example.com/HelloWorld");
+		assert_int_equal(env->sigs[0].sig_len, 64);
+		dsse_envelope_free(env);
+		done = allocs <= fail_at;
+	}
+	fail_at = -1;
+	json_set_alloc_funcs(malloc, free);
+	assert_true(done);
+}
+
 static char *slurp(const char *path, size_t *len)
 {
 	struct strbuf sb;
@@ -370,6 +457,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_ed25519),
 		cmocka_unit_test(test_second_signature_trusted),
 		cmocka_unit_test(test_attempt_cap),
+		cmocka_unit_test(test_threads_share_keyring),
+		cmocka_unit_test(test_allocation_failures),
 		cmocka_unit_test(test_hostile_fixtures),
 		cmocka_unit_test(test_oversized),
 	};
