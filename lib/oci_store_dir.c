@@ -62,7 +62,9 @@ static int open_beneath(int rootfd, const char *label, const char *name, int *fd
 		}
 		memcpy(comp, p, len);
 		comp[len] = '\0';
-		nfd = openat(dfd, comp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash != NULL ? O_DIRECTORY : 0));
+		/* O_NONBLOCK: a FIFO planted as a blob must not hang the open (it is then refused as not regular) */
+		nfd = openat(dfd, comp,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash != NULL ? O_DIRECTORY : O_NONBLOCK));
 		if (nfd < 0) {
 			if (errno == ENOENT)
 				r = err_set(e, ERR_NOT_FOUND, "%s: %s does not exist; the layout is incomplete", label,

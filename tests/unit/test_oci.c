@@ -352,6 +352,24 @@ static void test_writer_layout(void **state)
 	assert_int_equal(count_entries(path), 1);
 }
 
+/* A FIFO where a blob should be is refused, not waited on. */
+static void test_fifo_blob(void **state)
+{
+	static const char layer[] = "not a real tar, only bytes";
+	char ref[256], path[512], r1[DIGEST_STR_LEN + 1], dg[DIGEST_STR_LEN + 1];
+	struct err e;
+	size_t n;
+
+	snprintf(ref, sizeof(ref), "oci:%s/fifo", tmproot);
+	assert_int_equal(write_image(ref, "amd64", r1, &e), 0);
+	assert_int_equal(sha256_digest_str(layer, sizeof(layer), dg, &e), 0);
+	snprintf(path, sizeof(path), "%s/fifo/blobs/sha256/%s", tmproot, dg + 7);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(load_all(ref, NULL, &n, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+}
+
 static void test_writer_abandoned(void **state)
 {
 	struct oci_writer *w;
@@ -636,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test_setup_teardown(test_writer_layout, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_abandoned, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_fifo_blob, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_archive, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_legacy, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_oci, setup_tmp, teardown_tmp),
