@@ -4,6 +4,7 @@
  * so that the output is reproducible and memory stays flat whatever the image size. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,29 @@
 #include "lib/log.h"
 #include "lib/str.h"
 
-#define CK_LAYER(c) ((uint32_t)((c) & 0xffffffffu))
-#define CK_ALT(c) ((size_t)(((c) >> 32) & 0x3fffffffu))     /* alt index + 1, 0 = none */
-#define CK_EMIT (1ull << 62)                                 /* commit: goes into the new layer */
-#define CK_TARGET (1ull << 63)                               /* some hard link points at this node */
-#define CK_MAKE(layer, alt) ((uint64_t)(layer) | ((uint64_t)(alt) << 32))
+#define CK_LAYER(c) ((uint32_t)((c) & 0xffffu))               /* the layer holding the bytes */
+#define CK_ALT(c) ((size_t)(((c) >> 16) & 0xffffffu))         /* alt source path index + 1, 0 = none */
+#define CK_SLOT(c) ((size_t)(((c) >> 40) & 0x3fffffu))        /* spool slot + 1, 0 = none */
+#define CK_SLOT_BITS(c) ((c) & (0x3fffffull << 40))
+#define CK_EMIT (1ull << 62)                                  /* commit: goes into the new layer */
+#define CK_TARGET (1ull << 63)                                /* some hard link points at this node */
+#define CK_MAKE(layer, alt) ((uint64_t)(layer) | ((uint64_t)(alt) << 16))
+#define MAX_LAYERS 0xffffu
+#define MAX_ALT 0xffffffu
+#define MAX_SLOTS 0x3fffffu
+
+#define SPOOL_FILE_MAX (16u << 20)       /* executables up to this size are spooled while loading */
+#define SPOOL_TOTAL_MAX (2ull << 30)
 
 #define CACHE_FILE_MAX (64u << 10)     /* /etc files up to this size are kept in memory */
 #define CACHE_TOTAL_MAX (4u << 20)
 #define COPY_BUF (64u << 10)
+
+/* Where the load pass spooled an executable's bytes (the steps and the facts read executables in no useful order,
+ * and reading one again from a big layer would cost a pass over the layer each time). */
+struct slot {
+	uint64_t off, len;
+};
 
 struct cached {
 	char *path;
@@ -46,6 +61,13 @@ struct imageview {
 	struct oci_descriptor manifest;
 	bool have_manifest;
 	uint64_t layer_entries;
+	struct oci_reader *cur_br;       /* the read cursor (see view_read) */
+	struct tarlayer_reader *cur_r;
+	uint32_t cur_layer;
+	FILE *spool;                     /* load-time spool of executables (unlinked temp file) */
+	uint64_t spool_len;
+	struct slot *slots;
+	size_t nslots, slots_alloc;
 };
 
 /* ---- streaming a layer ---- */
@@ -117,6 +139,8 @@ static const char *node_src(const struct imageview *v, const struct fs_node *n)
 
 static int alt_add(struct imageview *v, const char *path, size_t *idx, struct err *e)
 {
+	if (v->nalt >= MAX_ALT)
+		return err_set(e, ERR_TOO_LARGE, "too many hard links to re-materialize");
 	if (v->nalt == v->alt_alloc) {
 		size_t na = v->alt_alloc ? v->alt_alloc * 2 : 16;
 		char **p = realloc(v->alt, na * sizeof(*p));
@@ -167,7 +191,8 @@ static int detach_links(struct imageview *v, struct fstree *t, const char *prefi
 		l->size = target->size;
 		memcpy(l->head, target->head, sizeof(l->head));
 		l->head_len = target->head_len;
-		l->cookie = CK_MAKE(CK_LAYER(target->cookie), alt) | (l->cookie & CK_TARGET);
+		l->cookie = CK_MAKE(CK_LAYER(target->cookie), alt) | CK_SLOT_BITS(target->cookie) |
+		    (l->cookie & CK_TARGET);
 		v->nhardlinks--;
 	}
 	return 0;
@@ -329,7 +354,71 @@ static const enum fs_type type_map[] = {
 	[TL_CHR] = FS_CHR, [TL_BLK] = FS_BLK, [TL_FIFO] = FS_FIFO,
 };
 
-/* Reads an entry's first bytes into n->head (and small /etc files into the cache). */
+/* An unlinked temporary file in $TMPDIR (or /tmp). */
+static int spool_create(FILE **out, struct err *e)
+{
+	const char *dir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+	char path[4096];
+	int fd;
+
+	*out = NULL;
+	if (str_fmt(path, sizeof(path), "%s/hardline-spool-XXXXXX", dir) != 0)
+		return err_set(e, ERR_TOO_LARGE, "TMPDIR path too long");
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "creating a spool file in %s (set TMPDIR to a writable directory)", dir);
+	unlink(path);
+	if ((*out = fdopen(fd, "w+")) == NULL) {
+		close(fd);
+		return err_errno(e, errno, "creating a spool file in %s", dir);
+	}
+	return 0;
+}
+
+/* Whether the load pass spools this file: an ELF executable of reasonable size while the budget lasts. */
+static bool spool_wanted(const struct imageview *v, const struct tarlayer_entry *ent, const struct fs_node *n)
+{
+	return (ent->mode & 0111) && ent->size <= SPOOL_FILE_MAX && n->head_len >= 4 &&
+	    memcmp(n->head, "\177ELF", 4) == 0 && v->spool_len + ent->size <= SPOOL_TOTAL_MAX && v->nslots < MAX_SLOTS;
+}
+
+/* Copies the already read head and the rest of the entry's data into the spool; records the slot in n. */
+static int spool_put(struct imageview *v, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
+    struct fs_node *n, const char *head, size_t head_len, struct err *e)
+{
+	char buf[COPY_BUF];
+	uint64_t len = head_len;
+	ssize_t k;
+	int rc;
+
+	if (v->spool == NULL && (rc = spool_create(&v->spool, e)) != 0)
+		return rc;
+	if (v->nslots == v->slots_alloc) {
+		size_t na = v->slots_alloc ? v->slots_alloc * 2 : 256;
+		struct slot *p = realloc(v->slots, na * sizeof(*p));
+
+		if (p == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		v->slots = p;
+		v->slots_alloc = na;
+	}
+	if (fseeko(v->spool, (off_t)v->spool_len, SEEK_SET) != 0 || fwrite(head, 1, head_len, v->spool) != head_len)
+		return err_errno(e, errno, "writing the spool file");
+	while ((k = tarlayer_read_data(r, buf, sizeof(buf), e)) > 0) {
+		if (fwrite(buf, 1, (size_t)k, v->spool) != (size_t)k)
+			return err_errno(e, errno, "writing the spool file");
+		len += (uint64_t)k;
+	}
+	if (k < 0)
+		return (int)k;
+	v->slots[v->nslots].off = v->spool_len;
+	v->slots[v->nslots].len = len;
+	v->nslots++;
+	v->spool_len += len;
+	n->cookie = (n->cookie & ~(0x3fffffull << 40)) | ((uint64_t)v->nslots << 40);
+	return 0;
+}
+
+/* Reads an entry's first bytes into n->head; small /etc files go to the memory cache, executables to the spool. */
 static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
     struct fs_node *n, struct err *e)
 {
@@ -337,6 +426,7 @@ static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_ent
 	size_t want, got = 0;
 	ssize_t k;
 	bool capture = ent->size <= CACHE_FILE_MAX && str_has_prefix(ent->path, "/etc/");
+	int rc = 0;
 
 	want = capture ? ent->size : (ent->size < FS_HEAD_LEN ? ent->size : FS_HEAD_LEN);
 	if (want == 0)
@@ -353,8 +443,10 @@ static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_ent
 	memcpy(n->head, buf, n->head_len);
 	if (capture)
 		cache_put(v, ent->path, li, buf, got);
+	else if (spool_wanted(v, ent, n))
+		rc = spool_put(v, ent, r, n, buf, got, e);
 	free(buf);
-	return 0;
+	return rc;
 }
 
 static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
@@ -436,31 +528,54 @@ static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_e
 
 /* ---- the read op ---- */
 
-struct find_ctx {
-	const char *src;
-	size_t cap;
-	struct strbuf *out;
-	bool found;
-};
-
-static int find_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
-    struct tarlayer_reader *r, const char *label, void *arg, struct err *e)
+/* The read cursor: the layer stream of the last read stays open, so that reads in tree order (how the steps and the
+ * facts ask, and how builders write tars) cost one pass over a layer instead of one pass per file. A read of an entry
+ * the cursor has passed starts the layer again. */
+static void cursor_close(struct imageview *v)
 {
-	struct find_ctx *f = arg;
-	char buf[COPY_BUF];
-	ssize_t k;
+	tarlayer_reader_free(v->cur_r);
+	oci_reader_free(v->cur_br);
+	v->cur_r = NULL;
+	v->cur_br = NULL;
+}
 
-	if (ent->whiteout != TL_WH_NONE || ent->type != TL_REG || strcmp(ent->path, f->src) != 0)
-		return 0;
-	if (ent->size > f->cap)
-		return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", f->src, f->cap);
-	while ((k = tarlayer_read_data(r, buf, sizeof(buf), e)) > 0)
-		if (sb_append(f->out, buf, (size_t)k) != 0)
-			return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", f->src, f->cap);
-	if (k < 0)
-		return (int)k;
-	f->found = true;
-	return 1;
+static int cursor_open(struct imageview *v, uint32_t li, struct err *e)
+{
+	const struct oci_descriptor *d = &v->img->layers[li];
+	char label[DIGEST_STR_LEN + 32];
+	int rc;
+
+	cursor_close(v);
+	str_fmt(label, sizeof(label), "layer %s", d->digest);
+	if ((rc = oci_blob_open(v->store, d, &v->cur_br, e)) != 0 ||
+	    (rc = tarlayer_reader_open(label, blob_src, v->cur_br, &v->opts.limits, &v->cur_r, e)) != 0) {
+		cursor_close(v);
+		return rc;
+	}
+	v->cur_layer = li;
+	return 0;
+}
+
+static int slot_read(struct imageview *v, const struct slot *sl, const struct fs_node *n, size_t cap,
+    struct strbuf *out, struct err *e)
+{
+	char buf[COPY_BUF];
+	uint64_t left;
+
+	if (sl->len > cap)
+		return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
+	if (fseeko(v->spool, (off_t)sl->off, SEEK_SET) != 0)
+		return err_errno(e, errno, "reading the spool file");
+	for (left = sl->len; left > 0;) {
+		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+		if (fread(buf, 1, k, v->spool) != k)
+			return err_errno(e, errno ? errno : EIO, "reading the spool file");
+		if (sb_append(out, buf, k) != 0)
+			return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
+		left -= k;
+	}
+	return 0;
 }
 
 static int view_read(struct fs_backend *b, const struct fs_node *n, size_t cap, struct strbuf *out, struct err *e)
@@ -468,8 +583,11 @@ static int view_read(struct fs_backend *b, const struct fs_node *n, size_t cap, 
 	struct imageview *v = (struct imageview *)b;
 	const char *src = node_src(v, n);
 	uint32_t li = CK_LAYER(n->cookie);
+	const struct tarlayer_entry *ent;
 	const struct cached *c;
-	struct find_ctx f = { src, cap, out, false };
+	bool restarted = false;
+	char buf[COPY_BUF];
+	ssize_t k;
 	int rc;
 
 	if ((c = cache_get(v, src, li)) != NULL) {
@@ -477,14 +595,47 @@ static int view_read(struct fs_backend *b, const struct fs_node *n, size_t cap, 
 			return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
 		return sb_append(out, c->data, c->len) == 0 ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	}
+	if (CK_SLOT(n->cookie) > 0 && CK_SLOT(n->cookie) <= v->nslots)
+		return slot_read(v, &v->slots[CK_SLOT(n->cookie) - 1], n, cap, out, e);
 	if (li >= v->img->n_layers)
 		return err_set(e, ERR_INTERNAL, "%.200s: no layer holds its bytes", n->path);
-	if ((rc = layer_stream(v, li, find_entry, &f, e)) != 0)
-		return rc;
-	if (!f.found)
-		return err_set(e, ERR_INTERNAL, "layer %s: %.200s vanished on the second read", v->img->layers[li].digest,
-		    src);
+	if (v->cur_r == NULL || v->cur_layer != li) {
+		if ((rc = cursor_open(v, li, e)) != 0)
+			return rc;
+		restarted = true;
+	}
+	for (;;) {
+		if ((rc = tarlayer_next(v->cur_r, &ent, e)) < 0)
+			goto fail;
+		if (rc == 0) {
+			if (restarted) {
+				rc = err_set(e, ERR_INTERNAL, "layer %s: %.200s vanished on the second read",
+				    v->img->layers[li].digest, src);
+				goto fail;
+			}
+			if ((rc = cursor_open(v, li, e)) != 0)
+				return rc;
+			restarted = true;
+			continue;
+		}
+		if (ent->whiteout == TL_WH_NONE && ent->type == TL_REG && strcmp(ent->path, src) == 0)
+			break;
+	}
+	if (ent->size > cap)
+		return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
+	while ((k = tarlayer_read_data(v->cur_r, buf, sizeof(buf), e)) > 0)
+		if (sb_append(out, buf, (size_t)k) != 0) {
+			rc = err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
+			goto fail;
+		}
+	if (k < 0) {
+		rc = (int)k;
+		goto fail;
+	}
 	return 0;
+fail:
+	cursor_close(v);
+	return rc;
 }
 
 /* ---- commit: collecting contents ---- */
@@ -684,6 +835,8 @@ static int collect(struct commit_ctx *c, struct err *e)
 			continue;                        /* written as a link to the primary */
 		if (cn->changes & (FS_CH_CONTENT | FS_CH_CREATE))
 			continue;                        /* new bytes are in the node */
+		if (CK_SLOT(cn->cookie) > 0)
+			continue;                        /* spooled while loading */
 		c->needs[c->nneeds].layer = CK_LAYER(cn->cookie);
 		c->needs[c->nneeds].src = node_src(c->v, cn);
 		c->nneeds++;
@@ -733,6 +886,8 @@ static const enum tarlayer_type tl_map[] = {
 static int write_file(struct commit_ctx *c, struct tarlayer_entry *ent, struct fs_node *cn, struct err *e)
 {
 	struct need key, *hit;
+	struct slot sl;
+	FILE *spool;
 	char buf[COPY_BUF];
 	uint64_t left;
 	int rc;
@@ -745,19 +900,27 @@ static int write_file(struct commit_ctx *c, struct tarlayer_entry *ent, struct f
 			return rc;
 		return cn->content ? tarlayer_write_data(c->w, cn->content, cn->content_len, e) : 0;
 	}
-	key.layer = CK_LAYER(cn->cookie);
-	key.src = node_src(c->v, cn);
-	if ((hit = bsearch(&key, c->needs, c->nneeds, sizeof(*c->needs), need_cmp)) == NULL)
-		return err_set(e, ERR_INTERNAL, "no spooled content for %.200s", ent->path);
-	ent->size = hit->len;
+	if (CK_SLOT(cn->cookie) > 0 && CK_SLOT(cn->cookie) <= c->v->nslots) {
+		sl = c->v->slots[CK_SLOT(cn->cookie) - 1];
+		spool = c->v->spool;
+	} else {
+		key.layer = CK_LAYER(cn->cookie);
+		key.src = node_src(c->v, cn);
+		if ((hit = bsearch(&key, c->needs, c->nneeds, sizeof(*c->needs), need_cmp)) == NULL)
+			return err_set(e, ERR_INTERNAL, "no spooled content for %.200s", ent->path);
+		sl.off = hit->off;
+		sl.len = hit->len;
+		spool = c->spool;
+	}
+	ent->size = sl.len;
 	if ((rc = tarlayer_write_entry(c->w, ent, e)) != 0)
 		return rc;
-	if (fseeko(c->spool, (off_t)hit->off, SEEK_SET) != 0)
+	if (fseeko(spool, (off_t)sl.off, SEEK_SET) != 0)
 		return err_errno(e, errno, "reading the spool file");
-	for (left = hit->len; left > 0;) {
+	for (left = sl.len; left > 0;) {
 		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
 
-		if (fread(buf, 1, k, c->spool) != k)
+		if (fread(buf, 1, k, spool) != k)
 			return err_errno(e, errno ? errno : EIO, "reading the spool file");
 		if ((rc = tarlayer_write_data(c->w, buf, k, e)) != 0)
 			return rc;
@@ -950,6 +1113,7 @@ static int view_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 	memset(&newl, 0, sizeof(newl));
 	if (!v->have_out)
 		return err_set(e, ERR_INTERNAL, "image backend: commit without an output");
+	cursor_close(v);
 	c.v = v;
 	c.t = t;
 	c.all = fstree_sorted(t, &c.n);
@@ -1016,6 +1180,10 @@ static void view_free(struct fs_backend *b)
 
 	if (v == NULL)
 		return;
+	cursor_close(v);
+	if (v->spool != NULL)
+		fclose(v->spool);
+	free(v->slots);
 	for (i = 0; i < v->nalt; i++)
 		free(v->alt[i]);
 	free(v->alt);
@@ -1046,8 +1214,9 @@ int imageview_open(struct oci_store *s, const struct oci_image *img, const struc
 
 	*out = NULL;
 	*tree = NULL;
-	if (img->n_layers > UINT32_MAX / 2)
-		return err_set(e, ERR_TOO_LARGE, "image has too many layers");
+	if (img->n_layers > MAX_LAYERS)
+		return err_set(e, ERR_TOO_LARGE, "image has %zu layers; at most %u are supported", img->n_layers,
+		    MAX_LAYERS);
 	if ((v = calloc(1, sizeof(*v))) == NULL || (t = fstree_new()) == NULL) {
 		err_set(e, rc, "out of memory opening the image");
 		goto out;
