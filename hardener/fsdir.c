@@ -30,6 +30,7 @@ struct fsdir {
 	struct fs_backend base;     /* first: the ops see a struct fs_backend * */
 	int rootfd;
 	dev_t dev;
+	uint64_t mnt_id;            /* the root's mount (statx), 0 when the kernel does not tell */
 	json_t *notes;
 	size_t nnotes;
 	/* The last parent directory reached by open_parent (an O_PATH fd), reused for siblings. */
@@ -93,6 +94,33 @@ static void node_from_stat(struct fs_node *n, const struct stat *st)
 		n->dev_major = major(st->st_rdev);
 		n->dev_minor = minor(st->st_rdev);
 	}
+}
+
+/* fstatat(AT_SYMLINK_NOFOLLOW) that also returns the entry's mount id (statx STATX_MNT_ID, Linux 5.8), so that a
+ * bind mount from the same filesystem (same st_dev) is still seen as a mount point; *mnt_id is 0 when unknown. */
+static int stat_entry(int dfd, const char *name, struct stat *st, uint64_t *mnt_id)
+{
+	struct statx sx;
+
+	*mnt_id = 0;
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0) {
+		if (errno != ENOSYS)
+			return -1;
+		return fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
+	}
+	memset(st, 0, sizeof(*st));
+	st->st_mode = sx.stx_mode;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_size = (off_t)sx.stx_size;
+	st->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+	st->st_ino = sx.stx_ino;
+	st->st_nlink = sx.stx_nlink;
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+	if (sx.stx_mask & STATX_MNT_ID)
+		*mnt_id = sx.stx_mnt_id;
+	return 0;
 }
 
 /* Fills n->head with the first bytes of the regular file name in dfd, opened without following a symlink and without
@@ -174,6 +202,7 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 	for (;;) {
 		struct fs_node n;
 		struct stat st;
+		uint64_t mnt_id;
 		size_t nlen, clen;
 		char target[FSDIR_MAX_PATH];
 		const char *name;
@@ -196,7 +225,7 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 		if (plen > 1)
 			path[plen] = '/';
 		memcpy(path + plen + (plen > 1 ? 1 : 0), name, nlen + 1);
-		if (fstatat(dirfd(dp), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (stat_entry(dirfd(dp), name, &st, &mnt_id) != 0) {
 			if (errno != ENOENT)
 				note(d, path, "cannot stat: not indexed");
 			path[plen] = '\0';
@@ -217,8 +246,9 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 		} else if (n.type == FS_REG && st.st_size > 0) {
 			read_head(d, dirfd(dp), name, &st, &n);
 		}
-		if (n.type == FS_DIR && st.st_dev != d->dev) {
-			n.cookie = FSDIR_MOUNT | FSDIR_NOT_DESCENDED;
+		if (st.st_dev != d->dev || (mnt_id != 0 && d->mnt_id != 0 && mnt_id != d->mnt_id)) {
+			/* a directory or a file (/etc/hosts) mounted by the container runtime */
+			n.cookie = FSDIR_MOUNT | (n.type == FS_DIR ? FSDIR_NOT_DESCENDED : 0);
 			/* /proc, /sys, /dev in a container build: expected, not worth a warning */
 			note_at(d, LOG_DEBUG, path, "mount point of another filesystem: recorded, not descended");
 		} else if (n.type == FS_DIR && depth >= FSDIR_MAX_DEPTH) {
@@ -610,6 +640,24 @@ static int create_node(struct fsdir *d, int pfd, const char *leaf, const struct 
 	}
 }
 
+/* Whether n is (or, for a directory, holds) a mount point of another filesystem: such objects are supplied by the
+ * container runtime (/proc, /dev, /etc/hosts), are not part of the image, and cannot be changed or removed; their
+ * changes are skipped with a warning rather than failing the run. v[i] is n in the sorted array. */
+static bool skip_mount(struct fstree *t, struct fs_node *const *v, size_t i)
+{
+	const struct fs_node *n = v[i];
+	size_t j, end = n->type == FS_DIR && (n->changes & FS_CH_DELETE) ? fstree_subtree_end(t, i) : i + 1;
+	char pb[256];
+
+	for (j = i; j < end; j++)
+		if (v[j]->cookie & FSDIR_MOUNT) {
+			log_warn("%s: %s of another filesystem (supplied by the container runtime, not part of the image); "
+			    "left as it is", esc(n->path, pb, sizeof(pb)), j == i ? "a mount point" : "holds a mount point");
+			return true;
+		}
+	return false;
+}
+
 /* Records a failed change: the first message is kept in e, later ones are only logged and counted. */
 static void failed(struct err *e, struct err *one, size_t *nfail)
 {
@@ -634,7 +682,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 	for (i = 0; i < nv; i++) {
 		struct fs_node *n = v[i];
 
-		if (!(n->changes & (FS_CH_CREATE | FS_CH_CONTENT)) || (n->changes & FS_CH_DELETE))
+		if (!(n->changes & (FS_CH_CREATE | FS_CH_CONTENT)) || (n->changes & FS_CH_DELETE) || skip_mount(t, v, i))
 			continue;
 		err_clear(&one);
 		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
@@ -659,7 +707,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		struct fs_node *n = v[i];
 
 		if (!(n->changes & (FS_CH_MODE | FS_CH_OWNER)) ||
-		    (n->changes & (FS_CH_DELETE | FS_CH_CREATE | FS_CH_CONTENT)))
+		    (n->changes & (FS_CH_DELETE | FS_CH_CREATE | FS_CH_CONTENT)) || skip_mount(t, v, i))
 			continue;
 		err_clear(&one);
 		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0 || apply_attrs(d, pfd, leaf, n, &one) != 0)
@@ -677,11 +725,8 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 			failed(e, &one, &nfail);
 			continue;
 		}
-		if (n->cookie & FSDIR_MOUNT) {
-			err_set(&one, ERR_INVALID, "%.200s: a mount point of another filesystem; not deleted", n->path);
-			failed(e, &one, &nfail);
+		if (skip_mount(t, v, i))
 			continue;
-		}
 		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
 			if (one.code != ERR_NOT_FOUND)   /* its parent is already gone: so is it */
 				failed(e, &one, &nfail);
@@ -739,7 +784,7 @@ int fsdir_open(const char *dir, struct fs_backend **out, struct fstree **tree, s
 	struct fsdir *d = NULL;
 	struct fstree *t = NULL;
 	struct fs_node root;
-	struct stat st;
+	struct stat st, rst;
 	char path[FSDIR_MAX_PATH];
 	int r, fd;
 
@@ -767,6 +812,8 @@ int fsdir_open(const char *dir, struct fs_backend **out, struct fstree **tree, s
 		goto fail;
 	}
 	d->dev = st.st_dev;
+	if (stat_entry(d->rootfd, ".", &rst, &d->mnt_id) != 0)
+		d->mnt_id = 0;
 	memset(&root, 0, sizeof(root));
 	root.path = (char *)"/";
 	node_from_stat(&root, &st);
