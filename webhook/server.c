@@ -481,6 +481,7 @@ static enum MHD_Result server_metrics_access(void *cls, struct MHD_Connection *c
 }
 
 /* Writes libmicrohttpd's own diagnostics (TLS handshake failures and the like) as debug lines. */
+static void server_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void server_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
