@@ -12,8 +12,10 @@
 
 /* Opens dir (given by the user and trusted: a symlink naming it is followed) and indexes everything beneath it.
  *  - Paths in the tree are relative to dir ("/etc/passwd"). Symlinks are recorded, never followed.
- *  - Mount points (a directory whose device differs from dir's) are recorded but not descended: in a container
- *    build / is the overlay and /proc, /sys, /dev, /etc/hosts are other filesystems that are not the image's.
+ *  - Mount points (an entry whose device or statx mount id differs from dir's) are recorded but not descended: in a
+ *    container build / is the overlay and /proc, /sys, /dev, /etc/hosts are mounts that are not the image's. The
+ *    commit skips changes to them (and deletes of directories holding them) with a warning, not an error.
+ *  - A regular file hard-linked to a name outside dir is copied to a new inode before its mode or owner changes.
  *  - Regular files: the first FS_HEAD_LEN bytes are kept in head[] (opened O_NOFOLLOW|O_NONBLOCK, then checked to be
  *    the same regular file); fifos, devices and sockets are never opened. Hardlinked files stay FS_REG.
  *  - Unreadable directories, mount points and directories deeper than the depth cap are not fatal: they are listed
