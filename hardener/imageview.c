@@ -885,7 +885,7 @@ static const enum tarlayer_type tl_map[] = {
 /* Writes n as a regular file with the bytes of its content node cn. */
 static int write_file(struct commit_ctx *c, struct tarlayer_entry *ent, struct fs_node *cn, struct err *e)
 {
-	struct need key, *hit;
+	struct need key = { 0, NULL, 0, 0, false }, *hit;
 	struct slot sl;
 	FILE *spool;
 	char buf[COPY_BUF];
