@@ -19,6 +19,15 @@
 int cmd_dsse_sign(int argc, char **argv);
 int cmd_dsse_verify(int argc, char **argv);
 
+/* Usage error for the option getopt_long refused (argv[optind - 1]): names it. */
+static int bad_option(const struct command *self, char **argv)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
+	return command_usage(self, msg);
+}
+
 /* Reads path ("-" = stdin) whole, at most max bytes, into sb. */
 static int read_input(const char *path, size_t max, struct strbuf *sb, struct err *e)
 {
@@ -94,7 +103,7 @@ int cmd_dsse_sign(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return command_usage(self, "unknown option or missing value");
+			return bad_option(self, argv);
 		}
 	}
 	if (keypath == NULL || type == NULL)
@@ -165,7 +174,7 @@ int cmd_dsse_verify(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return command_usage(self, "unknown option or missing value");
+			return bad_option(self, argv);
 		}
 	}
 	if (nkeys == 0)

@@ -12,6 +12,15 @@
 
 int cmd_keygen(int argc, char **argv);
 
+/* Usage error for the option getopt_long refused (argv[optind - 1]): names it. */
+static int bad_option(const struct command *self, char **argv)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
+	return command_usage(self, msg);
+}
+
 /* Entry point of `hardline keygen [--out PREFIX] [--algorithm ecdsa-p256|ed25519] [--force]`. Returns the exit
  * status: 0 written, 1 failure (nothing is left half-written), 2 usage. */
 int cmd_keygen(int argc, char **argv)
@@ -48,7 +57,7 @@ int cmd_keygen(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return command_usage(self, "unknown option or missing value");
+			return bad_option(self, argv);
 		}
 	}
 	if (optind != argc)
