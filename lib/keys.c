@@ -1,5 +1,6 @@
 /* keys — key generation, PEM reading and writing, signing and verification over OpenSSL 3 EVP, and the keyring of
  * trusted public keys (see keys.h). */
+#define _GNU_SOURCE /* memmem */
 #include "lib/keys.h"
 
 #include <dirent.h>
@@ -272,8 +273,12 @@ int key_parse_public_pem(const char *pem, size_t len, const char *label, struct 
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		return err_set(e, ERR_NOMEM, "%s: out of memory", label);
 	if ((pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		r = err_set(e, ERR_PARSE, "%s: not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\", the "
-		    "cosign.pub format)", label);
+		if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL)
+			r = err_set(e, ERR_PARSE, "%s: this is a private key, not a public key; give its .pub file (and keep "
+			    "the private key secret)", label);
+		else
+			r = err_set(e, ERR_PARSE, "%s: not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\", the "
+			    "cosign.pub format)", label);
 		goto out;
 	}
 	r = key_wrap(pk, false, label, out, e);

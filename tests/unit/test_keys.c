@@ -161,7 +161,7 @@ static void test_files_and_keyid(void **state)
 	assert_int_equal(key_load_private(path("a.pub"), NULL, &priv, &e), ERR_PARSE);
 	assert_non_null(strstr(e.msg, "not a PEM private key"));
 	assert_int_equal(key_load_public(path("a.key"), &priv, &e), ERR_PARSE);
-	assert_non_null(strstr(e.msg, "not a PEM public key"));
+	assert_non_null(strstr(e.msg, "a.key: this is a private key, not a public key; give its .pub file"));
 	assert_int_equal(key_load_public(path("nope.pub"), &priv, &e), ERR_NOT_FOUND);
 	free(der);
 	free(pem);
