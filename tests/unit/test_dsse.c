@@ -296,7 +296,7 @@ struct shared {
 static void *verify_many(void *arg)
 {
 	struct shared *sh = arg;
-	struct keyring *kr = keyring_ref(sh->kr);
+	struct keyring *kr = sh->kr; /* a reference taken for this thread by its creator */
 	const struct key *signer;
 	struct err e;
 	int i;
@@ -322,8 +322,10 @@ static void test_threads_share_keyring(void **state)
 	assert_int_equal(dsse_sign("t", "payload", 7, a, &sh.env[0], &e), 0);
 	assert_int_equal(dsse_sign("t", "payload", 7, b, &sh.env[1], &e), 0);
 	sh.kr = ring_of(a, b);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
+		keyring_ref(sh.kr); /* dropped by the thread */
 		assert_int_equal(pthread_create(&t[i], NULL, verify_many, &sh), 0);
+	}
 	keyring_unref(sh.kr); /* the threads hold their own references */
 	for (i = 0; i < 4; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
