@@ -590,6 +590,11 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		r = answer_allow(rv, out, "operation not evaluated", e);
 		goto out;
 	}
+	/* Exemptions come before any look at the object: an exempt namespace is never blocked, whatever it sends. */
+	if ((note = exemption(p, rv)) != NULL) {
+		r = answer_allow(rv, out, note, e);
+		goto out;
+	}
 	if (*rv->subres != '\0') {
 		if ((strcmp(rv->kind, "Pod") != 0 && strcmp(rv->kind, "EphemeralContainers") != 0) || *rv->group != '\0' ||
 		    strcmp(rv->subres, "ephemeralcontainers") != 0) {
@@ -598,6 +603,10 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		}
 		ephemeral_only = true;
 	}
+	if (!json_is_object(rv->object)) {
+		err_set(&why, ERR_INVALID, "request.object must be an object on %s", rv->op);
+		goto malformed;
+	}
 	r = podspec_find(rv->group, rv->kind, rv->object, &ps, &why);
 	if (r == ERR_NOT_FOUND) {
 		r = answer_allow(rv, out, "kind not evaluated", e);
@@ -605,10 +614,6 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	}
 	if (r != 0)
 		goto malformed;
-	if ((note = exemption(p, rv)) != NULL) {
-		r = answer_allow(rv, out, note, e);
-		goto out;
-	}
 	memset(&old_ps, 0, sizeof(old_ps));
 	if (strcmp(rv->op, "UPDATE") == 0 && rv->old != NULL &&
 	    podspec_find(rv->group, rv->kind, rv->old, &old_ps, &why) == 0 && !ephemeral_only &&
@@ -745,13 +750,6 @@ int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_ima
 	if (log_request(&rv, out->log_fields) != 0) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
-	}
-	if (strcmp(rv.op, "CREATE") == 0 || strcmp(rv.op, "UPDATE") == 0) {
-		if (!json_is_object(rv.object)) {
-			err_set(&why, ERR_INVALID, "request.object must be an object on %s", rv.op);
-			r = answer_malformed(&rv, out, &why, e);
-			goto out;
-		}
 	}
 	r = evaluate(p, mode, checker, &rv, deadline_ms, out, e);
 out:
