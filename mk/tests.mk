@@ -26,3 +26,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_admission.c
 FUZZ_TARGETS += tests/fuzz/fuzz_accounts.c
 UNIT_TESTS += tests/unit/test_multicall.c
 UNIT_TESTS += tests/unit/test_report.c
+FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
