@@ -13,6 +13,7 @@
 #include "lib/transport.h"
 
 #define LEGACY_NAME_MAX 512
+#define META_TOTAL_MAX (64u << 20)   /* all indexes and manifests of one oci_store_images call */
 
 /* A digest served from a file other than blobs/sha256/<hex> (legacy docker-archive layers and configs). */
 struct alias {
@@ -274,6 +275,8 @@ struct image_list {
 	size_t n, alloc;
 	const char *platform;
 	const char *ref_name;
+	size_t visited;   /* descriptors walked: caps indexes that list each other many times over */
+	uint64_t meta;    /* bytes of indexes and manifests read, capped at META_TOTAL_MAX */
 };
 
 static int list_add(struct image_list *l, struct oci_image *img, struct err *e)
@@ -376,6 +379,17 @@ static bool blob_present(struct oci_store *s, const char *digest)
 	return s->b->size(s->b, name, &size, &e) != ERR_NOT_FOUND;
 }
 
+/* Charges reading d against the budget of metadata bytes of one listing. */
+static int meta_charge(const struct oci_store *s, struct image_list *l, const struct oci_descriptor *d,
+    struct err *e)
+{
+	if (d->size > META_TOTAL_MAX || l->meta > META_TOTAL_MAX - d->size)
+		return err_set(e, ERR_TOO_LARGE, "%s: its indexes and manifests add up to more than %u MiB; the image "
+		    "is malformed", s->label, META_TOTAL_MAX >> 20);
+	l->meta += d->size;
+	return 0;
+}
+
 /* Walks descriptor d: an index is read and each entry walked; a manifest is loaded when its platform matches.
  * top: d is what the reference named (a non-image there is an error; below an index it is skipped). */
 static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, bool top, struct image_list *l,
@@ -394,8 +408,11 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 	if (depth > OCI_MAX_NESTING)
 		return err_set(e, ERR_TOO_LARGE, "%s: indexes nested deeper than %d levels", s->label,
 		    OCI_MAX_NESTING);
+	if (++l->visited > OCI_MAX_ENTRIES)
+		return err_set(e, ERR_TOO_LARGE, "%s: its indexes list more than %d descriptors in all; the image is "
+		    "malformed", s->label, OCI_MAX_ENTRIES);
 	if (oci_mt_is_index(d->media_type)) {
-		if ((r = oci_blob_read_all(s, d, OCI_JSON_MAX, &sb, e)) != 0)
+		if ((r = meta_charge(s, l, d, e)) != 0 || (r = oci_blob_read_all(s, d, OCI_JSON_MAX, &sb, e)) != 0)
 			goto out;
 		(void)str_fmt(label, sizeof(label), "%s: index %s", s->label, d->digest);
 		if ((r = oci_index_parse(sb.data, sb.len, label, &doc, e)) != 0)
@@ -441,7 +458,7 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = oci_descriptor_copy(&img->manifest_desc, d, e)) != 0 ||
+	if ((r = oci_descriptor_copy(&img->manifest_desc, d, e)) != 0 || (r = meta_charge(s, l, d, e)) != 0 ||
 	    (r = oci_blob_read_all(s, d, OCI_JSON_MAX, &sb, e)) != 0)
 		goto out;
 	(void)str_fmt(label, sizeof(label), "%s: manifest %s", s->label, d->digest);

@@ -352,6 +352,68 @@ static void test_writer_layout(void **state)
 	assert_int_equal(count_entries(path), 1);
 }
 
+/* Writes data as a blob of layout dir; the digest into dg. */
+static void put_blob(const char *dir, const char *data, char dg[DIGEST_STR_LEN + 1])
+{
+	char path[512];
+	struct err e;
+	FILE *f;
+
+	assert_int_equal(sha256_digest_str(data, strlen(data), dg, &e), 0);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, dg + 7);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
+	fclose(f);
+}
+
+/* An index listing another index many times over (each listing many manifests) is capped in all, not walked
+ * 10000 x 10000 times. */
+static void test_index_fanout(void **state)
+{
+	char dir[256], path[300], ref[300], dg[DIGEST_STR_LEN + 1], inner[DIGEST_STR_LEN + 1];
+	struct strbuf sb;
+	struct err e;
+	size_t n, i, inner_len;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/fan", tmproot);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	sb_init(&sb, 8u << 20);
+	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"manifests\":["), 0);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"sha256:%064d\","
+		    "\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}", i ? "," : "", 0), 0);
+	assert_int_equal(sb_puts(&sb, "]}"), 0);
+	put_blob(dir, sb.data, inner);
+	inner_len = sb.len;
+	sb_cleanup(&sb);
+	sb_init(&sb, 8u << 20);
+	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"manifests\":["), 0);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"" OCI_MT_INDEX "\",\"digest\":\"%s\",\"size\":%zu}",
+		    i ? "," : "", inner, inner_len), 0);
+	assert_int_equal(sb_puts(&sb, "]}"), 0);
+	put_blob(dir, sb.data, dg);
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_INDEX "\",\"digest\":\"%s\","
+	    "\"size\":%zu}]}", dg, sb.len);
+	fclose(f);
+	sb_cleanup(&sb);
+	snprintf(path, sizeof(path), "%s/oci-layout", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f);
+	fclose(f);
+	snprintf(ref, sizeof(ref), "oci:%s", dir);
+	assert_int_equal(load_all(ref, "linux/amd64", &n, &e), ERR_TOO_LARGE);
+	assert_non_null(strstr(e.msg, "descriptors in all"));
+}
+
 /* A FIFO where a blob should be is refused, not waited on. */
 static void test_fifo_blob(void **state)
 {
@@ -655,6 +717,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_layout, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_abandoned, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_fifo_blob, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_index_fanout, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_archive, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_legacy, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_oci, setup_tmp, teardown_tmp),
