@@ -61,6 +61,27 @@ static bool matches(const char *const *pats, const char *s, int flags)
 	return false;
 }
 
+/* How the patterns relate to path: 2 when one matches it, 1 when one could still match something beneath it (their
+ * literal parts agree as far as both go), 0 when neither, so that a whole subtree can be skipped. */
+static int pattern_scan(const char *const *pats, size_t npats, const char *path)
+{
+	int best = 0;
+	size_t k, i;
+
+	for (k = 0; k < npats && best < 2; k++) {
+		const char *pat = pats[k];
+
+		if (fnmatch(pat, path, FNM_PATHNAME) == 0)
+			return 2;
+		for (i = 0; pat[i] != '\0' && path[i] != '\0'; i++)
+			if (strchr("*?[\\", pat[i]) != NULL || pat[i] != path[i])
+				break;
+		if (path[i] == '\0' || (pat[i] != '\0' && strchr("*?[\\", pat[i]) != NULL))
+			best = 1;
+	}
+	return best;
+}
+
 /* True when deleting path would take a package database with it. */
 static bool holds_database(const char *path)
 {
@@ -94,6 +115,17 @@ static bool in_bin_dir(const char *path, char dirs[][4096], size_t nd)
 	return false;
 }
 
+/* Whether path is one of the bin dirs or one of their ancestors. */
+static bool holds_bin_dir(const char *path, char dirs[][4096], size_t nd)
+{
+	size_t k, n = strlen(path);
+
+	for (k = 0; k < nd; k++)
+		if (n == 1 || (strncmp(dirs[k], path, n) == 0 && (dirs[k][n] == '\0' || dirs[k][n] == '/')))
+			return true;
+	return false;
+}
+
 /* The step (engine.h): marks package-manager programs in the bin dirs (unless allowlisted) and their caches,
  * state and libraries anywhere, and notes each package database kept. Negative only for ERR_NOMEM. */
 int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
@@ -101,7 +133,8 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 	static char dirs[MAX_DIRS][4096];
 	const struct hpolicy *p = ctx->policy;
 	struct fs_node *const *v;
-	size_t nd = 0, nv, i, j;
+	size_t nd = 0, nv, i, j, npaths = sizeof(paths) / sizeof(paths[0]) - 1;
+	int m;
 
 	for (i = 0; i < p->bin_dirs.n && nd < MAX_DIRS; i++) {
 		const struct fs_node *d;
@@ -132,12 +165,15 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 			report_change(rs, "delete", n->path, "package-manager program");
 			continue;
 		}
-		if (matches(paths, n->path, FNM_PATHNAME) && !holds_database(n->path)) {
+		m = pattern_scan(paths, npaths, n->path);
+		if (m == 2 && !holds_database(n->path)) {
 			fstree_mark_delete(ctx->tree, n);
 			report_change(rs, "delete", n->path,
 			    n->type == FS_DIR ? "package-manager cache, state or library" : "package-manager file");
 			if (n->type == FS_DIR)
 				i = fstree_subtree_end(ctx->tree, i) - 1;
+		} else if (m == 0 && n->type == FS_DIR && !holds_bin_dir(n->path, dirs, nd)) {
+			i = fstree_subtree_end(ctx->tree, i) - 1;   /* nothing beneath can match */
 		}
 	}
 	for (i = 0; databases[i] != NULL; i++) {

@@ -39,6 +39,27 @@ static bool runtime_path(const char *p)
 	return false;
 }
 
+/* How the patterns relate to path: 2 when one matches it, 1 when one could still match something beneath it (their
+ * literal parts agree as far as both go), 0 when neither, so that a whole subtree can be skipped. */
+static int pattern_scan(const char *const *pats, size_t npats, const char *path)
+{
+	int best = 0;
+	size_t k, i;
+
+	for (k = 0; k < npats && best < 2; k++) {
+		const char *pat = pats[k];
+
+		if (fnmatch(pat, path, FNM_PATHNAME) == 0)
+			return 2;
+		for (i = 0; pat[i] != '\0' && path[i] != '\0'; i++)
+			if (strchr("*?[\\", pat[i]) != NULL || pat[i] != path[i])
+				break;
+		if (path[i] == '\0' || (pat[i] != '\0' && strchr("*?[\\", pat[i]) != NULL))
+			best = 1;
+	}
+	return best;
+}
+
 /* Whether a policy path is an fnmatch pattern rather than a path. */
 static bool is_pattern(const char *s)
 {
@@ -56,25 +77,27 @@ static int delete_listed(struct harden_ctx *ctx, struct report_step *rs, struct 
 		return err_set(e, ERR_NOMEM, "out of memory sorting the tree");
 	for (i = 0; i < nv; i++) {
 		struct fs_node *n = v[i];
-		bool hit = false;
+		int m, mx = 0;
 
 		if (n->changes & FS_CH_DELETE)
 			continue;
-		for (k = 0; cruft[k] != NULL && !hit; k++)
-			hit = fnmatch(cruft[k], n->path, FNM_PATHNAME) == 0;
-		if (hit) {
+		m = pattern_scan(cruft, sizeof(cruft) / sizeof(cruft[0]) - 1, n->path);
+		if (m == 2) {
 			fstree_mark_delete(ctx->tree, n);
 			report_change(rs, "delete", n->path, NULL);
 		} else {
-			for (k = 0; k < extra->n && !hit; k++)
-				hit = is_pattern(extra->v[k]) && fnmatch(extra->v[k], n->path, FNM_PATHNAME) == 0;
-			if (hit) {
+			for (k = 0; k < extra->n && mx < 2; k++) {
+				int mk = is_pattern(extra->v[k]) ? pattern_scan((const char *const *)&extra->v[k], 1, n->path) : 0;
+
+				mx = mk > mx ? mk : mx;
+			}
+			if (mx == 2) {
 				fstree_mark_delete(ctx->tree, n);
 				report_change(rs, "delete", n->path, "policy deletePaths");
 			}
 		}
-		if (hit && n->type == FS_DIR)
-			i = fstree_subtree_end(ctx->tree, i) - 1;
+		if (n->type == FS_DIR && (m == 2 || mx == 2 || (m == 0 && mx == 0)))
+			i = fstree_subtree_end(ctx->tree, i) - 1;   /* deleted whole, or nothing beneath can match */
 	}
 	/* Exact policy paths: located through symlinked parents (/lib/x on a usrmerged tree is /usr/lib/x). */
 	for (k = 0; k < extra->n; k++) {

@@ -27,3 +27,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_accounts.c
 UNIT_TESTS += tests/unit/test_multicall.c
 UNIT_TESTS += tests/unit/test_report.c
 FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
+BENCH_PROGS += tests/bench/bench_steps.c
