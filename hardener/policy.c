@@ -536,26 +536,23 @@ out:
 	return r;
 }
 
-int hpolicy_load_file(struct hpolicy *p, const char *path, struct err *e)
+int hpolicy_load_buf(struct hpolicy *p, const char *name, const char *text, size_t len, struct err *e)
 {
 	struct hpolicy tmp;
 	struct loader ld;
 	json_t *root = NULL;
-	char *text = NULL, label[600];
-	size_t len = 0;
+	char label[600];
 	int r;
 
 	memset(&tmp, 0, sizeof(tmp));
-	if ((r = read_file(path, &text, &len, e)) != 0)
-		return r;
-	str_fmt(label, sizeof(label), "policy %.500s", path);
+	str_fmt(label, sizeof(label), "policy %.500s", name);
 	if ((r = json_parse_buf(text, len, POLICY_MAX_BYTES, label, &root, e)) != 0)
 		goto out;   /* "policy FILE: line L, column C: reason" */
 	if ((r = hpolicy_copy(&tmp, p)) != 0) {
-		r = err_set(e, ERR_NOMEM, "policy %s: out of memory", path);
+		r = err_set(e, ERR_NOMEM, "policy %s: out of memory", name);
 		goto out;
 	}
-	ld.path = path;
+	ld.path = name;
 	ld.text = text;
 	ld.len = len;
 	ld.e = e;
@@ -566,6 +563,18 @@ int hpolicy_load_file(struct hpolicy *p, const char *path, struct err *e)
 out:
 	hpolicy_cleanup(&tmp);
 	json_decref(root);
+	return r;
+}
+
+int hpolicy_load_file(struct hpolicy *p, const char *path, struct err *e)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = read_file(path, &text, &len, e)) != 0)
+		return r;
+	r = hpolicy_load_buf(p, path, text, len, e);
 	free(text);
 	return r;
 }

@@ -57,6 +57,9 @@ int hpolicy_init_defaults(struct hpolicy *p, struct err *e);
  * (ERR_PARSE / ERR_INVALID / ERR_NOT_FOUND / ERR_TOO_LARGE); p is unchanged on error. */
 int hpolicy_load_file(struct hpolicy *p, const char *path, struct err *e);
 
+/* The same over text[len] already in memory; name stands for the file in messages. */
+int hpolicy_load_buf(struct hpolicy *p, const char *name, const char *text, size_t len, struct err *e);
+
 /* Adds a name to the executables allowlist (--keep NAME). */
 int hpolicy_allow(struct hpolicy *p, const char *name, struct err *e);
 

@@ -26,5 +26,6 @@ FUZZ_TARGETS += tests/fuzz/fuzz_admission.c
 FUZZ_TARGETS += tests/fuzz/fuzz_accounts.c
 UNIT_TESTS += tests/unit/test_multicall.c
 UNIT_TESTS += tests/unit/test_report.c
-FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
+FUZZ_TARGETS += tests/fuzz/fuzz_policy.c
 BENCH_PROGS += tests/bench/bench_steps.c
+FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
