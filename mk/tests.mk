@@ -29,3 +29,4 @@ UNIT_TESTS += tests/unit/test_report.c
 FUZZ_TARGETS += tests/fuzz/fuzz_policy.c
 BENCH_PROGS += tests/bench/bench_steps.c
 FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
+UNIT_TESTS += tests/unit/test_engine.c
