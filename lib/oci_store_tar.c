@@ -1,11 +1,15 @@
 /* oci_store_tar — the store backend for tar archives ("oci-archive:FILE", "docker-archive:FILE").
- * The archive is indexed once (names, types, sizes, link targets). A file is read by opening the archive again and
- * skipping to its member: libarchive seeks over the other members of an uncompressed tar (what oci-archive and docker
- * save produce), so nothing is extracted to disk; a gzip, zstd or xz compressed archive works too, only slower. */
+ * The archive is indexed once with libarchive (names, types, sizes, link targets and where each member's data
+ * starts). In an uncompressed tar (what oci-archive and docker save produce) a member is then read with pread() at
+ * its offset: nothing is extracted to disk and opening a blob costs nothing. A gzip, zstd or xz compressed archive
+ * (or a sparse member) is read by opening the archive again and skipping to the member: it works, only slower. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/oci_backend.h"
 #include "lib/str.h"
@@ -21,18 +25,23 @@ struct member {
 	char *target;    /* symlink target as stored; hardlink target cleaned; else NULL */
 	enum member_type type;
 	uint64_t size;
+	int64_t offset;  /* where the data starts in the file, or -1 when it cannot be read directly */
 };
 
 struct tar_backend {
 	struct oci_backend b;
 	char *path;
+	int fd;          /* the archive, for direct reads */
 	struct member *m;
 	size_t n;
 };
 
 struct tar_raw {
 	struct oci_raw raw;
-	struct archive *a;
+	struct archive *a;   /* NULL for a direct read */
+	int fd;              /* direct read: the backend's descriptor (borrowed) */
+	int64_t pos;
+	uint64_t left;
 	char name[128];
 };
 
@@ -150,6 +159,11 @@ static int tar_index(struct tar_backend *tb, struct err *e)
 		}
 		tb->n++;
 		m->size = archive_entry_size(ent) > 0 ? (uint64_t)archive_entry_size(ent) : 0;
+		/* Right after the header the format has consumed exactly the header blocks (with any pax or GNU
+		 * long-name records), so in an uncompressed stream the data starts here. */
+		m->offset = -1;
+		if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE && archive_entry_sparse_count(ent) == 0)
+			m->offset = archive_filter_bytes(a, 0);
 		if ((lnk = archive_entry_hardlink(ent)) != NULL) {
 			m->type = M_HARDLINK;
 			if (path_clean(lnk, clean, sizeof(clean)) == 0 && (m->target = strdup(clean)) == NULL) {
@@ -240,7 +254,25 @@ static ssize_t tar_read(struct oci_raw *raw, void *buf, size_t n, struct err *e)
 {
 	struct tar_raw *t = (struct tar_raw *)raw;
 	la_ssize_t k;
+	ssize_t d;
 
+	if (t->a == NULL) {
+		if (n > t->left)
+			n = (size_t)t->left;
+		if (n == 0)
+			return 0;
+		do
+			d = pread(t->fd, buf, n, t->pos);
+		while (d < 0 && errno == EINTR);
+		if (d < 0)
+			return err_errno(e, errno, "read %s from the archive", t->name);
+		if (d == 0)
+			return err_set(e, ERR_IO, "read %s from the archive: the file is shorter than its index; was it "
+			    "changed while being read?", t->name);
+		t->pos += d;
+		t->left -= (uint64_t)d;
+		return d;
+	}
 	k = archive_read_data(t->a, buf, n);
 	if (k < 0)
 		return err_set(e, ERR_IO, "read %s from the archive: %.200s", t->name, archive_error_string(t->a));
@@ -251,7 +283,8 @@ static void tar_close(struct oci_raw *raw)
 {
 	struct tar_raw *t = (struct tar_raw *)raw;
 
-	archive_read_free(t->a);
+	if (t->a != NULL)
+		archive_read_free(t->a);
 	free(t);
 }
 
@@ -273,6 +306,13 @@ static int tar_open(struct oci_backend *b, const char *name, struct oci_raw **ou
 	t->raw.read = tar_read;
 	t->raw.close = tar_close;
 	(void)str_copy(t->name, sizeof(t->name), name);
+	if (m->offset >= 0 && tb->fd >= 0) {
+		t->fd = tb->fd;
+		t->pos = m->offset;
+		t->left = m->size;
+		*out = &t->raw;
+		return 0;
+	}
 	if ((r = archive_start(tb, &t->a, e)) != 0)
 		goto out;
 	while ((ar = archive_read_next_header(t->a, &ent)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
@@ -318,6 +358,8 @@ static void tar_free(struct oci_backend *b)
 		free(tb->m[i].target);
 	}
 	free(tb->m);
+	if (tb->fd >= 0)
+		close(tb->fd);
 	free(tb->path);
 	free((char *)tb->b.label);
 	free(tb);
@@ -334,11 +376,18 @@ int oci_backend_tar_open(const char *path, const char *label, struct oci_backend
 	tb->b.open = tar_open;
 	tb->b.size = tar_size;
 	tb->b.free = tar_free;
+	tb->fd = -1;
 	if ((tb->b.label = strdup(label)) == NULL || (tb->path = strdup(path)) == NULL) {
 		tar_free(&tb->b);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if ((r = tar_index(tb, e)) != 0) {
+		tar_free(&tb->b);
+		return r;
+	}
+	/* Opened after indexing: a file replaced in between is caught by the digests of what is read from it. */
+	if ((tb->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = err_errno(e, errno, "%s: open %s", label, path);
 		tar_free(&tb->b);
 		return r;
 	}

@@ -508,8 +508,12 @@ static void tar_member(struct archive *a, const char *name, const char *data, si
 	archive_entry_free(ent);
 }
 
-/* A `docker save` archive: manifest.json, config, layer behind a symlink (as podman writes it). */
-static void make_legacy(const char *path, const char *layer_name, bool duplicate)
+#define LONG_LAYER "long/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/layer.tar"
+
+/* A `docker save` archive: manifest.json, config, layer behind a symlink (as podman writes it), a layer under a
+ * name long enough to need a pax header; gzip-compressed as a whole when gz. */
+static void make_legacy_gz(const char *path, const char *layer_name, bool duplicate, bool gz)
 {
 	static char layer[1024];   /* an empty tar; a gzip layer when layer_name ends in ".gz" */
 	char cfg[512], man[512], dg[DIGEST_STR_LEN + 1];
@@ -525,7 +529,10 @@ static void make_legacy(const char *path, const char *layer_name, bool duplicate
 	snprintf(man, sizeof(man), "[{\"Config\":\"c.json\",\"RepoTags\":[\"localhost/app:1\"],\"Layers\":[\"%s\"]}]",
 	    layer_name);
 	archive_write_set_format_pax_restricted(a);
+	if (gz)
+		archive_write_add_filter_gzip(a);
 	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	tar_member(a, LONG_LAYER, layer, sizeof(layer), NULL);
 	tar_member(a, "abc.tar", layer, sizeof(layer), NULL);
 	tar_member(a, "abc.tar.gz", layer, sizeof(layer), NULL);
 	tar_member(a, "c.json", cfg, strlen(cfg), NULL);
@@ -536,6 +543,11 @@ static void make_legacy(const char *path, const char *layer_name, bool duplicate
 		tar_member(a, "./c.json", cfg, strlen(cfg), NULL);
 	archive_write_close(a);
 	archive_write_free(a);
+}
+
+static void make_legacy(const char *path, const char *layer_name, bool duplicate)
+{
+	make_legacy_gz(path, layer_name, duplicate, false);
 }
 
 static void test_docker_archive_legacy(void **state)
@@ -556,6 +568,17 @@ static void test_docker_archive_legacy(void **state)
 	snprintf(ref, sizeof(ref), "docker-archive:%s:other:1", path);
 	assert_int_equal(load_all(ref, NULL, &n, &e), ERR_NOT_FOUND);
 	assert_non_null(strstr(e.msg, "RepoTag"));
+	/* A member behind a pax header is read at the right offset; a compressed archive is read by rescanning. */
+	make_legacy(path, LONG_LAYER, false);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", path);
+	if (load_all(ref, NULL, &n, &e) != 0)
+		fail_msg("%s", e.msg);
+	make_legacy_gz(path, "d/layer.tar", false, true);
+	if (load_all(ref, NULL, &n, &e) != 0)
+		fail_msg("%s", e.msg);
+	make_legacy_gz(path, LONG_LAYER, false, true);
+	if (load_all(ref, NULL, &n, &e) != 0)
+		fail_msg("%s", e.msg);
 	/* go-containerregistry's tarball format: compressed layers, hashed when the archive is opened. */
 	make_legacy(path, "abc.tar.gz", false);
 	snprintf(ref, sizeof(ref), "docker-archive:%s", path);
