@@ -109,9 +109,10 @@ int oci_json_dump(const json_t *v, struct strbuf *out, struct err *e);
 /* ---- reading: stores ---- */
 
 /* A source of blobs and images, opened from a transport reference string. Layout directories are read with
- * openat(O_NOFOLLOW) under the layout root. Tar archives are indexed once (member names, types, sizes) and a blob
- * is read by re-reading the archive with libarchive up to its member (which seeks over the other members in an
- * uncompressed tar), so nothing is extracted to disk and compressed archives work too. */
+ * openat(O_NOFOLLOW) under the layout root. Tar archives are indexed once with libarchive (member names, types,
+ * sizes, data offsets; symlinked and hardlinked members resolved inside the archive) and a blob of an uncompressed
+ * tar is read with pread() at its offset, so nothing is extracted to disk; gzip/zstd/xz-compressed archives work
+ * too, by re-reading the archive up to the member. */
 struct oci_store;
 
 /* Opens ref ("oci:DIR[:TAG]", "oci-archive:FILE[:TAG]", "docker-archive:FILE[:TAG]"). *out is a new store
