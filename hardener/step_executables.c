@@ -319,8 +319,8 @@ static void note_outside(struct harden_ctx *ctx, struct report_step *rs)
 		count += !inside;
 	}
 	if (count > 0)
-		report_note(rs, "%zu executable files outside the bin dirs are left as they are (listed in the facts)",
-		    count);
+		report_note(rs, "%zu executable files outside the bin dirs remain at this point; this step leaves them as "
+		    "they are (the facts after list what is left)", count);
 }
 
 /* The step (engine.h): marks deletions in the bin dirs, notes what multi-call binaries leave reachable and records
