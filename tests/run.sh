@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-export HARDLINE_BUILD=$PWD/$BUILD
+case "$BUILD" in /*) export HARDLINE_BUILD=$BUILD ;; *) export HARDLINE_BUILD=$PWD/$BUILD ;; esac
 logdir=$(mktemp -d /tmp/hardline-tests.XXXXXX)
 passed=0 failed=0 skipped=0 broken=""
 
