@@ -114,8 +114,8 @@ int metrics_render(struct strbuf *sb, struct err *e)
 				    "kind=\"%s\"} %llu\n", metrics_modes[m], metrics_decisions[d], metrics_kinds[k],
 				    (unsigned long long)v);
 			}
-	r |= sb_puts(sb, "# HELP hardline_admission_duration_seconds Time from the first byte of a review's headers "
-	    "to its answer.\n# TYPE hardline_admission_duration_seconds histogram\n");
+	r |= sb_puts(sb, "# HELP hardline_admission_duration_seconds Time from a review's headers being read "
+	    "to its answer being queued (body upload included).\n# TYPE hardline_admission_duration_seconds histogram\n");
 	for (b = 0; b < N_BOUNDS; b++) {
 		cum += atomic_load_explicit(&m_buckets[b], memory_order_relaxed);
 		r |= sb_puts(sb, "hardline_admission_duration_seconds_bucket{le=\"");
