@@ -3,13 +3,18 @@
 #
 #   make            build/hardline, build/hardline-static, build/hardline-webhook
 #   make test       unit (cmocka) + integration tests; ends with "N passed, N failed"
-#   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer (CI does this)
+#   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer, in build-san/ (CI does this)
 #   make deps       install the Debian packages the build and the tests need (idempotent)
 #   make demo       the end-to-end demo of README.md
 #   make lint       clang-format check, cppcheck, banned calls
 #   make bench      benchmarks (tests/bench)
 
+# A sanitizer build lives in its own directory, so that switching SAN never mixes objects built with other flags.
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+else
 BUILD    ?= build
+endif
 CC       ?= cc
 PKGS     := libmicrohttpd jansson libcrypto libssl libarchive libcurl
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
