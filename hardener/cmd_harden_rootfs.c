@@ -26,6 +26,7 @@ int cmd_harden_rootfs(int argc, char **argv);
 static const char synopsis[] =
     "harden-rootfs [--policy FILE] [--keep NAME]... [--report FILE] [--dry-run] [--quiet] DIR";
 
+/* Prints the reason and the synopsis on stderr; returns 2. */
 static int usage(const char *reason)
 {
 	const struct command c = { "harden-rootfs", synopsis, NULL, NULL };
@@ -33,6 +34,7 @@ static int usage(const char *reason)
 	return command_usage(&c, reason);
 }
 
+/* --help on stdout. */
 static void help(void)
 {
 	printf("usage: hardline %s\n\n"
@@ -122,6 +124,8 @@ static void print_plan(struct fstree *t, FILE *out)
 		fprintf(out, "nothing to change\n");
 }
 
+/* The command (argv[0] is "harden-rootfs"): exit 0 done (failed non-fatal steps are in the report), 1 failure,
+ * 2 usage error. */
 int cmd_harden_rootfs(int argc, char **argv)
 {
 	static const struct option opts[] = {

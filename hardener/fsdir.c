@@ -60,11 +60,13 @@ static void note_at(struct fsdir *d, enum log_level lvl, const char *path, const
 	json_array_append_new(d->notes, json_pack("{s:s, s:s}", "path", pb, "reason", reason));
 }
 
+/* A warning-level note_at. */
 static void note(struct fsdir *d, const char *path, const char *reason)
 {
 	note_at(d, LOG_WARN, path, reason);
 }
 
+/* The index type of an st_mode (hard links are plain files in a live directory). */
 static enum fs_type type_of(mode_t m)
 {
 	if (S_ISDIR(m))
@@ -82,6 +84,7 @@ static enum fs_type type_of(mode_t m)
 	return FS_REG;
 }
 
+/* Copies type, permission bits, owner, size, mtime and device numbers from st into n (path, link, head untouched). */
 static void node_from_stat(struct fs_node *n, const struct stat *st)
 {
 	n->type = type_of(st->st_mode);
@@ -145,6 +148,7 @@ static void read_head(struct fsdir *d, int dfd, const char *name, const struct s
 	close(fd);
 }
 
+/* Remembers one indexed name of a multiply-linked regular file. ERR_NOMEM. */
 static int links_add(struct fsdir *d, ino_t ino, struct err *e)
 {
 	if (d->nlinks == d->alinks) {
@@ -160,6 +164,7 @@ static int links_add(struct fsdir *d, ino_t ino, struct err *e)
 	return 0;
 }
 
+/* qsort order of inode numbers. */
 static int ino_cmp(const void *a, const void *b)
 {
 	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
@@ -354,6 +359,7 @@ static int open_parent(struct fsdir *d, const char *path, const char **leaf, str
 	return fd;
 }
 
+/* Forgets the cached parent directory fd (after a directory was removed, and at the end of a commit). */
 static void cache_drop(struct fsdir *d)
 {
 	if (d->cache_fd >= 0)
@@ -362,6 +368,8 @@ static void cache_drop(struct fsdir *d)
 	d->cache_path[0] = '\0';
 }
 
+/* ops.read: appends at most cap bytes of n's content to out, opened O_NOFOLLOW beneath the root; ERR_TOO_LARGE over
+ * cap, ERR_ESCAPE when the path (or a parent) is now a symlink, ERR_INVALID when it is no regular file any more. */
 static int fsdir_read(struct fs_backend *b, const struct fs_node *n, size_t cap, struct strbuf *out, struct err *e)
 {
 	struct fsdir *d = (struct fsdir *)b;
@@ -613,6 +621,8 @@ static int remove_tree(struct fsdir *d, int pfd, const char *leaf, const char *p
 	return r;
 }
 
+/* Creates n (FS_CH_CREATE) as leaf in pfd: a directory (an existing directory is fine), a regular file with its
+ * content, or a symlink. Owner and mode of directories and symlinks are applied by the caller. */
 static int create_node(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, struct err *e)
 {
 	char pb[256];
@@ -666,6 +676,9 @@ static void failed(struct err *e, struct err *one, size_t *nfail)
 		*e = *one;
 }
 
+/* ops.commit: applies every mark in t, in an order that keeps each step valid: creations and rewrites (parents
+ * first), owner and mode (children first), deletions (deepest first). A change that fails is logged and the others
+ * still applied; the first failure is returned in e (with the count when there were more). */
 static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 {
 	struct fsdir *d = (struct fsdir *)b;
@@ -751,6 +764,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 	return nfail == 0 ? 0 : e->code;
 }
 
+/* ops.free: closes the fds and frees the backend; NULL is a no-op. */
 static void fsdir_free(struct fs_backend *b)
 {
 	struct fsdir *d = (struct fsdir *)b;

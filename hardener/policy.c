@@ -76,6 +76,7 @@ static int set_str(char **dst, const char *src)
 	return 0;
 }
 
+/* Appends every string of the NULL-terminated v. ERR_NOMEM. */
 static int list_from(struct strlist *l, const char *const *v)
 {
 	for (; *v != NULL; v++)
@@ -222,6 +223,7 @@ static int fail_at(const struct loader *ld, int code, const char *where, const c
 	return err_set(ld->e, code, "policy %s: %s (see docs/policy.md)", ld->path, msg);
 }
 
+/* json_check_keys with the line of the unknown key added to the message. */
 static int check_keys(const struct loader *ld, const json_t *obj, const char *const *allowed, const char *where)
 {
 	const char *key;
@@ -408,6 +410,8 @@ static int opt_step(const struct loader *ld, const json_t *steps, const char *na
 	return check_keys(ld, *out, allowed, where);
 }
 
+/* Reads every member of the policy object root into p (which holds the values to keep when a member is absent).
+ * On error p is partly updated: the caller works on a copy. */
 static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy *p)
 {
 	static const char *const top_keys[] = { "profile", "steps", "image", NULL };
@@ -593,6 +597,7 @@ int hpolicy_allow(struct hpolicy *p, const char *name, struct err *e)
 	return 0;
 }
 
+/* The list as a JSON array of strings (new reference), NULL on allocation failure. */
 static json_t *list_json(const struct strlist *l)
 {
 	json_t *a = json_array();

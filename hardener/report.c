@@ -41,6 +41,7 @@ struct report {
 	json_t *extra;          /* top-level members (facts, ...) */
 };
 
+/* Frees what a step record owns and zeroes it. */
 static void step_clear(struct report_step *s)
 {
 	free(s->reason);
@@ -111,6 +112,7 @@ struct report_step *report_step_find(struct report *r, const char *name)
 	return NULL;
 }
 
+/* Sets the status and its reason (copied). */
 static void set_reason(struct report_step *s, enum step_status st, const char *why)
 {
 	free(s->reason);
@@ -197,6 +199,7 @@ void report_set(struct report *r, const char *key, json_t *value)
 		r->oom = true;
 }
 
+/* The status as written in the JSON report. */
 static const char *status_name(enum step_status st)
 {
 	return st == STEP_OK ? "ok" : st == STEP_SKIPPED ? "skipped" : "failed";

@@ -2,6 +2,7 @@
  * a tool that can rewrite file modes and accounts. */
 #include "hardener/engine.h"
 
+/* The step: marks ctx->self_path (set by the command when the running binary is inside the root) for deletion. */
 int step_self(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	struct fs_node *n;

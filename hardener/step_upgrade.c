@@ -73,6 +73,8 @@ static int run(const char *path, const char *const *argv)
 	return -1;
 }
 
+/* The step: skipped unless ctx->root_dir is "/" and a package manager is found; its failure is recorded in rs and
+ * only returned (ERR_IO) when the policy requires the upgrade. Runs nothing in a dry run. */
 int step_upgrade(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
 	const struct pm *m = NULL;
