@@ -17,6 +17,8 @@ int json_parse_buf(const char *buf, size_t len, size_t max, const char *label, j
 	if (len > max)
 		return err_set(e, ERR_TOO_LARGE, "%s: %zu bytes is over the limit of %zu bytes", label, len, max);
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (v == NULL && json_error_code(&je) == json_error_out_of_memory)
+		return err_set(e, ERR_NOMEM, "%s: out of memory while parsing", label);
 	if (v == NULL)
 		return err_set(e, ERR_PARSE, "%s: line %d, column %d: %s", label, je.line, je.column, je.text);
 	*out = v;

@@ -321,8 +321,7 @@ static enum MHD_Result server_review(struct MHD_Connection *c, struct req *rq)
 	ret = server_reply(c, rq->srv, (unsigned int)res.http_status,
 	    res.content_type != NULL ? res.content_type : "application/json", res.response_body, res.response_len, NULL);
 	dur = server_now_us() - rq->start_us;
-	if (res.log_fields != NULL)
-		kind = json_string_value(json_object_get(res.log_fields, "kind"));
+	kind = res.metric_kind;
 	metrics_observe(server_metrics_mode(rq->mode), res.decision, kind, dur);
 	server_log_decision(rq, res.log_fields, dur);
 	adm_result_cleanup(&res);
