@@ -304,6 +304,8 @@ if tar -C "$DEB" -c . | pm import -q - localhost/hl-deb:base >/dev/null 2>"$P/im
 	pm rm "$cid" >/dev/null 2>&1
 	tar -tf "$P/image.tar" >"$P/files"; tar -xf "$P/image.tar" -C "$P" hardline-report.json 2>/dev/null
 	t_check "in-build: the hardener deleted itself" bash -c "! grep -qE '^(\./)?hardline$' '$P/files'"
+	t_check "in-build: no setuid/setgid file in the image" \
+		bash -c "[ -z \"\$(tar -tvf '$P/image.tar' | awk '\$1 ~ /^-.*[sS]/')\" ]"
 	t_check "in-build: no shell, no apt-get, no su left" \
 		bash -c "! grep -qE '^(\./)?usr/bin/(sh|bash|dash|apt-get|su)$' '$P/files'"
 	t_check "in-build: the report records the self delete and the failed upgrade" \
