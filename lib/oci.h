@@ -203,10 +203,16 @@ int oci_writer_add_image(struct oci_writer *w, const json_t *config, const struc
 int oci_writer_copy_image(struct oci_writer *w, struct oci_store *s, const struct oci_image *img,
     struct oci_descriptor *manifest, struct err *e);
 
+/* Lists d (a blob already added to w, e.g. an attestation manifest carrying its annotations) in index.json beside
+ * the image, as given. It replaces an existing entry with the same ref.name annotation (or, without one, the same
+ * digest): "sha256-<hex>.att" entries are not counted as images by oci_store_images without a tag. With such
+ * entries finish may be called with no image at all (adding to an existing layout). d is copied. */
+int oci_writer_add_index_entry(struct oci_writer *w, const struct oci_descriptor *d, struct err *e);
+
 /* Writes oci-layout and index.json and puts the result in place. One recorded image: index.json lists its
  * manifest (with platform and, when DST has a tag, the ref.name annotation). Several: they go into a nested OCI
  * index blob which index.json lists (as `skopeo copy --all` does). *root (may be NULL) receives the descriptor of
- * what DST's tag now names. The writer must still be freed. */
+ * what DST's tag now names (zeroed when only index entries were added). The writer must still be freed. */
 int oci_writer_finish(struct oci_writer *w, struct oci_descriptor *root, struct err *e);
 
 #endif

@@ -513,6 +513,23 @@ static bool entry_matches(const json_t *entry, const char *tag)
 	return false;
 }
 
+/* Whether an index.json entry is a cosign-style attestation, signature or SBOM ("sha256-<hex>.att"): such entries
+ * are not images, so a reference without a tag does not count them. */
+static bool is_cosign_entry(const json_t *entry)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(entry, "annotations"), OCI_ANN_REF_NAME));
+	const char *x;
+	size_t i;
+
+	if (t == NULL || !str_has_prefix(t, "sha256-"))
+		return false;
+	for (i = 0; i < DIGEST_HEX_LEN; i++)
+		if (!((t[7 + i] >= '0' && t[7 + i] <= '9') || (t[7 + i] >= 'a' && t[7 + i] <= 'f')))
+			return false;
+	x = t + 7 + DIGEST_HEX_LEN;
+	return strcmp(x, ".att") == 0 || strcmp(x, ".sig") == 0 || strcmp(x, ".sbom") == 0;
+}
+
 /* Lists the tags of an index.json into buf for messages. */
 static void list_tags(const json_t *arr, char *buf, size_t size)
 {
@@ -534,10 +551,10 @@ static void list_tags(const json_t *arr, char *buf, size_t size)
 static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_list *l, struct err *e)
 {
 	struct oci_descriptor root;
-	json_t *doc = NULL, *arr, *v, *sel = NULL;
+	json_t *doc = NULL, *arr, *v, *sel = NULL, *first = NULL;
 	char label[PATH_MAX + 320], tags[512];
 	const char *t0 = NULL, *t;
-	size_t i, matches = 0;
+	size_t i, matches = 0, candidates = 0;
 	bool several = false;
 	int r;
 
@@ -553,12 +570,14 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 				sel = v;
 				matches++;
 			}
-		} else {
+		} else if (!is_cosign_entry(v)) {
 			t = entry_tag(v);
-			if (t0 == NULL)
+			if (candidates++ == 0) {
 				t0 = t;
-			else if (t != NULL && strcmp(t, t0) != 0)
+				first = v;
+			} else if (t != NULL && (t0 == NULL || strcmp(t, t0) != 0)) {
 				several = true;
+			}
 		}
 	}
 	if (s->ref.tag[0] != '\0' && matches == 0) {
@@ -570,8 +589,8 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 		    s->label, matches, s->ref.tag);
 		goto out;
 	}
-	if (s->ref.tag[0] == '\0' && json_array_size(arr) == 1)
-		sel = json_array_get(arr, 0);
+	if (s->ref.tag[0] == '\0' && candidates == 1)
+		sel = first;
 	if (sel != NULL) {
 		if ((r = oci_descriptor_parse(sel, label, &root, e)) != 0)
 			goto out;
@@ -579,10 +598,10 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 		if ((r = walk(s, &root, 0, true, l, e)) != 0)
 			goto out;
 	} else {
-		if (json_array_size(arr) == 0 || several) {
-			r = err_set(e, json_array_size(arr) == 0 ? ERR_NOT_FOUND : ERR_INVALID,
-			    "%s: the layout holds %zu images; name one as %s:%s:TAG (tags: %s)", s->label,
-			    json_array_size(arr), transport_name(s->ref.kind), s->ref.path, tags);
+		if (candidates == 0 || several) {
+			r = err_set(e, candidates == 0 ? ERR_NOT_FOUND : ERR_INVALID,
+			    "%s: the layout holds %zu images; name one as %s:%s:TAG (tags: %s)", s->label, candidates,
+			    transport_name(s->ref.kind), s->ref.path, tags);
 			goto out;
 		}
 		/* Several platform manifests listed directly in index.json: index.json is the root. */
@@ -596,6 +615,8 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 		json_array_foreach(arr, i, v) {
 			struct oci_descriptor c;
 
+			if (is_cosign_entry(v))
+				continue;
 			if ((r = oci_descriptor_parse(v, label, &c, e)) != 0)
 				goto out;
 			r = walk(s, &c, 1, false, l, e);

@@ -31,6 +31,7 @@ struct oci_writer {
 	char tmp_tar[PATH_MAX];    /* W_ARCHIVE: the tar being written, "" when none */
 	struct oci_descriptor *images;
 	size_t n_images;
+	json_t *extras;            /* index.json entries added by oci_writer_add_index_entry, or NULL */
 	bool finished;
 };
 
@@ -172,7 +173,37 @@ void oci_writer_free(struct oci_writer *w)
 	for (i = 0; i < w->n_images; i++)
 		oci_descriptor_cleanup(&w->images[i]);
 	free(w->images);
+	json_decref(w->extras);
 	free(w);
+}
+
+int oci_writer_add_index_entry(struct oci_writer *w, const struct oci_descriptor *d, struct err *e)
+{
+	json_t *j;
+
+	if (w->extras == NULL && (w->extras = json_array()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (json_array_size(w->extras) >= OCI_MAX_ENTRIES)
+		return err_set(e, ERR_TOO_LARGE, "%s: more than %d index entries", w->label, OCI_MAX_ENTRIES);
+	if ((j = oci_descriptor_to_json(d)) == NULL || json_array_append_new(w->extras, j) != 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The ref.name annotation of an index entry, or NULL. */
+static const char *entry_ref(const json_t *v)
+{
+	return json_string_value(json_object_get(json_object_get(v, "annotations"), OCI_ANN_REF_NAME));
+}
+
+/* Whether the extra entry x replaces the existing entry v: same ref.name, or both untagged with one digest. */
+static bool extra_replaces(const json_t *x, const json_t *v)
+{
+	const char *tx = entry_ref(x), *tv = entry_ref(v);
+
+	if (tx != NULL)
+		return tv != NULL && strcmp(tx, tv) == 0;
+	return tv == NULL && json_equal(json_object_get(x, "digest"), json_object_get(v, "digest"));
 }
 
 int oci_writer_blob_begin(struct oci_writer *w, struct oci_blob_out **out, struct err *e)
@@ -494,13 +525,14 @@ fail:
 	return r;
 }
 
-/* Builds index.json: for an existing layout its entries are kept except one with the same tag. */
+/* Builds index.json from top (may be NULL) and the extra entries: for an existing layout its entries are kept
+ * except those they replace (the same tag; the same untagged digest). */
 static int build_index_json(struct oci_writer *w, json_t *top, json_t **out, struct err *e)
 {
 	json_t *idx = NULL, *old = NULL, *arr = NULL, *oldarr, *v;
 	char p[PATH_MAX];
 	const char *t;
-	size_t i;
+	size_t i, j;
 	int r;
 
 	*out = NULL;
@@ -517,19 +549,26 @@ static int build_index_json(struct oci_writer *w, json_t *top, json_t **out, str
 			goto out;
 		oldarr = json_object_get(old, "manifests");
 		json_array_foreach(oldarr, i, v) {
-			t = json_string_value(json_object_get(json_object_get(v, "annotations"), OCI_ANN_REF_NAME));
-			if (w->ref.tag[0] != '\0' && t != NULL && strcmp(t, w->ref.tag) == 0)
+			t = entry_ref(v);
+			if (top != NULL && w->ref.tag[0] != '\0' && t != NULL && strcmp(t, w->ref.tag) == 0)
 				continue;   /* the tag moves to the new image */
-			if (w->ref.tag[0] == '\0' && t == NULL && json_equal(json_object_get(v, "digest"),
-			    json_object_get(top, "digest")))
+			if (top != NULL && w->ref.tag[0] == '\0' && t == NULL &&
+			    json_equal(json_object_get(v, "digest"), json_object_get(top, "digest")))
 				continue;   /* the same untagged image written again */
+			for (j = 0; j < json_array_size(w->extras); j++)
+				if (extra_replaces(json_array_get(w->extras, j), v))
+					break;
+			if (j < json_array_size(w->extras))
+				continue;   /* replaced by an extra entry */
 			if (json_array_append(arr, v) != 0) {
 				r = err_set(e, ERR_NOMEM, "out of memory");
 				goto out;
 			}
 		}
 	}
-	if (json_array_append(arr, top) != 0 || json_object_set(idx, "manifests", arr) != 0) {
+	if ((top != NULL && json_array_append(arr, top) != 0) ||
+	    (w->extras != NULL && json_array_extend(arr, w->extras) != 0) ||
+	    json_object_set(idx, "manifests", arr) != 0) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -704,9 +743,11 @@ int oci_writer_finish(struct oci_writer *w, struct oci_descriptor *root, struct 
 	sb_init(&sb, OCI_JSON_MAX);
 	if (w->finished)
 		return err_set(e, ERR_INTERNAL, "%s: finished twice", w->label);
-	if (w->n_images == 0)
+	if (w->n_images == 0 && json_array_size(w->extras) == 0)
 		return err_set(e, ERR_INVALID, "%s: no image to write", w->label);
-	if (w->n_images == 1) {
+	if (w->n_images == 0) {
+		/* only extra entries (an attestation added to a layout) */
+	} else if (w->n_images == 1) {
 		if ((r = oci_descriptor_copy(&top, &w->images[0], e)) != 0)
 			goto out;
 	} else {
@@ -734,14 +775,15 @@ int oci_writer_finish(struct oci_writer *w, struct oci_descriptor *root, struct 
 		idx = NULL;
 		sb_cleanup(&sb);
 	}
-	if (w->ref.tag[0] != '\0') {
+	if (w->ref.tag[0] != '\0' && w->n_images > 0) {
+		json_decref(top.annotations);
 		if ((top.annotations = json_object()) == NULL ||
 		    json_object_set_new(top.annotations, OCI_ANN_REF_NAME, json_string(w->ref.tag)) != 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if ((tj = oci_descriptor_to_json(&top)) == NULL) {
+	if (w->n_images > 0 && (tj = oci_descriptor_to_json(&top)) == NULL) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}

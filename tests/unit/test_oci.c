@@ -414,6 +414,43 @@ static void test_index_fanout(void **state)
 	assert_non_null(strstr(e.msg, "descriptors in all"));
 }
 
+/* An attestation added to an existing layout as an extra index entry: replaced when added again, and not counted
+ * as an image when the layout is read without a tag. */
+static void test_writer_extra_entry(void **state)
+{
+	char ref[256], path[300], r1[DIGEST_STR_LEN + 1], name[128];
+	struct oci_writer *w;
+	struct oci_descriptor d, root;
+	struct err e;
+	json_t *idx;
+	size_t n;
+	int round;
+
+	snprintf(ref, sizeof(ref), "oci:%s/att:v1", tmproot);
+	assert_int_equal(write_image(ref, "amd64", r1, &e), 0);
+	snprintf(name, sizeof(name), "sha256-%s.att", r1 + 7);
+	snprintf(ref, sizeof(ref), "oci:%s/att", tmproot);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(oci_writer_new(ref, &w, &e), 0);
+		assert_int_equal(oci_writer_add_blob_bytes(w, round ? "{\"b\":2}" : "{\"a\":1}", 7, OCI_MT_MANIFEST, &d,
+		    &e), 0);
+		assert_non_null(d.annotations = json_pack("{s:s}", OCI_ANN_REF_NAME, name));
+		assert_int_equal(oci_writer_add_index_entry(w, &d, &e), 0);
+		oci_descriptor_cleanup(&d);
+		if (oci_writer_finish(w, &root, &e) != 0)
+			fail_msg("%s", e.msg);
+		assert_string_equal(root.digest, "");
+		oci_writer_free(w);
+	}
+	snprintf(path, sizeof(path), "%s/att/index.json", tmproot);
+	assert_int_equal(json_load_file_capped(path, 1 << 20, &idx, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(idx, "manifests")), 2);
+	json_decref(idx);
+	if (load_all(ref, NULL, &n, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(n, 1);
+}
+
 /* A FIFO where a blob should be is refused, not waited on. */
 static void test_fifo_blob(void **state)
 {
@@ -740,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_layout, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_abandoned, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_fifo_blob, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_writer_extra_entry, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_index_fanout, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_writer_archive, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_docker_archive_legacy, setup_tmp, teardown_tmp),
