@@ -123,9 +123,14 @@ void oci_store_free(struct oci_store *s);
 /* Resolves the reference's tag (or the only image when no tag is given) through index → nested indexes →
  * manifests, keeping the manifests for platforms matching platform ("os/arch[/variant]", NULL = all; attestation
  * and other non-image manifests with platform "unknown/unknown" are skipped). Every index, manifest and config is
- * read verified. Legacy docker-archive: the manifest is synthesized from manifest.json (uncompressed layers, digest =
- * diff_id). *out is a new array of *n new images (oci_images_free); none matching is ERR_NOT_FOUND listing what
- * there is. A tag matching nothing, or no tag with several images, is ERR_NOT_FOUND / ERR_INVALID naming the tags. */
+ * read verified. Caps: 10000 descriptors walked and 64 MiB of indexes and manifests per call (ERR_TOO_LARGE).
+ * Tags match org.opencontainers.image.ref.name (or Docker's io.containerd.image.name; "busybox:1" also matches
+ * ".../busybox:1"); without a tag, cosign "sha256-<hex>.att/.sig/.sbom" entries are not counted. Legacy
+ * docker-archive: the manifest is synthesized from manifest.json (an uncompressed layer has digest = diff_id; a
+ * gzip/zstd one is hashed at open) and tags match RepoTags; a Docker 25+ archive (OCI layout inside) skips the
+ * platforms whose manifests it does not contain. *out is a new array of *n new images (oci_images_free); none
+ * matching the platform is ERR_NOT_FOUND. A tag matching nothing, or no tag with several images, is ERR_NOT_FOUND /
+ * ERR_INVALID naming the tags. */
 int oci_store_images(struct oci_store *s, const char *platform, struct oci_image ***out, size_t *n, struct err *e);
 void oci_images_free(struct oci_image **imgs, size_t n);
 
