@@ -162,13 +162,19 @@ void report_note(struct report_step *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
+	json_t *n;
 
 	if (s->notes == NULL || json_array_size(s->notes) >= REPORT_MAX_NOTES)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	json_array_append_new(s->notes, json_string(buf));
+	if ((n = json_string(buf)) == NULL) {   /* not UTF-8 (a path in it): keep it escaped */
+		char esc[sizeof(buf) * 2];
+
+		n = json_string(str_escape(esc, sizeof(esc), buf, strlen(buf), sizeof(buf)));
+	}
+	json_array_append_new(s->notes, n);
 }
 
 void report_step_set(struct report_step *s, const char *key, json_t *value)

@@ -115,6 +115,7 @@ static void test_non_utf8_and_file(void **state)
 	int fd;
 
 	report_change(report_step_begin(r, "permissions"), "clear-setuid", "/usr/bin/bad\xffname", NULL);
+	report_note(report_step_find(r, "permissions"), "kept %s", "/usr/bin/bad\xffname");
 	report_set(r, "facts", json_pack("{s:i}", "files", 3));
 	assert_true((fd = mkstemp(path)) >= 0);
 	close(fd);
@@ -123,6 +124,8 @@ static void test_non_utf8_and_file(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(
 	    json_object_get(j, "steps"), 0), "paths"), 0), "path")), "/usr/bin/bad\\xffname");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "facts"), "files")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(json_object_get(j, "steps"),
+	    0), "notes"), 0)), "kept /usr/bin/bad\\xffname");
 	json_decref(j);
 	unlink(path);
 	assert_int_not_equal(report_write_file(r, "/nonexistent/dir/report.json", NULL), 0);
