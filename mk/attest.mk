@@ -5,3 +5,4 @@ LIB_SRCS += lib/dsse.c
 LIB_SRCS += lib/intoto.c
 HARDENER_SRCS += hardener/cmd_keygen.c
 HARDENER_SRCS += hardener/cmd_dsse.c
+LIB_SRCS += lib/imageref.c

@@ -30,3 +30,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_policy.c
 BENCH_PROGS += tests/bench/bench_steps.c
 FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
 UNIT_TESTS += tests/unit/test_engine.c
+UNIT_TESTS += tests/unit/test_imageref.c
