@@ -1,6 +1,8 @@
 /* cmd_harden — `hardline harden [OPTIONS] SRC DST`: hardens an image without running it (daemonless mode). Reads SRC
  * (oci:, oci-archive:, docker-archive:), builds the merged view of its layers (imageview), runs the same profile as
- * harden-rootfs, and writes DST (oci:, oci-archive:) with one new top layer, or one squashed layer. */
+ * harden-rootfs, and writes DST (oci:, oci-archive:) with one new top layer, or one squashed layer. Every platform of
+ * a multi-platform index is hardened (nothing runs, so the architecture does not matter) unless --platform picks one. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +49,7 @@ static void help(void)
 	    "  --squash               write one layer with only what remains (removed bytes are really gone)\n"
 	    "  --compression C        gzip (default), zstd or none for the written layer\n"
 	    "  --max-expanded SIZE    refuse a layer that expands past SIZE bytes (K, M, G suffixes; default 8G)\n"
-	    "  --platform P           the platform to harden when SRC has several\n"
+	    "  --platform P           harden only this platform of a multi-platform SRC (default: every one)\n"
 	    "  --report FILE          write the JSON step report to FILE\n"
 	    "  --dry-run              run the steps and report, write nothing\n"
 	    "  --quiet                no progress and no summary on stderr\n"
@@ -105,6 +107,116 @@ static int pick_times(const struct oci_image *img, char created[32], const char 
 	return 0;
 }
 
+/* What every platform of one run shares. */
+struct harden_job {
+	const struct hpolicy *pol;
+	struct imageview_opts vo;
+	enum tarlayer_compression comp;
+	bool squash;
+	bool dry_run;
+	const char *src;
+	const char *dst;
+	const char *created;     /* SOURCE_DATE_EPOCH as RFC 3339, or NULL */
+};
+
+/* Hardens one platform's image img of store: builds its merged view, measures the facts before, runs the steps,
+ * measures the facts after and, unless a dry run, writes the result into w. Everything is recorded in rep; *digest
+ * receives the written manifest's digest (empty on a dry run). */
+static int harden_one(const struct harden_job *job, struct oci_store *store, const struct oci_image *img,
+    struct oci_writer *w, struct report *rep, char digest[DIGEST_STR_LEN + 1], struct err *e)
+{
+	struct fs_backend *backend = NULL;
+	struct fstree *tree = NULL;
+	struct imageview_output out;
+	struct harden_ctx ctx;
+	const struct oci_descriptor *md, *root;
+	char created[32], platform[64];
+	const char *createdp = NULL;
+	json_t *facts = NULL;
+	int r = ERR_INTERNAL;
+
+	digest[0] = '\0';
+	oci_platform_fmt(&img->manifest_desc, platform, sizeof(platform));
+	if ((r = imageview_open(store, img, &job->vo, &backend, &tree, e)) != 0)
+		goto out;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.tree = tree;
+	ctx.backend = backend;
+	ctx.policy = job->pol;
+	ctx.report = rep;
+	ctx.mode = HARDEN_MODE_IMAGE;
+	ctx.dry_run = job->dry_run;
+	if ((r = facts_compute(tree, backend, &facts, e)) != 0)
+		goto out;
+	report_set(rep, "factsBefore", facts);
+	facts = NULL; /* transferred */
+	if ((r = harden_run(&ctx, e)) != 0 || (r = facts_compute(tree, backend, &facts, e)) != 0)
+		goto out;
+	report_set(rep, "facts", facts);
+	facts = NULL; /* transferred */
+
+	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
+	report_set(rep, "mode", json_string(job->squash ? "image-squash" : "image"));
+	report_set(rep, "platform", json_string(platform));
+	report_set(rep, "policyDigest", json_string(job->pol->digest));
+	report_set(rep, "profile", json_string(job->pol->profile));
+	report_set(rep, "policy", hpolicy_to_json(job->pol));
+	report_set(rep, "entries", json_integer((json_int_t)fstree_count(tree)));
+	if ((root = oci_store_root(store)) != NULL)
+		report_set(rep, "input", json_pack("{s:s, s:s, s:s}", "reference", job->src, "digest", root->digest,
+		    "manifestDigest", img->manifest_desc.digest));
+
+	if (!job->dry_run) {
+		memset(&out, 0, sizeof(out));
+		if ((r = pick_times(img, created, &createdp, &out.max_mtime, e)) != 0)
+			goto out;
+		out.writer = w;
+		out.compression = job->comp;
+		out.squash = job->squash;
+		out.created = createdp;
+		out.user = job->pol->image_user;
+		out.version = HARDLINE_VERSION;
+		out.policy_digest = job->pol->digest;
+		imageview_set_output(backend, &out);
+		if ((r = backend->ops->commit(backend, tree, e)) != 0)
+			goto out;
+		md = imageview_manifest(backend);
+		str_copy(digest, DIGEST_STR_LEN + 1, md->digest);
+		report_set(rep, "output", json_pack("{s:s, s:s, s:I}", "reference", job->dst, "digest", md->digest,
+		    "layerEntries", (json_int_t)imageview_layer_entries(backend)));
+	}
+	r = 0;
+out:
+	if (r != 0)
+		err_prefix(e, "%s", platform);
+	if (backend != NULL)
+		backend->ops->free(backend);
+	fstree_free(tree);
+	return r;
+}
+
+/* Writes the reports of a multi-platform run as {"platforms": [report, ...], "output": {...}} to path. */
+static int write_reports(struct report **reps, size_t n, const char *dst, const char *root_digest, const char *path,
+    struct err *e)
+{
+	json_t *doc = json_object(), *arr = json_array();
+	char tmp[4096];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, report_to_json(reps[i]));
+	json_object_set_new(doc, "platforms", arr);
+	if (root_digest[0] != '\0')
+		json_object_set_new(doc, "output", json_pack("{s:s, s:s}", "reference", dst, "digest", root_digest));
+	if (str_fmt(tmp, sizeof(tmp), "%s.tmp", path) != 0)
+		r = err_set(e, ERR_TOO_LARGE, "report path %.200s is too long", path);
+	else if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0)
+		r = err_errno(e, errno, "write report %.200s", path);
+	json_decref(doc);
+	return r;
+}
+
 int cmd_harden(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -120,28 +232,26 @@ int cmd_harden(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy_file = NULL, *report_file = NULL, *platform = NULL, *src, *dst, *createdp;
-	char **keep = NULL, msg[200], created[32];
-	size_t nkeep = 0, i, nimg = 0;
+	const char *policy_file = NULL, *report_file = NULL, *platform = NULL, *src, *dst;
+	char **keep = NULL, msg[200];
+	size_t nkeep = 0, i, nimg = 0, nreps = 0;
 	bool dry_run = false, quiet = false, squash = false, policy_ok = false;
 	enum tarlayer_compression comp = TL_GZIP;
 	struct imageview_opts vo;
-	struct imageview_output out;
 	struct transport_ref dref;
 	struct hpolicy pol;
-	struct report *rep = NULL;
+	struct harden_job job;
+	struct report **reps = NULL;
 	struct oci_store *store = NULL;
 	struct oci_image **imgs = NULL;
 	struct oci_writer *w = NULL;
-	struct fs_backend *backend = NULL;
-	struct fstree *tree = NULL;
-	const struct oci_descriptor *md, *root;
-	struct harden_ctx ctx;
-	json_t *facts = NULL;
+	struct oci_descriptor rootd;
 	struct err e;
 	int c, rc = 1;
 
 	err_clear(&e);
+	memset(&rootd, 0, sizeof(rootd));
+	memset(&job, 0, sizeof(job));
 	tarlayer_limits_default(&vo.limits);
 	vo.progress = false;
 	if ((keep = calloc((size_t)argc + 1, sizeof(*keep))) == NULL) {
@@ -210,91 +320,84 @@ int cmd_harden(int argc, char **argv)
 			goto fail;
 	if (hpolicy_finalize(&pol, &e) != 0)
 		goto fail;
-	if ((rep = report_new(dry_run)) == NULL) {
+	if (oci_store_open(src, &store, &e) != 0 || oci_store_images(store, platform, &imgs, &nimg, &e) != 0)
+		goto fail;
+	if (nimg == 0) {
+		err_set(&e, ERR_NOT_FOUND, "%.200s holds no image%s%.60s", src, platform ? " for platform " : "",
+		    platform ? platform : "");
+		goto fail;
+	}
+	if ((reps = calloc(nimg, sizeof(*reps))) == NULL) {
 		err_set(&e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (oci_store_open(src, &store, &e) != 0 || oci_store_images(store, platform, &imgs, &nimg, &e) != 0)
+	job.pol = &pol;
+	job.vo = vo;
+	job.comp = comp;
+	job.squash = squash;
+	job.dry_run = dry_run;
+	job.src = src;
+	job.dst = dst;
+	if (!dry_run && oci_writer_new(dst, &w, &e) != 0)
 		goto fail;
-	if (nimg != 1) {
-		err_set(&e, ERR_INVALID, "%.200s holds %zu platforms; choose one with --platform OS/ARCH", src, nimg);
-		goto fail;
+	/* Every platform of a multi-platform index is hardened (the architecture does not matter: nothing runs). */
+	for (i = 0; i < nimg; i++) {
+		char digest[DIGEST_STR_LEN + 1];
+
+		if ((reps[i] = report_new(dry_run)) == NULL) {
+			err_set(&e, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		nreps = i + 1;
+		if (nimg > 1 && vo.progress) {
+			char pf[64];
+
+			oci_platform_fmt(&imgs[i]->manifest_desc, pf, sizeof(pf));
+			fprintf(stderr, "platform %zu of %zu: %s\n", i + 1, nimg, pf);
+		}
+		if (harden_one(&job, store, imgs[i], w, reps[i], digest, &e) != 0)
+			goto fail;
 	}
-	if (imageview_open(store, imgs[0], &vo, &backend, &tree, &e) != 0)
+	memset(&rootd, 0, sizeof(rootd));
+	if (!dry_run && oci_writer_finish(w, &rootd, &e) != 0)
 		goto fail;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.tree = tree;
-	ctx.backend = backend;
-	ctx.policy = &pol;
-	ctx.report = rep;
-	ctx.mode = HARDEN_MODE_IMAGE;
-	ctx.dry_run = dry_run;
-	if (facts_compute(tree, backend, &facts, &e) != 0)
-		goto fail;
-	report_set(rep, "factsBefore", facts);
-	facts = NULL; /* transferred */
-	if (harden_run(&ctx, &e) != 0)
-		goto fail;
-	if (facts_compute(tree, backend, &facts, &e) != 0)
-		goto fail;
-	report_set(rep, "facts", facts);
-	facts = NULL; /* transferred */
-
-	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
-	report_set(rep, "mode", json_string(squash ? "image-squash" : "image"));
-	report_set(rep, "policyDigest", json_string(pol.digest));
-	report_set(rep, "profile", json_string(pol.profile));
-	report_set(rep, "policy", hpolicy_to_json(&pol));
-	report_set(rep, "entries", json_integer((json_int_t)fstree_count(tree)));
-	if ((root = oci_store_root(store)) != NULL)
-		report_set(rep, "input", json_pack("{s:s, s:s}", "reference", src, "digest", root->digest));
-
-	if (!dry_run) {
-		if (pick_times(imgs[0], created, &createdp, &out.max_mtime, &e) != 0)
+	if (report_file != NULL) {
+		if (nimg == 1 && report_write_file(reps[0], report_file, &e) != 0)
 			goto fail;
-		if (oci_writer_new(dst, &w, &e) != 0)
+		if (nimg > 1 && write_reports(reps, nimg, dst, dry_run ? "" : rootd.digest, report_file, &e) != 0)
 			goto fail;
-		out.writer = w;
-		out.compression = comp;
-		out.squash = squash;
-		out.created = createdp;
-		out.user = pol.image_user;
-		out.version = HARDLINE_VERSION;
-		out.policy_digest = pol.digest;
-		imageview_set_output(backend, &out);
-		if (backend->ops->commit(backend, tree, &e) != 0 || oci_writer_finish(w, NULL, &e) != 0)
-			goto fail;
-		md = imageview_manifest(backend);
-		report_set(rep, "output", json_pack("{s:s, s:s, s:I}", "reference", dst, "digest", md->digest,
-		    "layerEntries", (json_int_t)imageview_layer_entries(backend)));
 	}
-	if (report_file != NULL && report_write_file(rep, report_file, &e) != 0)
-		goto fail;
-	if (!quiet)
-		report_print_summary(rep, stderr);
+	for (i = 0; i < nimg && !quiet; i++) {
+		if (nimg > 1) {
+			char pf[64];
+
+			oci_platform_fmt(&imgs[i]->manifest_desc, pf, sizeof(pf));
+			fprintf(stderr, "== %s\n", pf);
+		}
+		report_print_summary(reps[i], stderr);
+	}
 	if (!dry_run)
-		printf("%s\n", imageview_manifest(backend)->digest);
+		printf("%s\n", rootd.digest);
 	rc = 0;
 	goto out;
 fail:
 	fprintf(stderr, "hardline: %s\n", e.msg);
-	if (rep != NULL && report_file != NULL) {
+	if (nreps > 0 && report_file != NULL) {
 		struct err e2;
 
-		report_set(rep, "error", json_string(e.msg));
-		if (report_write_file(rep, report_file, &e2) != 0)
+		report_set(reps[nreps - 1], "error", json_string(e.msg));
+		if (report_write_file(reps[nreps - 1], report_file, &e2) != 0)
 			fprintf(stderr, "hardline: %s\n", e2.msg);
 	}
 	rc = e.code == ERR_USAGE ? 2 : 1;
 out:
 	oci_writer_free(w);
-	if (backend != NULL)
-		backend->ops->free(backend);
-	fstree_free(tree);
 	oci_images_free(imgs, nimg);
 	oci_store_free(store);
-	report_free(rep);
+	for (i = 0; i < nreps; i++)
+		report_free(reps[i]);
+	free(reps);
+	oci_descriptor_cleanup(&rootd);
 	if (policy_ok)
 		hpolicy_cleanup(&pol);
 	free(keep);

@@ -158,4 +158,19 @@ t_check "image-copy --platform writes one platform" "$HARDLINE" image-copy --pla
 arch=$(skopeo inspect oci:arm:v1 | jq -r .Architecture)
 [ "$arch" = arm64 ] && t_ok "the arm64 image alone" || t_fail "the arm64 image alone" "$arch"
 
+# ---- harden of a multi-platform index: every platform hardened, one index out, reproducible ----
+export SOURCE_DATE_EPOCH=1700000000
+d1=$("$HARDLINE" harden --quiet --report hmp.json oci:multi:all oci:hmp:all 2>hmp.err)
+d2=$("$HARDLINE" harden --quiet oci:multi:all oci:hmp2:all 2>/dev/null)
+unset SOURCE_DATE_EPOCH
+np=$(skopeo inspect --raw oci:hmp:all | jq -r '[.manifests[].platform.architecture] | sort | join(",")')
+[ "$np" = "amd64,arm64" ] && t_ok "harden: every platform of an index is hardened" ||
+	t_fail "harden: every platform of an index is hardened" "$np $(cat hmp.err)"
+[ -n "$d1" ] && [ "$d1" = "$d2" ] && t_ok "harden: multi-platform output is reproducible" ||
+	t_fail "harden: multi-platform output is reproducible" "$d1 vs $d2"
+nr=$(jq -r '[.platforms[] | select(.facts.shells.count == 0) | .platform] | join(",")' hmp.json)
+[ "$nr" = "linux/amd64,linux/arm64/v8" ] && t_ok "harden: one report per platform, no shells left" ||
+	t_fail "harden: one report per platform, no shells left" "$nr"
+t_check "skopeo copy --all reads the hardened index" skopeo copy -q --all oci:hmp:all oci:hmp3:all
+
 t_done
