@@ -153,38 +153,52 @@ static int lookalike_cmp(const void *a, const void *b)
 	return memcmp(x->n->head, y->n->head, x->n->head_len);
 }
 
+/* Entries by target path, then by position. */
+static int target_cmp(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+	int c = strcmp(x->target, y->target);
+
+	return c != 0 ? c : x < y ? -1 : x > y;
+}
+
 /* Sets every entry's identity: entries leading to the same file share it, and so do regular ELF files that look
  * identical (same size and first bytes) — how a live directory shows busybox hard links. */
 static int set_identities(struct entry *v, size_t n)
 {
-	struct entry **elf;
+	struct entry **by = calloc(n ? n : 1, sizeof(*by));
+	size_t *redirect = calloc(n ? n : 1, sizeof(*redirect));
 	size_t i, j, k = 0;
 
+	if (by == NULL || redirect == NULL) {
+		free(by);
+		free(redirect);
+		return ERR_NOMEM;
+	}
+	/* Same target: sorted by target (then by position), each group takes its first entry's index. */
 	for (i = 0; i < n; i++) {
 		v[i].ident = i;
-		if (v[i].target == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (v[j].target != NULL && strcmp(v[j].target, v[i].target) == 0) {
-				v[i].ident = v[j].ident;
-				break;
-			}
+		if (v[i].target != NULL)
+			by[k++] = &v[i];
 	}
-	if ((elf = calloc(n ? n : 1, sizeof(*elf))) == NULL)
-		return ERR_NOMEM;
-	for (i = 0; i < n; i++)
-		if (v[i].n->type == FS_REG && multicall_is_elf(v[i].n) && v[i].ident == i)
-			elf[k++] = &v[i];
-	qsort(elf, k, sizeof(*elf), lookalike_cmp);
+	qsort(by, k, sizeof(*by), target_cmp);
 	for (i = 1; i < k; i++)
-		if (lookalike_cmp(&elf[i - 1], &elf[i]) == 0) {
-			size_t from = (size_t)(elf[i] - v), to = elf[i - 1]->ident;
-
-			for (j = 0; j < n; j++)
-				if (v[j].ident == from)
-					v[j].ident = to;
-		}
-	free(elf);
+		if (strcmp(by[i - 1]->target, by[i]->target) == 0)
+			by[i]->ident = by[i - 1]->ident;
+	/* Look-alike copies among the remaining identities. */
+	for (i = 0, k = 0; i < n; i++)
+		if (v[i].n->type == FS_REG && multicall_is_elf(v[i].n) && v[i].ident == i)
+			by[k++] = &v[i];
+	qsort(by, k, sizeof(*by), lookalike_cmp);
+	for (i = 0; i < n; i++)
+		redirect[i] = i;
+	for (i = 1; i < k; i++)
+		if (lookalike_cmp(&by[i - 1], &by[i]) == 0)
+			redirect[by[i] - v] = redirect[by[i - 1] - v];
+	for (j = 0; j < n; j++)
+		v[j].ident = redirect[v[j].ident];
+	free(by);
+	free(redirect);
 	return 0;
 }
 
