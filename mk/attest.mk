@@ -6,3 +6,4 @@ LIB_SRCS += lib/intoto.c
 HARDENER_SRCS += hardener/cmd_keygen.c
 HARDENER_SRCS += hardener/cmd_dsse.c
 LIB_SRCS += lib/imageref.c
+HARDENER_SRCS += hardener/att_store.c hardener/attest.c hardener/cmd_attest.c hardener/cmd_verify.c
