@@ -378,6 +378,9 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 
 		if (m == NULL)
 			continue;
+		if (!m->applets_known && json_array_size(notes) < MAX_NOTES)
+			json_array_append_new(notes, json_sprintf("%.300s is a %s multi-call binary whose applet list could "
+			    "not be read: it may provide shells, fetch tools or interpreters not counted here", p, m->kind));
 		if ((mc_has_any(m, shell_names) && add_path(&c->shells, p) != 0) ||
 		    (mc_has_any(m, fetch_names) && add_path(&c->fetch, p) != 0) ||
 		    (mc_has_any(m, interp_names) && add_path(&c->interp, p) != 0))

@@ -84,6 +84,22 @@ static bool contains(const char *buf, size_t len, const char *needle)
 	return memmem(buf, len, needle, strlen(needle)) != NULL;
 }
 
+/* Whether the NUL-separated names in buf[start, end) include name. */
+static bool has_token(const char *buf, size_t start, size_t end, const char *name)
+{
+	size_t n = strlen(name), pos = start;
+
+	while (pos < end) {
+		size_t l = strnlen(buf + pos, end - pos);
+
+		if (l == n && memcmp(buf + pos, name, n) == 0)
+			return true;
+		pos += l + 1;
+	}
+	return false;
+}
+
+/* Frees m and its applet names; NULL is a no-op. */
 void multicall_free(struct multicall *m)
 {
 	size_t i;
@@ -134,14 +150,18 @@ int multicall_classify(const char *buf, size_t len, struct multicall **out, stru
 		kind = "busybox";
 	else if (contains(buf, len, "--coreutils-prog"))
 		kind = "coreutils";
-	else if (count >= MULTICALL_MIN_APPLETS && contains(buf + start, end - start, "toybox"))
+	else if (contains(buf, len, "toybox --help") || contains(buf, len, "usage: toybox ") ||
+	    (count >= MULTICALL_MIN_APPLETS && contains(buf + start, end - start, "toybox")))
 		kind = "toybox";
 	if (kind == NULL)
 		return 0;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		goto out;
 	m->kind = kind;
-	if (count >= MULTICALL_MIN_APPLETS && take_table(m, buf, start, end, count) != 0)
+	/* toybox interleaves its names with option strings, so a sorted run there is something else unless it holds
+	 * the name "toybox" itself; its applets are then unknown. */
+	if (count >= MULTICALL_MIN_APPLETS && (strcmp(kind, "toybox") != 0 || has_token(buf, start, end, "toybox")) &&
+	    take_table(m, buf, start, end, count) != 0)
 		goto out;
 	*out = m;
 	m = NULL; /* transferred */

@@ -22,9 +22,10 @@ struct multicall {
 
 /* Classifies buf[len], the whole content of a file. On success *out is NULL when it is not a multi-call binary,
  * else a new struct multicall (multicall_free). Markers: "BusyBox v" (busybox), "--coreutils-prog" (coreutils),
- * "toybox" plus a name table containing "toybox" (toybox); the content must start with the ELF magic.
- * The applet list is the longest run of at least MULTICALL_MIN_APPLETS strictly ascending NUL-separated names.
- * ERR_NOMEM only. */
+ * "toybox --help", "usage: toybox " or a name table containing "toybox" (toybox); the content must start with the
+ * ELF magic. The applet list is the longest run of at least MULTICALL_MIN_APPLETS strictly ascending NUL-separated
+ * names — for toybox only when that run holds "toybox" itself, since its real table interleaves names with option
+ * strings; otherwise applets_known is false. ERR_NOMEM only. */
 int multicall_classify(const char *buf, size_t len, struct multicall **out, struct err *e);
 
 /* Reads n through the backend (at most MULTICALL_READ_CAP) and classifies it; *out as above. A file over the cap or

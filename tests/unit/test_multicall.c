@@ -54,6 +54,19 @@ static void test_toybox_padded(void **state)
 	multicall_free(m);
 }
 
+static void test_toybox_marker_only(void **state)
+{
+	/* the real layout: names interleaved with option strings, and an unrelated sorted run elsewhere */
+	static const char bin[] = ELF "usage: toybox [--long | --help]\0acpi\0abctV\0ascii\0base32\0diw#<0\0"
+	    "alpha\0arm\0blackfin\0c6x\0cris\0csky\0frv\0h8300\0ia64\0m68k\0mips\0ppc\0";
+	struct multicall *m = classify(bin, sizeof(bin));
+
+	assert_non_null(m);
+	assert_string_equal(m->kind, "toybox");
+	assert_false(m->applets_known);
+	multicall_free(m);
+}
+
 static void test_coreutils_and_refusals(void **state)
 {
 	static const char cu[] = ELF "usage --coreutils-prog=PROG\0";
@@ -98,6 +111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_busybox),
 		cmocka_unit_test(test_toybox_padded),
+		cmocka_unit_test(test_toybox_marker_only),
 		cmocka_unit_test(test_coreutils_and_refusals),
 		cmocka_unit_test(test_heuristic),
 	};
