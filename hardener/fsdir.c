@@ -269,10 +269,11 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 			struct stat cst;
 
 			if (cfd < 0) {
+				int err = errno;
 				struct fs_node *stored = fstree_get(t, path);
 
 				stored->cookie = FSDIR_NOT_DESCENDED;
-				note(d, path, errno == EACCES ? "unreadable directory: recorded, not descended" :
+				note(d, path, err == EACCES ? "unreadable directory: recorded, not descended" :
 				    "cannot open the directory: recorded, not descended");
 			} else if (fstat(cfd, &cst) != 0 || cst.st_ino != st.st_ino || cst.st_dev != st.st_dev) {
 				close(cfd);
