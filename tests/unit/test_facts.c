@@ -197,6 +197,28 @@ static void test_categories(void **state)
 	fstree_free(t);
 }
 
+static void test_lookalike_copies(void **state)
+{
+	struct fstree *t = fstree_new();
+	struct fake_backend b = { { &fake_ops }, { 0 }, { 0 }, { 0 }, 0 };
+	json_t *f = NULL;
+	struct err e;
+
+	/* a live directory shows busybox hard links as identical regular files; an image as hard-link entries */
+	put(t, "/", FS_DIR, 0755, NULL);
+	put(t, "/bin", FS_DIR, 0755, NULL);
+	file(t, &b, "/bin/busybox", 0755, busybox_bin, sizeof(busybox_bin));
+	file(t, &b, "/bin/cp", 0755, busybox_bin, sizeof(busybox_bin));
+	put(t, "/bin/vi", FS_HARDLINK, 0755, "/bin/busybox");
+	assert_int_equal(facts_compute(t, &b.base, &f, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(exe(f, "/bin/cp"), "kind")), "multicall");
+	assert_string_equal(json_string_value(json_object_get(exe(f, "/bin/vi"), "kind")), "multicall");
+	assert_string_equal(paths_of(f, "shells"), "/bin/busybox,/bin/cp");
+	assert_int_equal(json_integer_value(json_object_get(f, "files")), 3);
+	json_decref(f);
+	fstree_free(t);
+}
+
 static void test_malformed_passwd_and_caps(void **state)
 {
 	struct fstree *t = fstree_new();
@@ -232,6 +254,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_lookalike_copies),
 		cmocka_unit_test(test_malformed_passwd_and_caps),
 	};
 
