@@ -20,8 +20,8 @@
  *    the same regular file); fifos, devices and sockets are never opened. Hardlinked files stay FS_REG.
  *  - Unreadable directories, mount points and directories deeper than the depth cap are not fatal: they are listed
  *    by fsdir_walk_notes() and logged as warnings.
- * On success *out (free with out->ops->free) and *tree (fstree_free) are the caller's. Errors: ERR_NOT_FOUND / ERR_IO
- * when dir cannot be opened or is not a directory, ERR_NOMEM. */
+ * On success *out (free with out->ops->free) and *tree (fstree_free) are the caller's. Errors: ERR_NOT_FOUND (no such
+ * dir), ERR_INVALID (not a directory), ERR_IO (cannot be opened), ERR_NOMEM. */
 int fsdir_open(const char *dir, struct fs_backend **out, struct fstree **tree, struct err *e);
 
 /* What the walk did not index, as [{"path": ..., "reason": ...}] (a new reference; NULL on allocation failure). */
