@@ -31,3 +31,4 @@ BENCH_PROGS += tests/bench/bench_steps.c
 FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
 UNIT_TESTS += tests/unit/test_engine.c
 UNIT_TESTS += tests/unit/test_imageref.c
+UNIT_TESTS += tests/unit/test_attcache.c tests/unit/test_attcheck.c

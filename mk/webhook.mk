@@ -6,3 +6,4 @@ WEBHOOK_SRCS += webhook/rules.c
 WEBHOOK_SRCS += webhook/wpolicy.c
 WEBHOOK_SRCS += webhook/server.c webhook/tlsreload.c webhook/metrics.c webhook/filewatch.c
 LDLIBS += $(shell pkg-config --libs gnutls)
+WEBHOOK_SRCS += webhook/attcheck.c webhook/attcache.c webhook/attdir.c

@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "webhook/attcheck.h"
 #include "webhook/filewatch.h"
 #include "webhook/metrics.h"
 #include "webhook/server.h"
@@ -198,7 +199,8 @@ static void note_certificate(struct tls_store *tls, const char *what)
 }
 
 /* One tick of the watcher: reload the certificate and the policy if their files changed. */
-static void watch_tick(const struct options *o, struct server *srv, struct tls_store *tls, struct filewatch *pw)
+static void watch_tick(const struct options *o, struct server *srv, struct tls_store *tls, struct filewatch *pw,
+    struct attcheck *ac)
 {
 	struct wpolicy *p = NULL;
 	struct err e;
@@ -213,10 +215,12 @@ static void watch_tick(const struct options *o, struct server *srv, struct tls_s
 		metrics_tls_reload(false);
 		log_error("%s", e.msg);
 	}
+	attcheck_poll(ac);
 	if (pw == NULL || !filewatch_changed(pw))
 		return;
 	err_clear(&e);
-	if (load_policy(o, &p, &e) != 0) {
+	if (load_policy(o, &p, &e) != 0 || attcheck_configure(ac, p->attestations, &e) != 0) {
+		wpolicy_unref(p);
 		metrics_policy_reload(false);
 		log_error("%s; the previous policy stays in force", e.msg);
 		return;
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
 	struct tls_store *tls = NULL;
 	struct wpolicy *policy = NULL;
 	struct server *srv = NULL;
+	struct attcheck *ac = NULL;
 	struct filewatch pw;
 	sigset_t sigs;
 	siginfo_t si;
@@ -273,6 +278,12 @@ int main(int argc, char **argv)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	if (attcheck_new(&ac, &e) != 0 || attcheck_configure(ac, policy->attestations, &e) != 0) {
+		log_error("%s", e.msg);
+		wpolicy_unref(policy);
+		goto out;
+	}
+	o.cfg.checker = attcheck_hook(ac);
 	log_info("policy in force: %s %s", policy->source, policy->digest);
 	if (server_new(&o.cfg, tls, policy, &srv, &e) != 0) { /* policy transferred */
 		log_error("%s", e.msg);
@@ -292,7 +303,7 @@ int main(int argc, char **argv)
 			log_error("sigtimedwait: %s", strerror(errno));
 			break;
 		}
-		watch_tick(&o, srv, tls, o.policy != NULL ? &pw : NULL);
+		watch_tick(&o, srv, tls, o.policy != NULL ? &pw : NULL, ac);
 	}
 	log_info("%s received: no new connections, finishing the requests in flight",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -303,6 +314,7 @@ int main(int argc, char **argv)
 	r = 0;
 out:
 	server_free(srv);
+	attcheck_free(ac);
 	tlsreload_free(tls);
 	return r;
 }

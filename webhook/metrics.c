@@ -26,6 +26,10 @@ static _Atomic int64_t m_in_flight;
 static _Atomic uint64_t m_policy_reloads[2], m_tls_reloads[2]; /* [0] success, [1] error */
 static _Atomic int64_t m_cert_expiry;
 static _Atomic bool m_ready;
+static const char *const metrics_att_sources[] = { "directory", "registry", "other" };
+static const char *const metrics_att_results[] = { "found", "none", "error" };
+static _Atomic uint64_t m_att_cache[2]; /* [0] hit, [1] miss */
+static _Atomic uint64_t m_att_fetch[3][3];
 
 /* Index of s in names[n], or n - 1 (the "other" entry) when absent. */
 static size_t metrics_index(const char *const *names, size_t n, const char *s)
@@ -73,6 +77,17 @@ void metrics_policy_reload(bool ok)
 void metrics_tls_reload(bool ok)
 {
 	atomic_fetch_add_explicit(&m_tls_reloads[ok ? 0 : 1], 1, memory_order_relaxed);
+}
+
+void metrics_attestation_cache(bool hit)
+{
+	atomic_fetch_add_explicit(&m_att_cache[hit ? 0 : 1], 1, memory_order_relaxed);
+}
+
+void metrics_attestation_fetch(const char *source, const char *result)
+{
+	atomic_fetch_add_explicit(&m_att_fetch[metrics_index(metrics_att_sources, 3, source)]
+	    [metrics_index(metrics_att_results, 3, result)], 1, memory_order_relaxed);
 }
 
 void metrics_set_cert_expiry(int64_t t)
@@ -144,6 +159,17 @@ int metrics_render(struct strbuf *sb, struct err *e)
 	r |= sb_printf(sb, "# HELP hardline_tls_certificate_expiry_timestamp_seconds notAfter of the serving "
 	    "certificate in force.\n# TYPE hardline_tls_certificate_expiry_timestamp_seconds gauge\n"
 	    "hardline_tls_certificate_expiry_timestamp_seconds %lld\n", (long long)atomic_load(&m_cert_expiry));
+	r |= sb_printf(sb, "# HELP hardline_attestation_cache_total Attestation results looked up in the cache, by "
+	    "result.\n# TYPE hardline_attestation_cache_total counter\n"
+	    "hardline_attestation_cache_total{result=\"hit\"} %llu\nhardline_attestation_cache_total{result=\"miss\"} %llu\n",
+	    (unsigned long long)atomic_load(&m_att_cache[0]), (unsigned long long)atomic_load(&m_att_cache[1]));
+	r |= sb_puts(sb, "# HELP hardline_attestation_fetch_total Attestation look-ups in a source, by source and "
+	    "result.\n# TYPE hardline_attestation_fetch_total counter\n");
+	for (m = 0; m < 3; m++)
+		for (d = 0; d < 3; d++)
+			if ((v = atomic_load(&m_att_fetch[m][d])) != 0)
+				r |= sb_printf(sb, "hardline_attestation_fetch_total{source=\"%s\",result=\"%s\"} %llu\n",
+				    metrics_att_sources[m], metrics_att_results[d], (unsigned long long)v);
 	if (r != 0)
 		return err_set(e, ERR_TOO_LARGE, "metrics: the exposition does not fit its buffer");
 	return 0;
@@ -167,4 +193,9 @@ void metrics_reset(void)
 	atomic_store(&m_tls_reloads[1], 0);
 	atomic_store(&m_cert_expiry, 0);
 	atomic_store(&m_ready, false);
+	for (m = 0; m < 3; m++) {
+		atomic_store(&m_att_cache[m % 2], 0);
+		for (d = 0; d < 3; d++)
+			atomic_store(&m_att_fetch[m][d], 0);
+	}
 }

@@ -26,6 +26,11 @@ int64_t metrics_in_flight(void);
 void metrics_policy_reload(bool ok);
 void metrics_tls_reload(bool ok);
 
+/* Attestation checks: a result answered from the cache (hit) or not (miss); one look-up in a source ("directory",
+ * "registry"; others count as "other") with its result ("found", "none", "error"; others count as "error"). */
+void metrics_attestation_cache(bool hit);
+void metrics_attestation_fetch(const char *source, const char *result);
+
 /* The serving certificate's notAfter, seconds since the epoch. */
 void metrics_set_cert_expiry(int64_t t);
 
