@@ -89,7 +89,7 @@ k label namespace audited hardline.dev/mode=audit >/dev/null
 k create serviceaccount default -n kube-system >/dev/null 2>&1
 
 CA64=$(base64 -w0 "$cpdir/pki/ca.crt")
-entry() {   # NAME PATH MODE-SELECTOR: one webhooks[] entry, the rules and exclusions of deploy/
+entry() {   # NAME PATH MODE-SELECTOR FAILURE-POLICY: one webhooks[] entry, the rules and exclusions of deploy/
 	cat <<YAML
   - name: $1
     clientConfig:
@@ -105,7 +105,7 @@ entry() {   # NAME PATH MODE-SELECTOR: one webhooks[] entry, the rules and exclu
       matchExpressions:
         - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, hardline-system]}
         - $3
-    failurePolicy: Fail
+    failurePolicy: $4
     matchPolicy: Equivalent
     sideEffects: None
     admissionReviewVersions: ["v1"]
@@ -115,9 +115,9 @@ YAML
 {
 	printf 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n'
 	printf 'metadata: {name: hardline}\nwebhooks:\n'
-	entry enforce.hardline.dev /validate '{key: hardline.dev/mode, operator: NotIn, values: [warn, audit, "off"]}'
-	entry warn.hardline.dev /warn '{key: hardline.dev/mode, operator: In, values: [warn]}'
-	entry audit.hardline.dev /audit '{key: hardline.dev/mode, operator: In, values: [audit]}'
+	entry enforce.hardline.dev /validate '{key: hardline.dev/mode, operator: NotIn, values: [warn, audit, "off"]}' Fail
+	entry warn.hardline.dev /warn '{key: hardline.dev/mode, operator: In, values: [warn]}' Ignore
+	entry audit.hardline.dev /audit '{key: hardline.dev/mode, operator: In, values: [audit]}' Ignore
 } >"$D/vwc.yaml"
 t_check "ValidatingWebhookConfiguration (enforce, warn, audit entries) is accepted" k apply -f "$D/vwc.yaml"
 
@@ -335,5 +335,7 @@ else
 fi
 sys_pod() { pod kube-system sys2 | k create --dry-run=server -f -; }
 t_check "with the webhook down kube-system still admits pods" sys_pod
+warn_pod() { pod relaxed w2 | jq "$ROOT" | k create --dry-run=server -f -; }
+t_check "with the webhook down a warn namespace still admits (its entry has failurePolicy Ignore)" warn_pod
 k delete validatingwebhookconfiguration hardline >/dev/null 2>&1
 t_done
