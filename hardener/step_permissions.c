@@ -1,6 +1,7 @@
 /* step_permissions — ownership and mode bits: system directories root:root 0755, no setuid or setgid file anywhere
  * (the original script forgot setgid), nothing world-writable except the sticky temp dirs, which become exactly 1777.
- * Symlinks are never touched (their mode means nothing on Linux), nor are device nodes under /dev. */
+ * Symlinks are never touched (their mode means nothing on Linux), nor are device nodes under /dev, nor the app user's
+ * home directory. */
 #include "hardener/engine.h"
 
 #include <stdio.h>
@@ -51,13 +52,16 @@ static bool under_dev(const char *path)
  * ERR_NOMEM. */
 int step_permissions(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 {
-	static char sys[MAX_DIRS][4096], sticky[MAX_DIRS][4096];
+	static char sys[MAX_DIRS][4096], sticky[MAX_DIRS][4096], home[4096];
 	const struct hpolicy *p = ctx->policy;
 	struct fs_node *const *v;
 	size_t nsys, nsticky, nv, i, k;
 
 	if (p->system_dirs.n > MAX_DIRS || p->sticky_dirs.n > MAX_DIRS)
 		report_note(rs, "only the first %d system and sticky dirs of the policy are used", MAX_DIRS);
+	/* The app user's home belongs to the app user (the users step made it so), even under a system dir. */
+	if (fs_path_normalize(p->home, home, sizeof(home)) != 0)
+		home[0] = '\0';
 	nsys = resolve_dirs(ctx->tree, &p->system_dirs, sys, MAX_DIRS);
 	nsticky = resolve_dirs(ctx->tree, &p->sticky_dirs, sticky, MAX_DIRS);
 	if ((v = fstree_sorted(ctx->tree, &nv)) == NULL && nv != 0)
@@ -78,7 +82,7 @@ int step_permissions(struct harden_ctx *ctx, struct report_step *rs, struct err 
 			uint32_t old = n->mode, ouid = n->uid, ogid = n->gid;
 
 			if (n->type != FS_DIR || (n->changes & (FS_CH_DELETE | FS_CH_CREATE)) ||
-			    in_list(sticky, nsticky, n->path))
+			    in_list(sticky, nsticky, n->path) || strcmp(n->path, home) == 0)
 				continue;
 			if (fstree_mark_owner(n, 0, 0)) {
 				snprintf(detail, sizeof(detail), "%u:%u -> 0:0", ouid, ogid);

@@ -672,6 +672,8 @@ static void test_profile_idempotent(void **state)
 	json_t *json;
 
 	assert_int_equal(hpolicy_allow(&f->p, "sh", &e), 0);
+	free(f->p.home);
+	f->p.home = strdup("/usr/src/app");   /* a home under a system dir stays the app user's */
 	busybox_root(f);
 	dir(f, "/etc");
 	dir(f, "/etc/periodic");
@@ -694,6 +696,7 @@ static void test_profile_idempotent(void **state)
 	simulate_commit(f);
 	run_all(f, &json);
 	assert_int_equal(json_integer_value(json_object_get(json, "totalChanges")), 0);
+	assert_int_equal(fstree_get(f->t, "/usr/src/app")->uid, 1000);
 	json_decref(json);
 	fx_free(f);
 }
