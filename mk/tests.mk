@@ -32,3 +32,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_tarlayer.c
 UNIT_TESTS += tests/unit/test_engine.c
 UNIT_TESTS += tests/unit/test_imageref.c
 UNIT_TESTS += tests/unit/test_attcache.c tests/unit/test_attcheck.c
+UNIT_TESTS += tests/unit/test_registry_auth.c

@@ -1,0 +1,207 @@
+/* cmd_registry_probe — `hardline registry-probe`, a hidden debugging and test command over lib/registry: fetch a
+ * manifest, resolve a tag, download a blob (verified), push a blob or a manifest. Output goes to stdout (the
+ * manifest or blob bytes, or a digest), errors to stderr as "hardline: <message>". */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hardener/command.h"
+#include "lib/imageref.h"
+#include "lib/json.h"
+#include "lib/registry.h"
+#include "lib/str.h"
+
+#define PROBE_FILE_MAX (256u << 20)   /* push-blob reads its file into memory: cap it */
+#define PROBE_BLOB_MAX (1ull << 36)   /* blob downloads are capped at 64 GiB */
+
+int cmd_registry_probe(int argc, char **argv);
+
+/* Writes n bytes to the FILE* in arg; a sink of registry_blob_get. */
+static int write_sink(void *arg, const void *p, size_t n, struct err *e)
+{
+	if (fwrite(p, 1, n, (FILE *)arg) != n)
+		return err_set(e, ERR_IO, "write to the output failed");
+	return 0;
+}
+
+/* Reads path (at most max bytes) into *out (free() it), *len its length. */
+static int read_file(const char *path, size_t max, char **out, size_t *len, struct err *e)
+{
+	struct strbuf sb;
+	char chunk[65536];
+	ssize_t n;
+	int fd, r = 0;
+
+	*out = NULL;
+	sb_init(&sb, max);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "open %s", path);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			r = err_errno(e, errno, "read %s", path);
+			break;
+		}
+		if ((r = sb_append(&sb, chunk, (size_t)n)) != 0) {
+			err_set(e, r, "%s: over the limit of %zu bytes", path, max);
+			break;
+		}
+	}
+	close(fd);
+	if (r == 0 && (*out = sb_steal(&sb, len)) == NULL)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	sb_cleanup(&sb);
+	return r;
+}
+
+/* The media type of a manifest file: its "mediaType", else the OCI image manifest type. */
+static void manifest_media_type(const char *data, size_t len, char *out, size_t size)
+{
+	const char *mt = NULL;
+	json_t *root = NULL;
+	struct err ignore;
+
+	str_copy(out, size, "application/vnd.oci.image.manifest.v1+json");
+	if (json_parse_buf(data, len, REGISTRY_MANIFEST_MAX, "manifest", &root, &ignore) == 0 && json_is_object(root) &&
+	    json_get_str(root, "mediaType", &mt, "manifest", &ignore) == 0)
+		str_copy(out, size, mt);
+	json_decref(root);
+}
+
+/* Entry point of `hardline registry-probe [options] manifest|resolve|blob|push-blob|put-manifest REF [ARG]`.
+ * Returns 0 done, 1 failure, 2 usage. */
+int cmd_registry_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "auth-file", required_argument, NULL, 'a' }, { "ca-file", required_argument, NULL, 'c' },
+		{ "certs-dir", required_argument, NULL, 'd' }, { "insecure-http", no_argument, NULL, 'i' },
+		{ "anonymous", no_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' }, { "media-type", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const struct command *self = command_find("registry-probe");
+	const char *op, *out_path = NULL, *media_type = NULL;
+	char digest[DIGEST_STR_LEN + 1], mt[128], msg[200];
+	struct registry_client *client = NULL;
+	struct registry_manifest m;
+	struct registry_opts o;
+	struct imageref ref;
+	uint64_t timeout_ms = 30000;
+	int64_t deadline;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *out = stdout;
+	struct err e;
+	int c, rc = 1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&m, 0, sizeof(m));
+	err_clear(&e);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o.auth_file = optarg;
+			break;
+		case 'c':
+			o.ca_file = optarg;
+			break;
+		case 'd':
+			o.certs_dir = optarg;
+			break;
+		case 'i':
+			o.insecure_http = true;
+			break;
+		case 'n':
+			o.anonymous = true;
+			break;
+		case 't':
+			if (str_to_duration_ms(optarg, &timeout_ms, "--timeout", &e) != 0 || timeout_ms == 0)
+				return command_usage(self, "--timeout takes a positive duration such as 10s or 500ms");
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'm':
+			media_type = optarg;
+			break;
+		case 'h':
+			command_usage(self, NULL);
+			return 0;
+		default:
+			snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
+			return command_usage(self, msg);
+		}
+	}
+	if (argc - optind < 2)
+		return command_usage(self, "expected an operation and an image reference");
+	op = argv[optind];
+	if (!((strcmp(op, "manifest") == 0 || strcmp(op, "resolve") == 0) ? argc - optind == 2 :
+	    (strcmp(op, "blob") == 0 || strcmp(op, "push-blob") == 0 || strcmp(op, "put-manifest") == 0) ?
+	    argc - optind == 3 : false))
+		return command_usage(self, "operations: manifest REF, resolve REF, blob REF DIGEST, push-blob REF FILE, "
+		    "put-manifest REF FILE");
+	if (imageref_parse(argv[optind + 1], &ref, &e) != 0)
+		return command_usage(self, e.msg);
+	if (registry_client_new(&o, &client, &e) != 0)
+		goto out;
+	deadline = registry_now_ms() + (int64_t)timeout_ms;
+	if (out_path != NULL && (out = fopen(out_path, "wbx")) == NULL) {
+		err_errno(&e, errno, "create %s (it must not exist)", out_path);
+		out = stdout;
+		goto out;
+	}
+	if (strcmp(op, "manifest") == 0) {
+		if (registry_manifest_get(client, &ref, deadline, &m, &e) != 0)
+			goto out;
+		fprintf(stderr, "hardline: %s %s (%zu bytes)\n", m.digest, m.media_type, m.len);
+		if (fwrite(m.data, 1, m.len, out) != m.len)
+			goto write_failed;
+	} else if (strcmp(op, "resolve") == 0) {
+		if (registry_manifest_resolve(client, &ref, deadline, digest, &e) != 0)
+			goto out;
+		fprintf(out, "%s\n", digest);
+	} else if (strcmp(op, "blob") == 0) {
+		if (registry_blob_get(client, &ref, argv[optind + 2], PROBE_BLOB_MAX, write_sink, out, deadline, &e) != 0) {
+			if (out_path != NULL)
+				unlink(out_path);
+			goto out;
+		}
+	} else if (strcmp(op, "push-blob") == 0) {
+		if (read_file(argv[optind + 2], PROBE_FILE_MAX, &data, &len, &e) != 0 ||
+		    registry_blob_push(client, &ref, data, len, deadline, digest, &e) != 0)
+			goto out;
+		fprintf(out, "%s\n", digest);
+	} else {
+		if (read_file(argv[optind + 2], REGISTRY_MANIFEST_MAX, &data, &len, &e) != 0)
+			goto out;
+		if (media_type == NULL)
+			manifest_media_type(data, len, mt, sizeof(mt));
+		if (registry_manifest_put(client, &ref, media_type != NULL ? media_type : mt, data, len, deadline, digest,
+		    &e) != 0)
+			goto out;
+		fprintf(out, "%s\n", digest);
+	}
+	if (fflush(out) != 0)
+		goto write_failed;
+	rc = 0;
+	goto out;
+write_failed:
+	err_set(&e, ERR_IO, "writing the output failed");
+out:
+	if (rc != 0)
+		fprintf(stderr, "hardline: registry-probe %s: %s\n", op, e.msg);
+	if (out != stdout && fclose(out) != 0 && rc == 0) {
+		fprintf(stderr, "hardline: registry-probe: closing %s failed\n", out_path);
+		rc = 1;
+	}
+	registry_manifest_cleanup(&m);
+	registry_client_free(client);
+	free(data);
+	return rc;
+}
