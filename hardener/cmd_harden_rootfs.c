@@ -140,7 +140,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 	const char *policy_file = NULL, *report_file = NULL, *dir;
 	char **keep = NULL, selfbuf[PATH_MAX], msg[200];
 	size_t nkeep = 0, i;
-	bool dry_run = false, quiet = false, policy_ok = false;
+	bool dry_run = false, quiet = false, policy_ok = false, ran = false;
 	struct hpolicy pol;
 	struct report *rep = NULL;
 	struct fs_backend *backend = NULL;
@@ -232,6 +232,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 		json_decref(notes);
 	if (harden_run(&ctx, &e) != 0)
 		goto fail;
+	ran = true;
 	/* The facts after: measured on the index with its pending marks, so a dry run shows them too. */
 	if (facts_compute(tree, backend, &facts, &e) == 0) {
 		report_set(rep, "facts", facts);
@@ -258,11 +259,14 @@ int cmd_harden_rootfs(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
+	if (rep != NULL)
+		report_set(rep, "error", json_string(e.msg));
+	if (ran && !quiet)   /* the commit failed: show what was meant to change, then why it failed */
+		report_print_summary(rep, stderr);
 	fprintf(stderr, "hardline: %s\n", e.msg);
 	if (rep != NULL && report_file != NULL) {
 		struct err e2;
 
-		report_set(rep, "error", json_string(e.msg));
 		if (report_write_file(rep, report_file, &e2) != 0)
 			fprintf(stderr, "hardline: %s\n", e2.msg);
 	}

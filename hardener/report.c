@@ -345,7 +345,10 @@ void report_print_summary(const struct report *r, FILE *out)
 	}
 	if ((facts = json_object_get(r->extra, "facts")) != NULL && json_is_object(facts))
 		fprintf(out, "facts after: %s\n", facts_summary_line(facts, line, sizeof(line)));
-	if (total == 0)
+	if (json_object_get(r->extra, "error") != NULL)
+		fprintf(out, "%zu change%s planned, not all applied: the run failed (below)\n", total,
+		    total == 1 ? "" : "s");
+	else if (total == 0)
 		fprintf(out, "nothing to change: the tree is already hardened by this policy\n");
 	else if (r->dry_run)
 		fprintf(out, "dry run: %zu change%s planned, nothing was changed\n", total, total == 1 ? "" : "s");

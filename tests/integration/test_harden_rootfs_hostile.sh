@@ -241,6 +241,18 @@ t_check "unknown option: exit 2 with the reason and the synopsis" \
 t_check "no directory: exit 2" test "$rc" -eq 2
 "$HARDLINE" harden-rootfs "$S/does-not-exist" >/dev/null 2>"$S/e4"; rc=$?
 t_check "missing directory: exit 1 naming it" bash -c "[ $rc -eq 1 ] && grep -q does-not-exist '$S/e4'"
+if [ "$(id -u)" -eq 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	mkdir -p "$S/ro"
+	unshare -m --propagation private bash -c '
+		mount -t tmpfs none "$1" && mkdir -p "$1/usr/bin" && printf x >"$1/usr/bin/sh" &&
+		mount -o remount,ro "$1" || exit 9
+		"$2" harden-rootfs --report "$3" "$1" >/dev/null 2>"$4"' _ "$S/ro" "$HARDLINE" "$S/ro.json" "$S/e5"; rc=$?
+	t_check "read-only tree: exit 1, the summary says not all applied, the report has the error" \
+		bash -c "[ $rc -eq 1 ] && grep -q 'not all applied' '$S/e5' && grep -q 'Read-only file system' '$S/e5' &&
+		    jq -e '.error | test(\"Read-only\")' '$S/ro.json'"
+else
+	t_skip "read-only tree" "needs root and unshare -m"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 # 4. The static binary, run from inside the rootfs as in a Containerfile: hardens and deletes itself.
