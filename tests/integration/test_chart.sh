@@ -221,6 +221,19 @@ k delete validatingwebhookconfiguration hardline >/dev/null
 # --- the chart: server-side dry-run, install, upgrade, uninstall ---------------------------------------------------
 k create namespace hl-chart >/dev/null 2>&1
 t_check "helm template output passes kubectl apply --dry-run=server" k apply --dry-run=server -f "$D/chart.yaml"
+cat >"$D/mc.yaml" <<'YAML'
+webhook:
+  matchConditions:
+    - name: not-the-ci-deployer
+      expression: "request.userInfo.username != 'system:serviceaccount:ci:deployer'"
+YAML
+if "$HELM" template rel "$CHART" -n hl-chart -f "$D/mc.yaml" >"$D/chart-mc.yaml" 2>"$D/err" &&
+	[ "$(grep -c 'name: not-the-ci-deployer' "$D/chart-mc.yaml")" = 3 ] &&
+	out=$(k apply --dry-run=server -f "$D/chart-mc.yaml" 2>&1); then
+	t_ok "webhook.matchConditions (CEL) rendered into every entry and accepted by the API server"
+else
+	t_fail "matchConditions" "$(cat "$D/err") $out"
+fi
 if out=$(h install rel "$CHART" -n hl-chart --set-file 'keys.release\.pub='"$D/cosign.pub" 2>&1); then
 	t_ok "helm install rel charts/hardline -n hl-chart"
 	grep -q 'hardline.dev/mode' <<<"$out" && t_ok "helm install prints NOTES.txt (namespace modes)" ||
@@ -267,8 +280,9 @@ for _ in $(seq 20); do pod apps after >/dev/null && { ok=1; break; }; sleep 0.5;
 [ -n "$ok" ] && t_ok "after uninstall pods in apps are admitted again" || t_fail "after uninstall" "$(pod apps after)"
 
 # --- deploy/Containerfile: the runtime stage, from the rootfs image-rootfs.sh lays out on this (bookworm) host ------
-source "$HL_ROOT/tests/integration/podman.sh"
-if ! hl_podman_available; then
+if [ ! -f "$HL_ROOT/tests/integration/podman.sh" ]; then
+	t_skip "deploy/Containerfile" "tests/integration/podman.sh (the podman settings of these machines) is missing"
+elif ! source "$HL_ROOT/tests/integration/podman.sh" || ! hl_podman_available; then
 	t_skip "deploy/Containerfile" "podman or runc missing"
 elif [ ! -x "$HARDLINE_WEBHOOK" ]; then
 	t_skip "deploy/Containerfile" "$HARDLINE_WEBHOOK not built"
