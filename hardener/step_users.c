@@ -43,6 +43,16 @@ static const char *nologin_path(struct fstree *t)
 	return "/sbin/nologin";
 }
 
+/* Whether a shell already refuses logins (an absolute .../nologin or .../false, present or not: a missing shell
+ * refuses too). Such a shell is left as it is, so that a second run changes nothing. */
+static bool no_login_shell(const char *sh)
+{
+	const char *b = strrchr(sh, '/');
+
+	b = b ? b + 1 : sh;
+	return sh[0] == '/' && (strcmp(b, "nologin") == 0 || strcmp(b, "false") == 0);
+}
+
 /* Whether an account is kept: root, the app user and the policy's keep list, by exact name. */
 static bool kept_user(const struct hpolicy *p, const char *name)
 {
@@ -233,7 +243,7 @@ static int do_passwd(struct harden_ctx *ctx, struct report_step *rs, struct afil
 				report_change(rs, "update-user", a->path, name);
 			continue;
 		}
-		if (strcmp(accounts_get(a->f, i, PW_SHELL), nologin) != 0) {
+		if (!no_login_shell(accounts_get(a->f, i, PW_SHELL))) {
 			snprintf(detail, sizeof(detail), "%.100s: %.200s -> %s", name, accounts_get(a->f, i, PW_SHELL),
 			    nologin);
 			if ((r = set(a->f, i, PW_SHELL, nologin, &changed, e)) != 0)

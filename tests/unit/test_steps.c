@@ -701,6 +701,27 @@ static void test_profile_idempotent(void **state)
 	fx_free(f);
 }
 
+static void test_profile_idempotent_applet_nologin(void **state)
+{
+	struct fx *f = fx_new();
+	json_t *json;
+
+	/* users picks the busybox nologin applet as root's shell, then executables deletes it: still stable */
+	busybox_root_applet_nologin(f);
+	dir(f, "/etc");
+	file(f, "/etc/passwd", 0644, "root:x:0:0:root:/root:/bin/ash\n");
+	run_all(f, &json);
+	assert_true(deleted(f, "/bin/busybox"));
+	json_decref(json);
+	simulate_commit(f);
+	run_all(f, &json);
+	assert_int_equal(json_integer_value(json_object_get(json, "totalChanges")), 0);
+	json_decref(json);
+	/* no shadow file: the password fields lock with "*" */
+	assert_content(f, "/etc/passwd", "root:*:0:0:root:/root:/sbin/nologin\nappuser:*:1000:1000::/app:/usr/sbin/nologin\n");
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_package_manager),
 		cmocka_unit_test(test_system_cruft),
 		cmocka_unit_test(test_profile_idempotent),
+		cmocka_unit_test(test_profile_idempotent_applet_nologin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
