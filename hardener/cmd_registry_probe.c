@@ -1,9 +1,10 @@
-/* cmd_registry_probe — `hardline registry-probe`, a hidden debugging and test command over lib/registry: fetch a
- * manifest, resolve a tag, download a blob (verified), push a blob or a manifest. Output goes to stdout (the
- * manifest or blob bytes, or a digest), errors to stderr as "hardline: <message>". */
+/* cmd_registry_probe — `hardline registry-probe`, a hidden debugging and test command over lib/registry: fetch or
+ * resolve a manifest (also from N threads on one client, as the webhook uses it), download a blob (verified), push
+ * a blob or a manifest. Output (bytes or a digest) goes to stdout, errors to stderr as "hardline: <message>". */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,75 @@
 #define PROBE_BLOB_MAX (1ull << 36)   /* blob downloads are capped at 64 GiB */
 
 int cmd_registry_probe(int argc, char **argv);
+
+#define PROBE_THREADS_MAX 64
+
+/* One worker of --threads: resolves (or fetches) ref on the shared client. */
+struct worker {
+	pthread_t tid;
+	struct registry_client *c;
+	const struct imageref *ref;
+	bool fetch;
+	int64_t deadline;
+	char digest[DIGEST_STR_LEN + 1];
+	struct err e;
+	int rc;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct registry_manifest m;
+
+	err_clear(&w->e);
+	if (!w->fetch) {
+		w->rc = registry_manifest_resolve(w->c, w->ref, w->deadline, w->digest, &w->e);
+		return NULL;
+	}
+	if ((w->rc = registry_manifest_get(w->c, w->ref, w->deadline, &m, &w->e)) == 0) {
+		str_copy(w->digest, sizeof(w->digest), m.digest);
+		registry_manifest_cleanup(&m);
+	}
+	return NULL;
+}
+
+/* Runs n workers at once on one client (the webhook's use); all must succeed with the same digest, which is
+ * printed. Returns 0 or an error in e. */
+static int run_threads(struct registry_client *c, const struct imageref *ref, bool fetch, unsigned n, int64_t deadline,
+    FILE *out, struct err *e)
+{
+	struct worker w[PROBE_THREADS_MAX];
+	int64_t t0 = registry_now_ms();
+	unsigned i, started = 0;
+	int r = 0;
+
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < n; i++) {
+		w[i].c = c;
+		w[i].ref = ref;
+		w[i].fetch = fetch;
+		w[i].deadline = deadline;
+		if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
+			r = err_set(e, ERR_INTERNAL, "pthread_create failed after %u threads", i);
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	for (i = 0; i < started && r == 0; i++) {
+		if (w[i].rc != 0)
+			r = err_set(e, w[i].rc, "thread %u: %s", i, w[i].e.msg);
+		else if (strcmp(w[i].digest, w[0].digest) != 0)
+			r = err_set(e, ERR_VERIFY, "thread %u got %s, thread 0 got %s", i, w[i].digest, w[0].digest);
+	}
+	if (r == 0) {
+		fprintf(stderr, "hardline: %u concurrent %s calls in %lld ms\n", n, fetch ? "manifest" : "resolve",
+		    (long long)(registry_now_ms() - t0));
+		fprintf(out, "%s\n", w[0].digest);
+	}
+	return r;
+}
 
 /* Writes n bytes to the FILE* in arg; a sink of registry_blob_get. */
 static int write_sink(void *arg, const void *p, size_t n, struct err *e)
@@ -81,7 +151,7 @@ int cmd_registry_probe(int argc, char **argv)
 		{ "certs-dir", required_argument, NULL, 'd' }, { "insecure-http", no_argument, NULL, 'i' },
 		{ "anonymous", no_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' }, { "media-type", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "threads", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("registry-probe");
 	const char *op, *out_path = NULL, *media_type = NULL;
@@ -90,7 +160,7 @@ int cmd_registry_probe(int argc, char **argv)
 	struct registry_manifest m;
 	struct registry_opts o;
 	struct imageref ref;
-	uint64_t timeout_ms = 30000;
+	uint64_t timeout_ms = 30000, threads = 1;
 	int64_t deadline;
 	char *data = NULL;
 	size_t len = 0;
@@ -124,6 +194,10 @@ int cmd_registry_probe(int argc, char **argv)
 			if (str_to_duration_ms(optarg, &timeout_ms, "--timeout", &e) != 0 || timeout_ms == 0)
 				return command_usage(self, "--timeout takes a positive duration such as 10s or 500ms");
 			break;
+		case 'T':
+			if (str_to_u64(optarg, 1, PROBE_THREADS_MAX, &threads, "--threads", &e) != 0)
+				return command_usage(self, e.msg);
+			break;
 		case 'o':
 			out_path = optarg;
 			break;
@@ -156,7 +230,13 @@ int cmd_registry_probe(int argc, char **argv)
 		out = stdout;
 		goto out;
 	}
-	if (strcmp(op, "manifest") == 0) {
+	if (threads > 1 && (strcmp(op, "manifest") == 0 || strcmp(op, "resolve") == 0)) {
+		if (run_threads(client, &ref, strcmp(op, "manifest") == 0, (unsigned)threads, deadline, out, &e) != 0)
+			goto out;
+	} else if (threads > 1) {
+		err_set(&e, ERR_USAGE, "--threads is for manifest and resolve");
+		goto out;
+	} else if (strcmp(op, "manifest") == 0) {
 		if (registry_manifest_get(client, &ref, deadline, &m, &e) != 0)
 			goto out;
 		fprintf(stderr, "hardline: %s %s (%zu bytes)\n", m.digest, m.media_type, m.len);

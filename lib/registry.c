@@ -23,7 +23,7 @@
 #define TOKEN_TTL_MAX_S 3600
 
 struct cache_entry {
-	char *key;          /* "<host>|<scope>", or "<host>|basic" */
+	char *key;          /* "<scheme>://<host>:<port>|<scope>", or "…|basic" */
 	char *header;       /* the whole "Authorization: …" line */
 	int64_t expires_ms;
 };
@@ -156,11 +156,12 @@ static void cache_put(struct registry_client *c, const char *key, const char *he
 	for (i = 0; i < CACHE_SLOTS && slot < 0; i++)
 		if (c->cache[i].key == NULL || c->cache[i].expires_ms <= now)
 			slot = i;
-	for (i = 0; slot < 0 && i < CACHE_SLOTS; i++)
-		if (i == 0 || c->cache[i].expires_ms < c->cache[slot < 0 ? 0 : slot].expires_ms)
-			slot = i;
-	if (slot < 0)
+	if (slot < 0) {
 		slot = 0;
+		for (i = 1; i < CACHE_SLOTS; i++)
+			if (c->cache[i].expires_ms < c->cache[slot].expires_ms)
+				slot = i;
+	}
 	cache_clear(&c->cache[slot]);
 	c->cache[slot].key = strdup(key);
 	c->cache[slot].header = strdup(header);
@@ -709,8 +710,9 @@ static int request_run(struct registry_client *c, struct request *q, long want, 
 		goto fail;
 	same_host = same_origin(&u, &home);
 	str_fmt(scope, sizeof(scope), "repository:%s:%s", q->ref->repository, q->push ? "pull,push" : "pull");
-	str_fmt(key, sizeof(key), "%s|%s", home.host, scope);
-	str_fmt(basic_key, sizeof(basic_key), "%s|basic", home.host);
+	/* credentials are cached per origin (scheme, host and port) and scope */
+	str_fmt(key, sizeof(key), "%s://%s:%s|%s", home.scheme, home.host, home.port, scope);
+	str_fmt(basic_key, sizeof(basic_key), "%s://%s:%s|basic", home.scheme, home.host, home.port);
 	for (;;) {
 		if (auth == NULL && same_host && !c->anonymous) {
 			if ((auth = cache_get(c, key)) != NULL)

@@ -60,6 +60,9 @@ probe --insecure-http manifest "$R/shop/web:1" >"$T/got.json" 2>"$T/err" &&
 got=$(probe --insecure-http resolve "$R/shop/web:1" 2>"$T/err")
 [ "$got" = "$want_digest" ] && t_ok "HEAD resolves the tag to skopeo's digest" ||
 	t_fail "HEAD resolves the tag to skopeo's digest" "got '$got' want '$want_digest': $(cat "$T/err")"
+got=$(probe --insecure-http --threads 16 resolve "$R/shop/web:1" 2>"$T/err")
+[ "$got" = "$want_digest" ] && t_ok "16 threads resolve on one client" ||
+	t_fail "16 threads resolve on one client" "got '$got': $(cat "$T/err")"
 t_check "GET manifest by digest (verified)" probe --insecure-http manifest "$R/shop/web@$want_digest"
 other=sha256:$(printf 'x' | sha256sum | cut -d' ' -f1)
 probe --insecure-http manifest "$R/shop/web@$other" >/dev/null 2>"$T/err"
@@ -114,6 +117,9 @@ if start_registry basic "$P2" "" "auth:
 	got=$(REGISTRY_AUTH_FILE=$T/auth.json probe --insecure-http resolve "$RB/team/app:1" 2>"$T/err")
 	[ "$got" = "$want_digest" ] && t_ok "basic auth: credentials from REGISTRY_AUTH_FILE" ||
 		t_fail "basic auth: credentials from REGISTRY_AUTH_FILE" "got '$got': $(cat "$T/err")"
+	got=$(REGISTRY_AUTH_FILE=$T/auth.json probe --insecure-http --threads 16 manifest "$RB/team/app:1" 2>"$T/err")
+	[ "$got" = "$want_digest" ] && t_ok "basic auth: 16 threads on one client" ||
+		t_fail "basic auth: 16 threads on one client" "got '$got': $(cat "$T/err")"
 	t_check "basic auth: blob download with the explicit auth file option" \
 		probe --insecure-http --auth-file "$T/auth.json" --out "$T/layer2" blob "$RB/team/app" "$layer"
 	t_check "basic auth: push a blob" probe --insecure-http --auth-file "$T/auth.json" push-blob "$RB/team/app" "$T/config.json"
@@ -218,6 +224,7 @@ t_bg $!
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$P4/" && break; sleep 0.1; done
 RX=127.0.0.1:$P4
 t_check "bearer: challenge, token from the realm, retry with the token" probe --insecure-http --anonymous manifest "$RX/tok/app:1"
+t_check "bearer: 16 threads share one client" probe --insecure-http --anonymous --threads 16 manifest "$RX/tok/app:1"
 bdig=sha256:$(printf 'blob bytes behind a redirect\n' | sha256sum | cut -d' ' -f1)
 t_check "bearer + redirect to another host: followed, token not sent there" \
 	probe --insecure-http --anonymous --out "$T/rblob" blob "$RX/tok/app" "$bdig"
