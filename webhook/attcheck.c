@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/imageref.h"
 #include "lib/intoto.h"
 #include "lib/json.h"
 #include "lib/keys.h"
+#include "lib/registry.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "webhook/attcache.h"
@@ -26,9 +28,38 @@
 #define DEFAULT_FAIL_TTL_MS (10u * 1000)
 #define DEFAULT_CAPACITY 10000
 #define MAX_KEY_PATHS 64
+#define MAX_CA 32                 /* registries with their own CA file */
+#define MAX_BACKOFF 64            /* registries whose failures are tracked */
+#define REG_FAIL_LIMIT 3          /* consecutive failures before a registry is skipped */
+#define REG_BACKOFF_MS 30000u     /* ... for this long */
+#define REG_MAX_LAYERS 32         /* envelopes read from one .att manifest */
 
 /* Detail codes of an ATT_DENY result (att_result.reason). */
 enum { WHY_NONE, WHY_FACTS, WHY_NO_TIME };
+
+/* The registry source: clients by transport and CA, and the failure back-off per registry. */
+struct regsrc {
+	struct registry_client *tls;    /* system CAs */
+	struct registry_client *plain;  /* http:// to loopback registries (insecureLoopback), else NULL */
+	struct {
+		char host[IMAGEREF_NAME_MAX + 1];
+		struct registry_client *c;
+	} ca[MAX_CA];
+	size_t nca;
+	pthread_mutex_t mu;             /* guards back */
+	struct {
+		char host[IMAGEREF_NAME_MAX + 1];
+		unsigned int fails;
+		uint64_t until_ms;
+	} back[MAX_BACKOFF];
+	size_t nback;
+};
+
+/* One source in policy order: a directory (index into dirs) or the registry. */
+struct source {
+	bool registry;
+	size_t dir;
+};
 
 struct attconf {
 	int refs;
@@ -40,6 +71,9 @@ struct attconf {
 	struct keyring *kr;                /* guarded by attcheck.mu: swapped on key rotation; NULL = no key loads */
 	struct attdir *dirs[ATTCHECK_MAX_SOURCES];
 	size_t ndirs;
+	struct source order[ATTCHECK_MAX_SOURCES];
+	size_t nsources;
+	struct regsrc *reg;                /* NULL without a registry source */
 	char *req_names[ATTCHECK_MAX_REQUIRE];
 	int64_t req_max[ATTCHECK_MAX_REQUIRE];
 	size_t nreq;
@@ -75,6 +109,14 @@ static void conf_unref(struct attconf *c)
 	for (size_t i = 0; i < c->nreq; i++)
 		free(c->req_names[i]);
 	attcache_free(c->cache);
+	if (c->reg != NULL) {
+		registry_client_free(c->reg->tls);
+		registry_client_free(c->reg->plain);
+		for (size_t i = 0; i < c->reg->nca; i++)
+			registry_client_free(c->reg->ca[i].c);
+		pthread_mutex_destroy(&c->reg->mu);
+		free(c->reg);
+	}
 	free(c);
 }
 
@@ -109,6 +151,60 @@ static int get_duration(const json_t *att, const char *key, uint64_t *ms, char *
 	return 0;
 }
 
+/* Parses a registry source object: {"authFile": PATH, "ca": {REGISTRY: PATH}, "insecureLoopback": BOOL}. */
+static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
+{
+	static const char *const reg_keys[] = { "authFile", "ca", "insecureLoopback", NULL };
+	struct registry_opts ro;
+	const char *auth = NULL, *host;
+	json_t *ca = NULL, *v;
+	bool loopback = false;
+	int r;
+
+	if (c->reg != NULL)
+		return err_set(e, ERR_INVALID, "policy attestations.sources: one registry source at most");
+	if ((r = json_check_keys(obj, reg_keys, "policy attestations.sources[].registry", e)) != 0)
+		return r;
+	if (((r = json_get_str(obj, "authFile", &auth, "policy attestations.sources[].registry", e)) != 0 &&
+	    r != ERR_NOT_FOUND) ||
+	    ((r = json_get_obj(obj, "ca", &ca, "policy attestations.sources[].registry", e)) != 0 && r != ERR_NOT_FOUND) ||
+	    ((r = json_get_bool(obj, "insecureLoopback", &loopback, "policy attestations.sources[].registry", e)) != 0 &&
+	    r != ERR_NOT_FOUND))
+		return r;
+	if (ca != NULL && json_object_size(ca) > MAX_CA)
+		return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca: at most %d registries", MAX_CA);
+	if ((c->reg = calloc(1, sizeof(*c->reg))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&c->reg->mu, NULL);
+	memset(&ro, 0, sizeof(ro));
+	ro.auth_file = auth;
+	ro.anonymous = auth == NULL; /* the webhook reads credentials only from the mounted file */
+	ro.user_agent = "hardline-webhook";
+	if ((r = registry_client_new(&ro, &c->reg->tls, e)) != 0)
+		return r;
+	if (loopback) {
+		ro.insecure_http = true;
+		if ((r = registry_client_new(&ro, &c->reg->plain, e)) != 0)
+			return r;
+		ro.insecure_http = false;
+	}
+	json_object_foreach(ca, host, v) {
+		if (!json_is_string(v) || json_string_value(v)[0] != '/')
+			return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca.%.100s: must be the "
+			    "absolute path of a PEM CA file", host);
+		if (access(json_string_value(v), R_OK) != 0)
+			return err_set(e, ERR_NOT_FOUND, "policy attestations.sources[].registry.ca.%.100s: cannot read "
+			    "%.200s", host, json_string_value(v));
+		if (str_copy(c->reg->ca[c->reg->nca].host, sizeof(c->reg->ca[0].host), host) != 0)
+			return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca: registry name too long");
+		ro.ca_file = json_string_value(v);
+		if ((r = registry_client_new(&ro, &c->reg->ca[c->reg->nca].c, e)) != 0)
+			return r;
+		c->reg->nca++;
+	}
+	return 0;
+}
+
 /* Parses the "sources" array into directory sources (read now). */
 static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 {
@@ -132,8 +228,9 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 		if (json_object_get(src, "registry") != NULL) {
 			if (!json_is_object(json_object_get(src, "registry")))
 				return err_set(e, ERR_INVALID, "policy attestations.sources[%zu].registry: must be an object", i);
-			log_warn("policy attestations.sources[%zu]: the registry source is not available in this build; "
-			    "only directories are searched", i);
+			if ((r = parse_registry(c, json_object_get(src, "registry"), e)) != 0)
+				return r;
+			c->order[c->nsources++].registry = true;
 			continue;
 		}
 		if ((r = json_get_str(src, "directory", &dir, "policy attestations.sources[]", e)) != 0)
@@ -143,6 +240,8 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 			    "absolute path", i, dir);
 		if ((r = attdir_new(dir, &c->dirs[c->ndirs], e)) != 0)
 			return r;
+		c->order[c->nsources].registry = false;
+		c->order[c->nsources++].dir = c->ndirs;
 		c->ndirs++;
 		if (strlen(c->looked) + strlen(dir) + 8 < sizeof(c->looked)) {
 			size_t at = strlen(c->looked);
@@ -150,9 +249,6 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 			str_fmt(c->looked + at, sizeof(c->looked) - at, "%s%s", at > 0 ? " and " : "", dir);
 		}
 	}
-	if (c->ndirs == 0)
-		return err_set(e, ERR_INVALID, "policy attestations.sources: no directory source; the registry source "
-		    "is not available in this build, add {\"directory\": \"/etc/hardline/attestations\"}");
 	return 0;
 }
 
@@ -270,16 +366,16 @@ static int conf_parse(const json_t *att, struct attconf **out, struct err *e)
 		    refs);
 		goto out;
 	}
-	if (strcmp(refs, "resolve") == 0) {
-		r = err_set(e, ERR_UNSUPPORTED, "policy attestations.imageReferences \"resolve\" needs the registry "
-		    "source, which is not available in this build; use \"digest\"");
-		goto out;
-	}
 	if ((r = get_duration(att, "maxAge", &age, c->max_age_text, sizeof(c->max_age_text), e)) != 0 ||
 	    (r = get_duration(att, "maxAgeGrace", &grace, NULL, 0, e)) != 0 ||
 	    (r = parse_require(c, att, e)) != 0 || (r = parse_cache(c, att, e)) != 0 ||
 	    (r = parse_keys(c, att, e)) != 0 || (r = parse_sources(c, att, e)) != 0)
 		goto out;
+	c->resolve = strcmp(refs, "resolve") == 0;
+	if (c->resolve && c->reg == NULL) {
+		r = err_set(e, ERR_INVALID, "policy attestations.imageReferences \"resolve\" needs a registry source");
+		goto out;
+	}
 	if (grace > 0 && age == 0) {
 		r = err_set(e, ERR_INVALID, "policy attestations.maxAgeGrace needs maxAge");
 		goto out;
@@ -361,58 +457,235 @@ static void judge_predicate(const struct attconf *c, const json_t *pred, struct 
 	res->status = ATT_OK;
 }
 
-/* Looks for digest in every source and verifies what is there: res is ATT_OK for the newest attestation that
- * passes the requirements, else the most recent failure, else "none". */
-static void lookup(const struct attconf *c, const struct keyring *kr, const char *digest, struct att_result *res)
+/* The best of the attestations verified so far: the newest that passes the requirements, else the first failure. */
+struct best {
+	struct att_result ok, fail;
+	bool have_ok, have_fail;
+};
+
+/* Verifies one envelope buf[len] (label names it in the log) for digest; keeps it in b when valid. Returns true
+ * when it is a valid attestation of digest by a trusted key (whatever its facts). */
+static bool consider(const struct attconf *c, const struct keyring *kr, const char *digest, const char *buf,
+    size_t len, const char *label, struct best *b)
 {
-	struct att_result one, fail;
-	bool have_ok = false, have_fail = false;
+	struct intoto_statement *st = NULL;
+	struct att_result one;
+	struct err why;
+
+	err_clear(&why);
+	if (kr == NULL || intoto_verify(buf, len, label, kr, digest, HARDLINE_PREDICATE_TYPE, &st, NULL, &why) != 0) {
+		log_info("attestation for %s not accepted: %s", digest, kr == NULL ? "no trusted key loads" : why.msg);
+		return false;
+	}
+	judge_predicate(c, st->predicate, &one);
+	intoto_statement_free(st);
+	if (one.status == ATT_OK && (!b->have_ok || one.timestamp > b->ok.timestamp)) {
+		b->ok = one;
+		str_fmt(b->ok.msg, sizeof(b->ok.msg), "%s", label);
+		b->have_ok = true;
+	} else if (one.status != ATT_OK && !b->have_fail) {
+		b->fail = one;
+		b->have_fail = true;
+	}
+	return true;
+}
+
+/* The client for ref's registry: plain HTTP for loopback registries when allowed, the one with the registry's own
+ * CA, else the system CAs. */
+static struct registry_client *reg_client(const struct regsrc *rs, const struct imageref *ref)
+{
+	if (rs->plain != NULL && imageref_host_is_loopback(ref->registry))
+		return rs->plain;
+	for (size_t i = 0; i < rs->nca; i++)
+		if (strcmp(rs->ca[i].host, ref->registry) == 0)
+			return rs->ca[i].c;
+	return rs->tls;
+}
+
+/* True while host is in its back-off after REG_FAIL_LIMIT consecutive failures. */
+static bool reg_blocked(struct regsrc *rs, const char *host, uint64_t now)
+{
+	bool blocked = false;
+
+	pthread_mutex_lock(&rs->mu);
+	for (size_t i = 0; i < rs->nback; i++)
+		if (strcmp(rs->back[i].host, host) == 0)
+			blocked = rs->back[i].until_ms > now;
+	pthread_mutex_unlock(&rs->mu);
+	return blocked;
+}
+
+/* Records the outcome of a call to host: a success resets its count, the REG_FAIL_LIMIT-th failure in a row
+ * starts a back-off. */
+static void reg_note(struct regsrc *rs, const char *host, bool ok, uint64_t now)
+{
+	size_t i;
+
+	pthread_mutex_lock(&rs->mu);
+	for (i = 0; i < rs->nback && strcmp(rs->back[i].host, host) != 0; i++)
+		;
+	if (i == rs->nback) {
+		if (ok)
+			goto out;
+		if (rs->nback < MAX_BACKOFF)
+			rs->nback++;
+		else
+			i = (size_t)(now % MAX_BACKOFF); /* full: reuse a slot */
+		str_copy(rs->back[i].host, sizeof(rs->back[i].host), host);
+		rs->back[i].fails = 0;
+		rs->back[i].until_ms = 0;
+	}
+	if (ok) {
+		rs->back[i].fails = 0;
+		goto out;
+	}
+	if (++rs->back[i].fails >= REG_FAIL_LIMIT) {
+		rs->back[i].fails = 0;
+		rs->back[i].until_ms = now + REG_BACKOFF_MS;
+		log_warn("registry %s failed %d times in a row; not asked for attestations for %u s", host,
+		    REG_FAIL_LIMIT, REG_BACKOFF_MS / 1000);
+	}
+out:
+	pthread_mutex_unlock(&rs->mu);
+}
+
+static int sink_strbuf(void *arg, const void *p, size_t n, struct err *e)
+{
+	if (sb_append(arg, p, n) != 0)
+		return err_set(e, ERR_TOO_LARGE, "attestation layer over %u bytes", DSSE_ENVELOPE_MAX);
+	return 0;
+}
+
+/* Reads the cosign-style sha256-<hex>.att manifest of digest in ref's repository and verifies its DSSE layers.
+ * A missing manifest is no error (nothing found). Errors (ERR_TIMEOUT, ERR_NETWORK, ERR_DENIED, ...) say what
+ * could not be fetched; they count towards the registry's back-off. */
+static int reg_fetch(const struct attconf *c, const struct keyring *kr, const struct imageref *ref,
+    const char *digest, uint64_t deadline, struct best *b, bool *found, struct err *e)
+{
+	struct registry_client *cl = reg_client(c->reg, ref);
+	struct registry_manifest m;
+	struct imageref att = *ref;
+	struct strbuf sb;
+	json_t *man = NULL, *layers, *l;
+	char label[400];
+	size_t i;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	sb_init(&sb, DSSE_ENVELOPE_MAX);
+	if (reg_blocked(c->reg, ref->registry, now_ms()))
+		return err_set(e, ERR_NETWORK, "registry %s failed %d times in a row and is skipped for %u s",
+		    ref->registry, REG_FAIL_LIMIT, REG_BACKOFF_MS / 1000);
+	att.digest[0] = '\0';
+	str_fmt(att.tag, sizeof(att.tag), "sha256-%s.att", digest + 7);
+	r = registry_manifest_get(cl, &att, (int64_t)deadline, &m, e);
+	if (r == ERR_NOT_FOUND) {
+		reg_note(c->reg, ref->registry, true, now_ms());
+		r = 0;
+		goto out;
+	}
+	if (r != 0)
+		goto fail;
+	if ((r = json_parse_buf(m.data, m.len, REGISTRY_MANIFEST_MAX, "attestation manifest", &man, e)) != 0)
+		goto fail;
+	layers = json_object_get(man, "layers");
+	json_array_foreach(layers, i, l) {
+		const char *mt = json_string_value(json_object_get(l, "mediaType"));
+		const char *ld = json_string_value(json_object_get(l, "digest"));
+		const char *pt = json_string_value(json_object_get(json_object_get(l, "annotations"), "predicateType"));
+		json_t *size = json_object_get(l, "size");
+
+		if (i >= REG_MAX_LAYERS)
+			break;
+		if (mt == NULL || strcmp(mt, "application/vnd.dsse.envelope.v1+json") != 0 || ld == NULL ||
+		    (pt != NULL && strcmp(pt, HARDLINE_PREDICATE_TYPE) != 0) || !json_is_integer(size) ||
+		    json_integer_value(size) < 0 || json_integer_value(size) > (json_int_t)DSSE_ENVELOPE_MAX)
+			continue; /* another kind of attestation, or too large */
+		sb_cleanup(&sb);
+		if ((r = registry_blob_get(cl, &att, ld, DSSE_ENVELOPE_MAX, sink_strbuf, &sb, (int64_t)deadline, e)) != 0)
+			goto fail;
+		str_fmt(label, sizeof(label), "%s/%s:%s layer %.19s", ref->registry, ref->repository, att.tag, ld);
+		*found |= consider(c, kr, digest, sb.data != NULL ? sb.data : "", sb.len, label, b);
+	}
+	reg_note(c->reg, ref->registry, true, now_ms());
+	r = 0;
+	goto out;
+fail:
+	reg_note(c->reg, ref->registry, false, now_ms());
+out:
+	json_decref(man);
+	sb_cleanup(&sb);
+	registry_manifest_cleanup(&m);
+	return r;
+}
+
+/* Looks for digest in the sources in policy order, stopping at the first that has a valid attestation passing the
+ * requirements, and fills res: ATT_OK (the newest such), ATT_DENY (attestations that fail a requirement, or none:
+ * the message says where it looked), or ATT_ERROR (none found and a registry could not be read). */
+static void lookup(const struct attconf *c, const struct keyring *kr, const struct imageref *ref,
+    const char *digest, uint64_t deadline, struct att_result *res)
+{
+	struct best b;
+	struct err why;
+	char looked[sizeof(c->looked) + IMAGEREF_NAME_MAX + 8];
+	bool reg_failed = false;
 
 	memset(res, 0, sizeof(*res));
-	memset(&fail, 0, sizeof(fail));
-	for (size_t d = 0; d < c->ndirs; d++) {
-		struct attdir_snap *s = attdir_acquire(c->dirs[d]);
-		const struct attdir_entry *en;
-		size_t n = attdir_find(s, digest, &en);
+	memset(&b, 0, sizeof(b));
+	err_clear(&why);
+	for (size_t k = 0; k < c->nsources && !b.have_ok; k++) {
 		bool found = false;
 
-		for (size_t i = 0; i < n && kr != NULL; i++) {
-			struct intoto_statement *st = NULL;
-			struct err why;
-			char label[160];
+		if (c->order[k].registry) {
+			struct err e1;
 
-			err_clear(&why);
-			str_fmt(label, sizeof(label), "%s/%s", attdir_path(c->dirs[d]), en[i].file);
-			if (intoto_verify(en[i].buf, en[i].len, label, kr, digest, HARDLINE_PREDICATE_TYPE, &st, NULL,
-			    &why) != 0) {
-				log_info("attestation for %s not accepted: %s", digest, why.msg);
+			err_clear(&e1);
+			if (reg_fetch(c, kr, ref, digest, deadline, &b, &found, &e1) != 0) {
+				log_warn("attestation for %s: %s", digest, e1.msg);
+				if (!reg_failed)
+					why = e1;
+				reg_failed = true;
+				metrics_attestation_fetch("registry", "error");
 				continue;
 			}
-			found = true;
-			judge_predicate(c, st->predicate, &one);
-			intoto_statement_free(st);
-			if (one.status == ATT_OK && (!have_ok || one.timestamp > res->timestamp)) {
-				*res = one;
-				str_fmt(res->msg, sizeof(res->msg), "%s", label);
-				have_ok = true;
-			} else if (one.status != ATT_OK && !have_fail) {
-				fail = one;
-				have_fail = true;
-			}
+			metrics_attestation_fetch("registry", found ? "found" : "none");
+			continue;
+		}
+		struct attdir *d = c->dirs[c->order[k].dir];
+		struct attdir_snap *s = attdir_acquire(d);
+		const struct attdir_entry *en;
+		size_t n = attdir_find(s, digest, &en);
+
+		for (size_t i = 0; i < n; i++) {
+			char label[PATH_MAX + 8];
+
+			str_fmt(label, sizeof(label), "%s/%s", attdir_path(d), en[i].file);
+			found |= consider(c, kr, digest, en[i].buf, en[i].len, label, &b);
 		}
 		attdir_release(s);
 		metrics_attestation_fetch("directory", found ? "found" : "none");
 	}
-	if (have_ok)
-		return;
-	if (have_fail) {
-		*res = fail;
+	if (b.have_ok) {
+		*res = b.ok;
 		return;
 	}
+	if (b.have_fail) {
+		*res = b.fail;
+		return;
+	}
+	if (reg_failed) {
+		res->status = ATT_ERROR;
+		str_fmt(res->msg, sizeof(res->msg), "from %s: %s", ref->registry, why.msg);
+		return;
+	}
+	str_copy(looked, sizeof(looked), c->looked);
+	if (c->reg != NULL)
+		str_fmt(looked + strlen(looked), sizeof(looked) - strlen(looked), "%s%s", looked[0] != '\0' ? " and " : "",
+		    ref->registry);
 	res->status = ATT_DENY;
 	res->reason = WHY_NONE;
 	str_fmt(res->msg, sizeof(res->msg), "has no hardening attestation signed by a trusted key (looked in %s)",
-	    c->looked);
+	    looked);
 }
 
 /* The canonical reference for messages, with the digest shortened to 12 hex digits. */
@@ -425,6 +698,43 @@ static void display_ref(const struct imageref *ref, char *dst, size_t size)
 	if ((at = strstr(full, "@sha256:")) != NULL && strlen(at) > 8 + 12)
 		memcpy(at + 8 + 12, "\xe2\x80\xa6", 4); /* "…" and the NUL */
 	str_copy(dst, size, full);
+}
+
+/* The cache key of ref: its digest, and with a registry source also its repository (a registry's answer, unlike a
+ * verified attestation, depends on where it was asked). */
+static void cache_key(const struct attconf *c, const struct imageref *ref, char key[ATTCACHE_KEY_MAX + 1])
+{
+	char where[2 * IMAGEREF_NAME_MAX + 2], d[DIGEST_STR_LEN + 1];
+	struct err e;
+
+	if (c->reg == NULL) {
+		str_copy(key, ATTCACHE_KEY_MAX + 1, ref->digest);
+		return;
+	}
+	str_fmt(where, sizeof(where), "%s/%s", ref->registry, ref->repository);
+	if (sha256_digest_str(where, strlen(where), d, &e) != 0)
+		d[7 + 16] = '\0';
+	str_fmt(key, ATTCACHE_KEY_MAX + 1, "%s %.16s", ref->digest, d + 7);
+}
+
+/* imageReferences "resolve": asks the registry for the digest of ref's tag (the kubelet may pull later and get
+ * another one if the tag moves: docs/webhook-policy.md). Errors say what could not be resolved where. */
+static int resolve_tag(const struct attconf *c, struct imageref *ref, uint64_t deadline, struct err *e)
+{
+	char d[DIGEST_STR_LEN + 1];
+	int r;
+
+	if (reg_blocked(c->reg, ref->registry, now_ms()))
+		return err_set(e, ERR_NETWORK, "cannot resolve %s/%s:%s: registry %s failed %d times in a row and is "
+		    "skipped for %u s", ref->registry, ref->repository, imageref_reference(ref), ref->registry,
+		    REG_FAIL_LIMIT, REG_BACKOFF_MS / 1000);
+	if ((r = registry_manifest_resolve(reg_client(c->reg, ref), ref, (int64_t)deadline, d, e)) != 0) {
+		reg_note(c->reg, ref->registry, r == ERR_NOT_FOUND, now_ms());
+		return err_prefix(e, "cannot resolve the tag to a digest");
+	}
+	reg_note(c->reg, ref->registry, true, now_ms());
+	str_copy(ref->digest, sizeof(ref->digest), d);
+	return 0;
 }
 
 /* The image of a container is not pinned by digest: the violation tells how to pin it. */
@@ -451,7 +761,7 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 	struct imageref ref;
 	struct att_result res;
 	struct err why;
-	char shown[300], esc[220];
+	char shown[300], esc[220], key[ATTCACHE_KEY_MAX + 1];
 	uint64_t now, limit = 0;
 	int64_t age;
 	int r = 0;
@@ -466,27 +776,32 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 		    "%s is not a valid image reference", esc);
 		goto out;
 	}
-	if (ref.digest[0] == '\0') {
-		r = deny_unpinned(container, image, v);
-		goto out;
-	}
-	display_ref(&ref, shown, sizeof(shown));
 	now = now_ms();
 	if (deadline_ms != 0)
 		limit = deadline_ms > ATTCHECK_DEADLINE_MARGIN_MS ? deadline_ms - ATTCHECK_DEADLINE_MARGIN_MS : 1;
-	switch (attcache_get(c->cache, ref.digest, now, limit, &res)) {
+	else
+		limit = now + 10000; /* never wait for ever on a registry */
+	if (ref.digest[0] == '\0' && !c->resolve) {
+		r = deny_unpinned(container, image, v);
+		goto out;
+	}
+	if (ref.digest[0] == '\0' && (r = resolve_tag(c, &ref, limit, e)) != 0)
+		goto out;
+	display_ref(&ref, shown, sizeof(shown));
+	cache_key(c, &ref, key);
+	switch (attcache_get(c->cache, key, now, limit, &res)) {
 	case ATTCACHE_HIT:
 		metrics_attestation_cache(true);
 		break;
 	case ATTCACHE_TIMEOUT:
 		metrics_attestation_cache(false);
 		r = err_set(e, ERR_TIMEOUT, "the attestation of %s could not be fetched from %s before the deadline",
-		    shown, c->looked);
+		    shown, c->reg != NULL ? ref.registry : c->looked);
 		goto out;
 	default: /* ATTCACHE_LEAD */
 		metrics_attestation_cache(false);
-		if (limit != 0 && now >= limit) {
-			attcache_done(c->cache, ref.digest, NULL, now);
+		if (now >= limit) {
+			attcache_done(c->cache, key, NULL, now);
 			r = err_set(e, ERR_TIMEOUT, "no time left to look for the attestation of %s", shown);
 			goto out;
 		}
@@ -494,12 +809,12 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 		if (c->kr != NULL)
 			kr = keyring_ref(c->kr);
 		pthread_mutex_unlock(&ac->mu);
-		lookup(c, kr, ref.digest, &res);
-		attcache_done(c->cache, ref.digest, &res, now_ms());
+		lookup(c, kr, &ref, ref.digest, limit, &res);
+		attcache_done(c->cache, key, &res, now_ms());
 		break;
 	}
 	if (res.status == ATT_ERROR) {
-		r = err_set(e, ERR_NETWORK, "the attestation of %s could not be fetched: %s", shown, res.msg);
+		r = err_set(e, ERR_NETWORK, "the attestation of %s could not be fetched %s", shown, res.msg);
 		goto out;
 	}
 	if (res.status == ATT_DENY) {
