@@ -1,8 +1,10 @@
 /* attest — measure + sign + store hardening attestations, and find + verify them (see attest.h). The .att manifest
  * layout is att_store.c; the crypto and the Statement are lib/dsse + lib/intoto; images come from lib/oci stores
  * (a registry image is first copied, verified, into a private temporary layout). */
+#define _GNU_SOURCE /* mkostemp, nftw */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,15 @@
 #include "hardener/attest.h"
 #include "hardener/facts.h"
 #include "hardener/imageview.h"
+#include "hardener/report.h"
 #include "lib/dsse.h"
+#include "lib/imageref.h"
 #include "lib/intoto.h"
 #include "lib/json.h"
 #include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/oci.h"
+#include "lib/registry.h"
 #include "lib/str.h"
 #include "lib/tarlayer.h"
 #include "lib/transport.h"
@@ -52,25 +57,264 @@ struct source {
 
 /* ---- registry images (docker://) ---- */
 
-/* A registry image copied into a private temporary layout, and where to push. */
+#define REMOTE_BUDGET_MS 60000            /* per manifest or small blob */
+#define REMOTE_LAYER_BUDGET_MS 600000     /* per layer */
+#define REMOTE_LAYER_MAX (8ull << 30)     /* bytes of one compressed layer */
+#define REMOTE_MAX_PLATFORMS 64
+
+/* A registry image copied, verified, into a private temporary layout (so that the oci store reads it as any
+ * other), and the client that pushes attestations next to it. */
 struct attest_remote {
-	char name[300];            /* REGISTRY/REPO, the subject name */
-	char layout[PATH_MAX];     /* the private layout */
+	struct registry_client *c;
+	struct imageref ref;       /* with the digest resolved */
+	char name[IMAGEREF_NAME_MAX * 2 + 2];  /* REGISTRY/REPO: the subject name */
+	char layout[PATH_MAX];     /* the private layout, removed by attest_remote_free */
 };
 
-static int attest_remote_open(const char *ref, const char *platform, bool fetch_layers, struct attest_remote **out,
+/* A blob being downloaded into the layout: written to a temp file, renamed when the client has verified it. */
+struct blob_sink {
+	int fd;
+	struct strbuf *mem;        /* or collected in memory (manifests) */
+};
+
+static int sink_write(void *arg, const void *p, size_t n, struct err *e)
+{
+	struct blob_sink *bs = arg;
+	const char *c = p;
+	ssize_t k;
+
+	if (bs->mem != NULL)
+		return sb_append(bs->mem, p, n) != 0 ? err_set(e, ERR_TOO_LARGE, "blob larger than expected") : 0;
+	while (n > 0) {
+		k = write(bs->fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return err_errno(e, errno, "write a downloaded blob");
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+/* Writes p[n] to layout/rel (a new file). */
+static int layout_write(const char *layout, const char *rel, const void *p, size_t n, struct err *e)
+{
+	char path[PATH_MAX + 100];
+	struct blob_sink bs = { -1, NULL };
+	int r;
+
+	(void)str_fmt(path, sizeof(path), "%s/%s", layout, rel);
+	if ((bs.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return err_errno(e, errno, "create %s", path);
+	r = sink_write(&bs, p, n, e);
+	close(bs.fd);
+	return r;
+}
+
+/* Downloads blob digest of rm's repository into the layout (verified by the client), at most max bytes. */
+static int remote_blob_to_layout(struct attest_remote *rm, const char *digest, uint64_t max, int64_t budget,
     struct err *e)
 {
-	(void)platform;
-	(void)fetch_layers;
-	*out = NULL;
-	return err_set(e, ERR_UNSUPPORTED, "docker://%.200s: registry images need the registry client, which this "
-	    "build does not have yet; copy the image with skopeo to an oci: layout", ref);
+	char tmp[PATH_MAX + 100], final[PATH_MAX + 100];
+	struct blob_sink bs = { -1, NULL };
+	struct stat st;
+	int r;
+
+	if (digest_validate(digest, e) != 0)
+		return e->code;
+	(void)str_fmt(final, sizeof(final), "%s/blobs/sha256/%s", rm->layout, digest + 7);
+	if (stat(final, &st) == 0)
+		return 0;
+	(void)str_fmt(tmp, sizeof(tmp), "%s/blobs/.dl-XXXXXX", rm->layout);
+	if ((bs.fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "create %s", tmp);
+	r = registry_blob_get(rm->c, &rm->ref, digest, max, sink_write, &bs, registry_now_ms() + budget, e);
+	if (close(bs.fd) != 0 && r == 0)
+		r = err_errno(e, errno, "write %s", tmp);
+	if (r == 0 && rename(tmp, final) != 0)
+		r = err_errno(e, errno, "rename %s", tmp);
+	if (r != 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+/* Downloads manifest digest (and its config, and its layers when fetch_layers) into the layout. */
+static int remote_manifest_to_layout(struct attest_remote *rm, const char *digest, bool fetch_layers,
+    json_t **manifest, struct err *e)
+{
+	struct registry_manifest m;
+	struct imageref byd = rm->ref;
+	char rel[DIGEST_STR_LEN + 20], where[400];
+	json_t *doc = NULL, *v;
+	const char *d;
+	size_t i;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	*manifest = NULL;
+	(void)str_copy(byd.digest, sizeof(byd.digest), digest);
+	byd.tag[0] = '\0';
+	if ((r = registry_manifest_get(rm->c, &byd, registry_now_ms() + REMOTE_BUDGET_MS, &m, e)) != 0)
+		goto out;
+	(void)str_fmt(rel, sizeof(rel), "blobs/sha256/%s", m.digest + 7);
+	if ((r = layout_write(rm->layout, rel, m.data, m.len, e)) != 0)
+		goto out;
+	(void)str_fmt(where, sizeof(where), "%s@%s", rm->name, m.digest);
+	if (oci_mt_is_index(m.media_type)) {
+		r = oci_index_parse(m.data, m.len, where, &doc, e);
+	} else {
+		if ((r = oci_manifest_parse(m.data, m.len, where, &doc, e)) != 0)
+			goto out;
+		d = json_string_value(json_object_get(json_object_get(doc, "config"), "digest"));
+		if ((r = remote_blob_to_layout(rm, d != NULL ? d : "", OCI_JSON_MAX, REMOTE_BUDGET_MS, e)) != 0)
+			goto out;
+		json_array_foreach(fetch_layers ? json_object_get(doc, "layers") : NULL, i, v) {
+			d = json_string_value(json_object_get(v, "digest"));
+			if ((r = remote_blob_to_layout(rm, d != NULL ? d : "", REMOTE_LAYER_MAX, REMOTE_LAYER_BUDGET_MS,
+			    e)) != 0)
+				goto out;
+		}
+	}
+	if (r != 0)
+		goto out;
+	*manifest = doc;
+	doc = NULL; /* transferred */
+	r = 0;
+out:
+	json_decref(doc);
+	registry_manifest_cleanup(&m);
+	return r;
 }
 
 static void attest_remote_free(struct attest_remote *rm)
 {
+	if (rm == NULL)
+		return;
+	if (rm->layout[0] != '\0')
+		(void)nftw(rm->layout, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	registry_client_free(rm->c);
 	free(rm);
+}
+
+/* A client for ref's registry: plain http for loopback registries (test and local ones), https otherwise. */
+static int remote_client(const struct imageref *ref, struct registry_client **c, struct err *e)
+{
+	struct registry_opts ro;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.insecure_http = imageref_host_is_loopback(ref->registry);
+	ro.user_agent = "hardline/" HARDLINE_VERSION;
+	return registry_client_new(&ro, c, e);
+}
+
+static int attest_remote_open(const char *ref, const char *platform, bool fetch_layers, struct attest_remote **out,
+    struct err *e)
+{
+	struct attest_remote *rm;
+	struct oci_descriptor top;
+	json_t *doc = NULL, *sub = NULL, *idx = NULL, *v;
+	struct oci_descriptor d;
+	struct strbuf sb;
+	const char *tmpdir = getenv("TMPDIR");
+	char where[400];
+	size_t i;
+	int r;
+
+	*out = NULL;
+	memset(&top, 0, sizeof(top));
+	memset(&d, 0, sizeof(d));
+	sb_init(&sb, OCI_JSON_MAX);
+	if ((rm = calloc(1, sizeof(*rm))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((r = imageref_parse(ref, &rm->ref, e)) != 0) {
+		err_prefix(e, "docker://%.200s", ref);
+		r = ERR_USAGE;
+		goto out;
+	}
+	(void)str_fmt(rm->name, sizeof(rm->name), "%s/%s", rm->ref.registry, rm->ref.repository);
+	if ((r = remote_client(&rm->ref, &rm->c, e)) != 0)
+		goto out;
+	if (rm->ref.digest[0] == '\0' &&
+	    (r = registry_manifest_resolve(rm->c, &rm->ref, registry_now_ms() + REMOTE_BUDGET_MS, rm->ref.digest, e)) != 0)
+		goto out;
+	if (str_fmt(rm->layout, sizeof(rm->layout), "%s/hardline-att.XXXXXX", tmpdir != NULL && tmpdir[0] != '\0' ?
+	    tmpdir : "/tmp") != 0 || mkdtemp(rm->layout) == NULL) {
+		r = err_errno(e, errno, "create a temporary directory for the registry image");
+		rm->layout[0] = '\0';
+		goto out;
+	}
+	(void)str_fmt(where, sizeof(where), "%s/blobs", rm->layout);
+	if (mkdir(where, 0755) != 0) {
+		r = err_errno(e, errno, "create %s", where);
+		goto out;
+	}
+	(void)str_fmt(where, sizeof(where), "%s/blobs/sha256", rm->layout);
+	if (mkdir(where, 0755) != 0) {
+		r = err_errno(e, errno, "create %s", where);
+		goto out;
+	}
+	if ((r = layout_write(rm->layout, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, e)) != 0 ||
+	    (r = remote_manifest_to_layout(rm, rm->ref.digest, fetch_layers, &doc, e)) != 0)
+		goto out;
+	if (json_object_get(doc, "manifests") != NULL) {
+		json_array_foreach(json_object_get(doc, "manifests"), i, v) {
+			(void)str_fmt(where, sizeof(where), "%s@%s manifests[%zu]", rm->name, rm->ref.digest, i);
+			oci_descriptor_cleanup(&d);
+			if ((r = oci_descriptor_parse(v, where, &d, e)) != 0)
+				goto out;
+			if (i >= REMOTE_MAX_PLATFORMS || !oci_mt_is_manifest(d.media_type) ||
+			    !oci_platform_match(&d, platform) ||
+			    (d.platform_os != NULL && strcmp(d.platform_os, "unknown") == 0))
+				continue;
+			if ((r = remote_manifest_to_layout(rm, d.digest, fetch_layers, &sub, e)) != 0)
+				goto out;
+			json_decref(sub);
+			sub = NULL;
+		}
+	}
+	/* index.json naming what the reference named: the store resolves it like a local image */
+	(void)str_fmt(where, sizeof(where), "%s/blobs/sha256/%s", rm->layout, rm->ref.digest + 7);
+	{
+		struct stat st;
+
+		if (stat(where, &st) != 0) {
+			r = err_errno(e, errno, "stat %s", where);
+			goto out;
+		}
+		idx = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+		    "manifests", "mediaType", json_object_get(doc, "manifests") != NULL ? OCI_MT_INDEX : OCI_MT_MANIFEST,
+		    "digest", rm->ref.digest, "size", (json_int_t)st.st_size);
+	}
+	if (idx == NULL) {
+		r = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = oci_json_dump(idx, &sb, e)) != 0 || (r = layout_write(rm->layout, "index.json", sb.data, sb.len, e)) != 0)
+		goto out;
+	*out = rm;
+	rm = NULL; /* transferred */
+	r = 0;
+out:
+	attest_remote_free(rm);
+	oci_descriptor_cleanup(&d);
+	oci_descriptor_cleanup(&top);
+	json_decref(doc);
+	json_decref(sub);
+	json_decref(idx);
+	sb_cleanup(&sb);
+	return r;
 }
 
 static const char *attest_remote_layout(const struct attest_remote *rm)
@@ -83,22 +327,148 @@ static const char *attest_remote_name(const struct attest_remote *rm)
 	return rm->name;
 }
 
-static int attest_remote_push(const struct attest_remote *rm, const char *push_to, const char *digest,
-    const char *env, size_t len, bool *added, struct err *e)
+/* The bytes of ref's sha256-<hex>.att manifest for digest into *m; ERR_NOT_FOUND when there is none. */
+static int remote_att_get(struct registry_client *c, const struct imageref *repo, const char *digest,
+    struct registry_manifest *m, struct err *e)
 {
-	(void)rm;
-	(void)env;
-	(void)len;
-	*added = false;
-	return err_set(e, ERR_UNSUPPORTED, "push of the attestation of %s to %.200s: this build has no registry "
-	    "client yet", digest, push_to != NULL ? push_to : "the registry");
+	struct imageref tagged = *repo;
+
+	tagged.digest[0] = '\0';
+	if (att_tag(digest, tagged.tag, e) != 0)
+		return e->code;
+	return registry_manifest_get(c, &tagged, registry_now_ms() + REMOTE_BUDGET_MS, m, e);
 }
 
-static int attest_remote_envelopes(const struct attest_remote *rm, const char *digest, void *list, struct err *e)
+static int attest_remote_push(struct attest_remote *rm, const char *push_to, const char *digest, const char *env,
+    size_t len, bool *added, struct err *e)
 {
-	(void)rm;
-	(void)list;
-	return err_set(e, ERR_UNSUPPORTED, "attestations of %s: this build has no registry client yet", digest);
+	struct registry_client *own = NULL, *c;
+	struct registry_manifest old;
+	struct att_manifest am;
+	struct imageref repo, tagged;
+	char envd[DIGEST_STR_LEN + 1], have[DIGEST_STR_LEN + 1], label[400];
+	int64_t dl;
+	int r;
+
+	memset(&old, 0, sizeof(old));
+	memset(&am, 0, sizeof(am));
+	*added = false;
+	if (rm != NULL) {
+		repo = rm->ref;
+		c = rm->c;
+	} else {
+		if ((r = imageref_parse(push_to + 9, &repo, e)) != 0) {
+			err_prefix(e, "--push-to %.200s", push_to);
+			return ERR_USAGE;
+		}
+		if (repo.tag[0] != '\0' || repo.digest[0] != '\0')
+			return err_set(e, ERR_USAGE, "--push-to %.200s: name the repository only (docker://REGISTRY/REPO), "
+			    "the digest is the image's", push_to);
+		if ((r = remote_client(&repo, &own, e)) != 0)
+			return r;
+		c = own;
+		/* the attestation is only useful where the image is: it must be there with the same digest */
+		(void)str_copy(repo.digest, sizeof(repo.digest), digest);
+		r = registry_manifest_resolve(c, &repo, registry_now_ms() + REMOTE_BUDGET_MS, have, e);
+		if (r == ERR_NOT_FOUND) {
+			r = err_set(e, ERR_NOT_FOUND, "%s/%s has no manifest %s: push the image there first (e.g. skopeo "
+			    "copy oci:DIR:TAG docker://%s/%s:TAG, which keeps the digest), then attest", repo.registry,
+			    repo.repository, digest, repo.registry, repo.repository);
+			goto out;
+		}
+		if (r != 0)
+			goto out;
+	}
+	repo.digest[0] = '\0';
+	repo.tag[0] = '\0';
+	(void)str_fmt(label, sizeof(label), "%s/%s:sha256-%.64s.att", repo.registry, repo.repository, digest + 7);
+	dl = registry_now_ms() + REMOTE_BUDGET_MS;
+	r = remote_att_get(c, &repo, digest, &old, e);
+	if (r != 0 && r != ERR_NOT_FOUND)
+		goto out;
+	err_clear(e);
+	if ((r = registry_blob_push(c, &repo, env, len, dl, envd, e)) != 0 ||
+	    (r = att_manifest_merge(old.data, old.len, label, envd, len, HARDLINE_PREDICATE_TYPE, &am, e)) != 0 ||
+	    (r = registry_blob_push(c, &repo, am.config.data, am.config.len, dl, NULL, e)) != 0)
+		goto out;
+	tagged = repo;
+	if ((r = att_tag(digest, tagged.tag, e)) != 0 ||
+	    (r = registry_manifest_put(c, &tagged, OCI_MT_MANIFEST, am.manifest.data, am.manifest.len, dl, NULL, e)) != 0)
+		goto out;
+	*added = am.added;
+	r = 0;
+out:
+	registry_manifest_cleanup(&old);
+	att_manifest_cleanup(&am);
+	registry_client_free(own);
+	return r;
+}
+
+struct found_list;
+static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why,
+    struct err *e);
+
+/* The envelopes of the registry's sha256-<hex>.att manifest for digest (none: nothing added). A layer that cannot
+ * be fetched or is over the envelope cap is recorded with why; a malformed manifest is an error. */
+static int attest_remote_envelopes(struct attest_remote *rm, const char *digest, struct found_list *l,
+    struct err *e)
+{
+	struct registry_manifest m;
+	struct att_layer *ls = NULL;
+	struct blob_sink bs = { -1, NULL };
+	struct strbuf sb;
+	struct err e2;
+	char where[500], *copy;
+	size_t i, n = 0, len;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	sb_init(&sb, DSSE_ENVELOPE_MAX);
+	bs.mem = &sb;
+	r = remote_att_get(rm->c, &rm->ref, digest, &m, e);
+	if (r == ERR_NOT_FOUND) {
+		err_clear(e);
+		r = 0;
+		goto out;
+	}
+	(void)str_fmt(where, sizeof(where), "%s:sha256-%.64s.att", rm->name, digest + 7);
+	if (r != 0) {
+		if (r == ERR_PARSE || r == ERR_INVALID)
+			err_prefix(e, "the registry %s answered a malformed attestation manifest", rm->ref.registry);
+		goto out;
+	}
+	if ((r = att_manifest_layers(m.data, m.len, where, &ls, &n, e)) != 0) {
+		err_prefix(e, "the registry %s answered a malformed attestation manifest", rm->ref.registry);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		(void)str_fmt(where, sizeof(where), "%s:sha256-%.12s….att layer %s", rm->name, digest + 7, ls[i].digest);
+		sb_cleanup(&sb);
+		err_clear(&e2);
+		if (ls[i].size > DSSE_ENVELOPE_MAX)
+			r = err_set(&e2, ERR_TOO_LARGE, "envelope of %llu bytes, over the limit of %u",
+			    (unsigned long long)ls[i].size, DSSE_ENVELOPE_MAX);
+		else
+			r = registry_blob_get(rm->c, &rm->ref, ls[i].digest, DSSE_ENVELOPE_MAX, sink_write, &bs,
+			    registry_now_ms() + REMOTE_BUDGET_MS, &e2);
+		if (r != 0) {
+			if ((r = found_add(l, NULL, 0, where, e2.msg, e)) != 0)
+				goto out;
+			continue;
+		}
+		if ((copy = sb_steal(&sb, &len)) == NULL) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = found_add(l, copy, len, where, NULL, e)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	free(ls);
+	sb_cleanup(&sb);
+	registry_manifest_cleanup(&m);
+	return r;
 }
 
 static void source_cleanup(struct source *s)
@@ -121,7 +491,7 @@ static int source_open(const char *image, const char *platform, bool fetch_layer
 	if (str_has_prefix(image, "docker://")) {
 		if ((r = attest_remote_open(image + 9, platform, fetch_layers, &s->remote, e)) != 0)
 			return r;
-		if ((r = str_copy(s->local, sizeof(s->local), attest_remote_layout(s->remote))) != 0)
+		if (str_fmt(s->local, sizeof(s->local), "oci:%s", attest_remote_layout(s->remote)) != 0)
 			return err_set(e, ERR_TOO_LARGE, "temporary layout path too long");
 	} else {
 		if ((r = transport_parse(image, false, &s->tref, e)) != 0)
@@ -340,7 +710,7 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 	struct key *k = NULL;
 	char *env = NULL, sidecar[PATH_MAX + 16];
 	const char *outfile = o->out_file;
-	size_t len, i;
+	size_t len, i, done = 0;
 	bool added, first_write = true;
 	int r;
 
@@ -355,7 +725,7 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 		goto out;
 	if ((r = source_open(image, o->platform, in == NULL || in->facts == NULL, &s, e)) != 0)
 		goto out;
-	if (in != NULL && in->facts != NULL && s.nimg != 1) {
+	if (in != NULL && in->facts != NULL && s.nimg != 1 && o->only_digest == NULL) {
 		r = err_set(e, ERR_INVALID, "%.200s holds %zu platforms; hardened facts are of one", image, s.nimg);
 		goto out;
 	}
@@ -368,8 +738,10 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 		first_write = false;   /* the sidecar collects attestations like a .att manifest */
 	}
 	for (i = 0; i < s.nimg; i++) {
-		if (o->quiet == false && s.nimg > 1)
-			log_info("attesting %s (%s)", s.imgs[i]->manifest_desc.digest, t.platform);
+		if (o->only_digest != NULL && strcmp(o->only_digest, s.imgs[i]->manifest_desc.digest) != 0)
+			continue;
+		if (!o->quiet && s.nimg > 1)
+			log_info("attesting %s", s.imgs[i]->manifest_desc.digest);
 		if ((r = target_measure(&s, s.imgs[i], in, &t, e)) != 0 ||
 		    (r = target_sign(&t, s.remote != NULL ? attest_remote_name(s.remote) : image, in, k, &env, &len,
 			e)) != 0)
@@ -378,26 +750,31 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 			if ((r = file_append(outfile, first_write, env, len, e)) != 0)
 				goto out;
 			first_write = false;
-			fprintf(out, "%s %s\n", t.digest, outfile);
+			if (out != NULL)
+				fprintf(out, "%s %s\n", t.digest, outfile);
 		}
 		if (s.remote == NULL && s.tref.kind == TRANSPORT_OCI) {
 			if ((r = layout_store(s.tref.path, t.digest, env, len, &added, e)) != 0)
 				goto out;
-			fprintf(out, "%s oci:%s:sha256-%s.att%s\n", t.digest, s.tref.path, t.digest + 7,
+			if (out != NULL)
+				fprintf(out, "%s oci:%s:sha256-%s.att%s\n", t.digest, s.tref.path, t.digest + 7,
 			    added ? "" : " (already there)");
 		}
 		if (o->push) {
 			if ((r = attest_remote_push(s.remote, o->push_to, t.digest, env, len, &added, e)) != 0)
 				goto out;
-			fprintf(out, "%s %s:sha256-%s.att%s\n", t.digest, s.remote != NULL ? attest_remote_name(s.remote) :
+			if (out != NULL)
+				fprintf(out, "%s %s:sha256-%s.att%s\n", t.digest, s.remote != NULL ? attest_remote_name(s.remote) :
 			    o->push_to + 9, t.digest + 7, added ? "" : " (already there)");
 		}
 		free(env);
 		env = NULL;
 		json_decref(t.facts);
 		memset(&t, 0, sizeof(t));
+		done++;
 	}
-	r = 0;
+	r = done > 0 ? 0 : err_set(e, ERR_NOT_FOUND, "%.200s has no manifest %s to attest", image,
+	    o->only_digest != NULL ? o->only_digest : "");
 out:
 	free(env);
 	json_decref(t.facts);
@@ -699,7 +1076,7 @@ int attest_verify(const char *image, const struct verify_opts *o, FILE *out, FIL
 		for (k = 0; k < l.n && !ok; k++) {
 			err_clear(&e2);
 			if (check_one(&l.v[k], kr, t.digest, o, &st, &signer, &e2) != 0) {
-				fprintf(errs, "hardline: attestation %zu of %zu (%s): %s\n", k + 1, l.n, l.v[k].where, e2.msg);
+				(void)str_copy(l.v[k].why, sizeof(l.v[k].why), e2.msg);
 				continue;
 			}
 			ok = true;
@@ -715,6 +1092,9 @@ int attest_verify(const char *image, const struct verify_opts *o, FILE *out, FIL
 			st = NULL;
 		}
 		if (!ok) {
+			for (k = 0; k < l.n; k++)   /* why each one was refused (only when none is valid) */
+				fprintf(errs, "hardline: attestation %zu of %zu (%s): %s\n", k + 1, l.n, l.v[k].where,
+				    l.v[k].why);
 			r = err_set(e, ERR_VERIFY, "%.200s: none of the %zu attestation(s) of %s (%s) is valid", image, l.n,
 			    t.digest, t.platform);
 			goto out;
@@ -737,5 +1117,44 @@ out:
 	found_list_cleanup(&l);
 	keyring_unref(kr);
 	source_cleanup(&s);
+	return r;
+}
+
+int attest_from_report(const char *dst, const char *key_path, const struct report *rep, FILE *out, struct err *e)
+{
+	struct attest_opts o;
+	struct attest_input in;
+	json_t *j = report_to_json(rep);
+	const char *digest;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	if (j == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	digest = json_string_value(json_object_get(json_object_get(j, "output"), "digest"));
+	if (digest == NULL || digest_validate(digest, NULL) != 0) {
+		r = err_set(e, ERR_INTERNAL, "harden report: no output digest to attest");
+		goto out;
+	}
+	o.key_path = key_path;
+	o.only_digest = digest;
+	o.quiet = true;
+	in.input_digest = json_string_value(json_object_get(json_object_get(j, "input"), "digest"));
+	in.policy_digest = json_string_value(json_object_get(j, "policyDigest"));
+	in.profile = json_string_value(json_object_get(j, "profile"));
+	in.steps = json_object_get(j, "steps");
+	in.facts = json_object_get(j, "facts");
+	if (in.input_digest != NULL && digest_validate(in.input_digest, NULL) != 0)
+		in.input_digest = NULL;
+	if (!json_is_array(in.steps))
+		in.steps = NULL;
+	if (!json_is_object(in.facts))
+		in.facts = NULL;
+	r = attest_image(dst, &o, &in, out, e);
+	if (r != 0)
+		err_prefix(e, "%.200s was written but not attested", dst);
+out:
+	json_decref(j);
 	return r;
 }

@@ -28,6 +28,7 @@ struct attest_opts {
 	bool push;                  /* write the .att manifest to the registry */
 	const char *push_to;        /* docker://REGISTRY/REPO for an oci: image pushed earlier; NULL */
 	bool quiet;                 /* no progress lines on stderr */
+	const char *only_digest;    /* attest only the platform whose manifest has this digest; NULL = all */
 };
 
 /* What only `harden` knows; every member may be NULL (then taken from the image: facts measured, policy from the
@@ -49,6 +50,13 @@ struct attest_input {
  * registry. */
 int attest_image(const char *image, const struct attest_opts *o, const struct attest_input *in, FILE *out,
     struct err *e);
+
+struct report;
+
+/* `harden --key`: attests the image that harden wrote to dst for one platform's report rep (its output digest is
+ * the subject; its input digest, policy digest and profile, steps and facts go into the predicate), stored as
+ * attest_image stores it. key_path is the private key. Errors say that dst was written but not attested. */
+int attest_from_report(const char *dst, const char *key_path, const struct report *rep, FILE *out, struct err *e);
 
 /* What `hardline verify` is asked to check. Borrowed. */
 struct verify_opts {

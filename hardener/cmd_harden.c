@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hardener/attest.h"
 #include "hardener/command.h"
 #include "hardener/engine.h"
 #include "hardener/facts.h"
@@ -30,7 +31,7 @@ int cmd_harden(int argc, char **argv);
 
 static const char synopsis[] =
     "harden [--policy FILE] [--keep NAME]... [--squash] [--compression gzip|zstd|none] [--max-expanded SIZE] "
-    "[--platform OS/ARCH[/VARIANT]] [--report FILE] [--dry-run] [--quiet] SRC DST";
+    "[--platform OS/ARCH[/VARIANT]] [--report FILE] [--dry-run] [--quiet] [--key KEY] SRC DST";
 
 static int usage(const char *reason)
 {
@@ -53,6 +54,8 @@ static void help(void)
 	    "  --report FILE          write the JSON step report to FILE\n"
 	    "  --dry-run              run the steps and report, write nothing\n"
 	    "  --quiet                no progress and no summary on stderr\n"
+	    "  --key KEY              also sign a hardening attestation of DST (as hardline attest; oci: keeps it in\n"
+	    "                         its sha256-<hex>.att manifest, oci-archive:FILE in FILE.att.json)\n"
 	    "  --help                 this text\n\n"
 	    "SOURCE_DATE_EPOCH sets the config and history times and clamps file times (default: the input's).\n"
 	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
@@ -229,10 +232,11 @@ int cmd_harden(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy_file = NULL, *report_file = NULL, *platform = NULL, *src, *dst;
+	const char *policy_file = NULL, *report_file = NULL, *platform = NULL, *src, *dst, *key_path = NULL;
 	char **keep = NULL, msg[200];
 	size_t nkeep = 0, i, nimg = 0, nreps = 0;
 	bool dry_run = false, quiet = false, squash = false, policy_ok = false;
@@ -260,7 +264,7 @@ int cmd_harden(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:p:k:sc:m:P:r:nqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:k:sc:m:P:r:nqK:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy_file = optarg; break;
 		case 'k': keep[nkeep++] = optarg; break;
@@ -281,6 +285,7 @@ int cmd_harden(int argc, char **argv)
 		case 'r': report_file = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'q': quiet = true; break;
+		case 'K': key_path = optarg; break;
 		case 'h':
 			help();
 			rc = 0;
@@ -376,6 +381,9 @@ int cmd_harden(int argc, char **argv)
 		}
 		report_print_summary(reps[i], stderr);
 	}
+	for (i = 0; i < nimg && key_path != NULL && !dry_run; i++)
+		if (attest_from_report(dst, key_path, reps[i], quiet ? NULL : stderr, &e) != 0)
+			goto fail;
 	if (!dry_run)
 		printf("%s\n", rootd.digest);
 	rc = 0;

@@ -33,3 +33,4 @@ UNIT_TESTS += tests/unit/test_engine.c
 UNIT_TESTS += tests/unit/test_imageref.c
 UNIT_TESTS += tests/unit/test_attcache.c tests/unit/test_attcheck.c
 UNIT_TESTS += tests/unit/test_registry_auth.c
+UNIT_TESTS += tests/unit/test_attest.c
