@@ -46,7 +46,12 @@ _kube_cleanup() {
 trap _kube_cleanup EXIT
 
 cpdir=$(mktemp -d /tmp/hardline-cp.XXXXXX)
-if ! kubeconfig=$("$CP" start "$cpdir" 2>"$cpdir/start.err"); then
+# The API server's audit log, to see the audit mode's auditAnnotations where users read them.
+printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    resources: [{group: ""}]\n' \
+	>"$D/audit-policy.yaml"
+AUDIT_FLAGS="--audit-policy-file=$D/audit-policy.yaml --audit-log-path=$D/audit.log"
+if ! kubeconfig=$(HARDLINE_APISERVER_FLAGS="${HARDLINE_APISERVER_FLAGS:-} $AUDIT_FLAGS" "$CP" start "$cpdir" \
+	2>"$cpdir/start.err"); then
 	t_fail "control plane starts" "$(tail -5 "$cpdir/start.err")"; t_done; exit
 fi
 t_ok "etcd + kube-apiserver started on 127.0.0.1"
@@ -221,6 +226,31 @@ if out=$(pod audited a1 | jq "$ROOT" | k create -f - 2>&1); then
 else
 	t_fail "audit: a root pod is created in an audit namespace" "$out"
 fi
+ann=
+for _ in $(seq 20); do
+	ann=$(grep '"objectRef":{"resource":"pods","namespace":"audited","name":"a1"' "$D/audit.log" 2>/dev/null |
+		jq -r 'select(.stage == "ResponseComplete") | .annotations["audit.hardline.dev/violations"] // empty' |
+		head -1)
+	[ -n "$ann" ] && break
+	sleep 0.25
+done
+if grep -q 'container web: securityContext.runAsUser is 0' <<<"$ann"; then
+	t_ok "audit: the API server's audit log records audit.hardline.dev/violations for the pod"
+else
+	t_fail "audit annotation in the API server's audit log" "annotation: '$ann'; $(grep -c . "$D/audit.log" 2>/dev/null) events"
+fi
+
+# --- UPDATE: a compliant Deployment in enforce, then patched to run as root ------------------------------------
+if out=$(pod x x | deployment shop fine | k create -f - 2>&1) && out=$(k patch deployment fine -n shop --type=json \
+	-p '[{"op":"add","path":"/spec/template/spec/containers/0/securityContext/runAsUser","value":0}]' 2>&1); then
+	t_fail "enforce: an UPDATE that makes a Deployment run as root is refused" "patched: $out"
+elif grep -q 'denied the request' <<<"$out" && grep -q 'container web: securityContext.runAsUser is 0' <<<"$out"; then
+	t_ok "enforce: kubectl patch (UPDATE) that makes a compliant Deployment run as root is refused"
+else
+	t_fail "enforce: an UPDATE that makes a Deployment run as root is refused" "$out"
+fi
+t_check "enforce: an UPDATE that leaves the pod template alone (a label) is admitted" \
+	k label deployment fine -n shop tier=web
 
 # --- ephemeral containers (kubectl debug) through pods/ephemeralcontainers on the Pending pod ------------------
 echo '{"securityContext":{"runAsUser":0,"runAsNonRoot":false}}' >"$D/root.json"
