@@ -134,29 +134,41 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D
 	-subj /CN=hardline-test -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
 yq_json "$D/chart.yaml" ConfigMap | jq -r '.data["policy.json"]' >"$D/chart-policy.json"
 yq_json "$D/deploy.yaml" ConfigMap | jq -r '.data["policy.json"]' >"$D/deploy-policy.json"
-policy_ok() {   # FILE: hardline-webhook starts with it and /readyz answers 200
-	local try pid port ok=1
+# serves POLICY CRT KEY [HOST CA]: hardline-webhook starts with these files and /readyz answers 200; with HOST, a
+# client that trusts only CA and asks for https://HOST (as the API server does for a Service) completes the handshake
+serves() {
+	local try pid port ok=1 code
 	for try in 1 2 3; do
 		port=$((20000 + RANDOM % 20000))
 		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + 1))" --threads 1 \
-			--tls-cert "$D/w.crt" --tls-key "$D/w.key" --policy "$1" 2>"$D/policy.log" &
+			--tls-cert "$2" --tls-key "$3" --policy "$1" 2>"$D/serves.log" &
 		pid=$!
 		for _ in $(seq 50); do
 			curl -fsS "http://127.0.0.1:$((port + 1))/readyz" >/dev/null 2>&1 && { ok=0; break; }
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
+		if [ $ok = 0 ] && [ -n "${4:-}" ]; then
+			code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$5" --resolve "$4:$port:127.0.0.1" \
+				"https://$4:$port/validate" 2>>"$D/serves.log")
+			[ "$code" = 405 ] || { ok=1; echo "GET over TLS as $4 answered '$code'" >>"$D/serves.log"; }
+		fi
 		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 		[ $ok = 0 ] && return 0
-		grep -q 'policy' "$D/policy.log" && return 1   # refused for its policy, not for the port
+		grep -qi 'address already in use\|bind' "$D/serves.log" || return 1   # else: the port was taken, retry
 	done
 	return 1
 }
+policy_ok() { serves "$1" "$D/w.crt" "$D/w.key"; }
 if [ -x "$HARDLINE_WEBHOOK" ]; then
 	policy_ok "$D/chart-policy.json" && t_ok "the chart's rendered policy.json is accepted by hardline-webhook" ||
-		t_fail "chart policy accepted" "$(tail -3 "$D/policy.log")"
+		t_fail "chart policy accepted" "$(tail -3 "$D/serves.log")"
 	policy_ok "$D/deploy-policy.json" && t_ok "deploy/policy.json is accepted by hardline-webhook" ||
-		t_fail "deploy policy accepted" "$(tail -3 "$D/policy.log")"
+		t_fail "deploy policy accepted" "$(tail -3 "$D/serves.log")"
+	jq -r '.data["tls.key"]' <<<"$sec" | base64 -d >"$D/chart-tls.key"
+	serves "$D/chart-policy.json" "$D/chart-tls.crt" "$D/chart-tls.key" rel-hardline.hl-chart.svc "$D/chart-ca.crt" &&
+		t_ok "the chart's generated pair is served by hardline-webhook and verifies as rel-hardline.hl-chart.svc" ||
+		t_fail "chart TLS pair served" "$(tail -3 "$D/serves.log")"
 else
 	t_skip "policies accepted by hardline-webhook" "$HARDLINE_WEBHOOK not built"
 fi
@@ -203,6 +215,11 @@ then
 	t_ok "gen-certs.sh: Secret hardline-webhook-tls and the CA patched into all three entries"
 else
 	t_fail "gen-certs.sh results" "bundles: $(cut -c1-20 <<<"$bundles" | tr '\n' ' ')"
+fi
+if [ -x "$HARDLINE_WEBHOOK" ]; then
+	serves "$D/deploy-policy.json" "$D/certs/tls.crt" "$D/certs/tls.key" hardline-webhook.hardline-system.svc \
+		"$D/certs/ca.crt" && t_ok "gen-certs.sh's pair is served by hardline-webhook and verifies as the Service name" ||
+		t_fail "gen-certs pair served" "$(tail -3 "$D/serves.log")"
 fi
 ca1=$(cat "$D/certs/cabundle.b64")
 "$DEPLOY/gen-certs.sh" --out "$D/certs" >/dev/null 2>&1
