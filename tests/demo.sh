@@ -90,6 +90,7 @@ printf '  %-20s %12s %12s\n' "passwd users" "$(cut -d: -f1 "$work/plain.root/etc
 echo "  (the full list of what was removed: hardline scan --diff dir:BEFORE dir:AFTER)"
 echo
 echo "The hardened image still carries the base layer underneath: a last RUN step can only add whiteouts, so its"
-echo "size grows and the removed files stay in the lower layer. 'hardline harden' rewrites an image's layers instead."
+echo "size grows and the removed files stay in the lower layer. 'hardline harden --squash' rewrites a built image into"
+echo "one layer with only what remains."
 echo
 echo "demo: done"
