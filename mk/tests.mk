@@ -34,3 +34,4 @@ UNIT_TESTS += tests/unit/test_imageref.c
 UNIT_TESTS += tests/unit/test_attcache.c tests/unit/test_attcheck.c
 UNIT_TESTS += tests/unit/test_registry_auth.c
 UNIT_TESTS += tests/unit/test_attest.c
+FUZZ_TARGETS += tests/fuzz/fuzz_imageref.c
