@@ -841,6 +841,7 @@ static int envelopes_from_file(const char *path, struct found_list *l, struct er
 	struct strbuf sb;
 	char where[300], *p, *nl, *copy;
 	size_t n, line = 0;
+	json_t *one = NULL;
 	FILE *f;
 	char chunk[16384];
 	int r = 0;
@@ -856,6 +857,17 @@ static int envelopes_from_file(const char *path, struct found_list *l, struct er
 	fclose(f);
 	if (r != 0)
 		goto out;
+	/* one JSON value (also pretty-printed, as cosign writes it) is one envelope; else one envelope per line */
+	if (sb.len <= DSSE_ENVELOPE_MAX && json_parse_buf(sb.data, sb.len, DSSE_ENVELOPE_MAX, path, &one, NULL) == 0) {
+		json_decref(one);
+		(void)str_fmt(where, sizeof(where), "%.200s", path);
+		if ((copy = sb_steal(&sb, &n)) == NULL) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		r = found_add(l, copy, n, where, NULL, e);
+		goto out;
+	}
 	for (p = sb.data; p != NULL && p < sb.data + sb.len; p = nl != NULL ? nl + 1 : NULL) {
 		nl = memchr(p, '\n', (size_t)(sb.data + sb.len - p));
 		n = nl != NULL ? (size_t)(nl - p) : (size_t)(sb.data + sb.len - p);

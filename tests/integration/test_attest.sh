@@ -71,6 +71,7 @@ st=$("$H" verify --key ours.pub --json oci:img:t 2>/dev/null)
 echo "$st" | jq -e '.predicate | has("policy") | not' >/dev/null && t_ok "no policy member for an image hardline did not harden" ||
 	t_fail "no policy member for an image hardline did not harden" "$st"
 t_check "verify --envelope (the --out file)" "$H" verify --key ours.pub --envelope env.json oci:img:t
+t_check "verify --envelope reads a pretty-printed envelope" bash -c "jq . env.json >pretty.json && '$H' verify --key ours.pub --envelope pretty.json oci:img:t"
 t_check "a directory of trusted keys" bash -c "mkdir -p keys && cp ours.pub other.pub keys/ && '$H' verify --key keys oci:img:t"
 t_check "verify --require executables<=5" "$H" verify --key ours.pub --require 'executables<=5' oci:img:t
 expect_fail "--require shells=0 fails on an image with a shell" "shells is 2, required = 0" \
@@ -225,6 +226,11 @@ t_check "ours is still there next to cosign's" "$H" verify --key ours.pub "docke
 n=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	"http://127.0.0.1:$port/v2/hl/app/manifests/sha256-${RD#sha256:}.att" | jq '.layers | length')
 [ "$n" = 2 ] && t_ok "the registry .att manifest holds both attestations" || t_fail "the registry .att manifest holds both attestations" "$n layers"
+# the layout's .att manifest is cosign's layout: skopeo copies it to a registry, cosign verifies it there
+skopeo copy --dest-tls-verify=false oci:img:t "docker://127.0.0.1:$port/hl/copy:t" >/dev/null 2>&1
+skopeo copy --dest-tls-verify=false "oci:img:sha256-${D#sha256:}.att" "docker://127.0.0.1:$port/hl/copy:sha256-${D#sha256:}.att" >/dev/null 2>&1
+t_check "cosign verifies the layout's .att manifest copied by skopeo" bash -c "timeout 120 '$COSIGN' verify-attestation --key ours.pub \
+	--type '$PRED' --insecure-ignore-tlog --allow-insecure-registry '127.0.0.1:$port/hl/copy@$D' >/dev/null 2>&1"
 t_check "attest --push again adds a third (ours, re-signed)" "$H" attest --key other.key --push "docker://$R@$RD"
 t_check "cosign still verifies after our append" bash -c "timeout 120 '$COSIGN' verify-attestation --key cosign.pub --type '$PRED' \
 	--insecure-ignore-tlog --allow-insecure-registry '$R@$RD' >/dev/null 2>&1"
