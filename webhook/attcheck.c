@@ -619,6 +619,22 @@ out:
 	return r;
 }
 
+/* A short reason for users (the details are in the log line): what kind of registry failure e is. */
+static const char *fetch_problem(const struct err *e)
+{
+	if (strstr(e->msg, "is skipped for") != NULL)
+		return "it failed 3 times in a row and is skipped for 30 s";
+	switch (e->code) {
+	case ERR_TIMEOUT: return "no complete answer before the deadline";
+	case ERR_DENIED: return "access denied (check the registry authFile)";
+	case ERR_VERIFY: return "the registry served content that does not match its digest";
+	case ERR_TOO_LARGE: return "the attestation manifest is too large";
+	case ERR_PARSE: return "the attestation manifest is malformed";
+	case ERR_INVALID: return "plain HTTP is only allowed to loopback registries (insecureLoopback)";
+	default: return "connection or registry error";
+	}
+}
+
 /* Looks for digest in the sources in policy order, stopping at the first that has a valid attestation passing the
  * requirements, and fills res: ATT_OK (the newest such), ATT_DENY (attestations that fail a requirement, or none:
  * the message says where it looked), or ATT_ERROR (none found and a registry could not be read). */
@@ -675,7 +691,7 @@ static void lookup(const struct attconf *c, const struct keyring *kr, const stru
 	}
 	if (reg_failed) {
 		res->status = ATT_ERROR;
-		str_fmt(res->msg, sizeof(res->msg), "from %s: %s", ref->registry, why.msg);
+		str_fmt(res->msg, sizeof(res->msg), "from %s: %s", ref->registry, fetch_problem(&why));
 		return;
 	}
 	str_copy(looked, sizeof(looked), c->looked);
@@ -688,15 +704,16 @@ static void lookup(const struct attconf *c, const struct keyring *kr, const stru
 	    looked);
 }
 
-/* The canonical reference for messages, with the digest shortened to 12 hex digits. */
-static void display_ref(const struct imageref *ref, char *dst, size_t size)
+/* The canonical reference for messages, with the digest shortened to 12 hex digits and "…" (ascii: "...", for
+ * error texts that are escaped to ASCII on their way out). */
+static void display_ref(const struct imageref *ref, bool ascii, char *dst, size_t size)
 {
 	char full[IMAGEREF_NAME_MAX * 2 + 100], *at;
 
 	if (imageref_fmt(ref, full, sizeof(full)) != 0)
 		str_copy(full, sizeof(full), ref->repository);
 	if ((at = strstr(full, "@sha256:")) != NULL && strlen(at) > 8 + 12)
-		memcpy(at + 8 + 12, "\xe2\x80\xa6", 4); /* "…" and the NUL */
+		memcpy(at + 8 + 12, ascii ? "..." : "\xe2\x80\xa6", 4); /* and the NUL */
 	str_copy(dst, size, full);
 }
 
@@ -761,7 +778,7 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 	struct imageref ref;
 	struct att_result res;
 	struct err why;
-	char shown[300], esc[220], key[ATTCACHE_KEY_MAX + 1];
+	char shown[300], shown_a[300], esc[220], key[ATTCACHE_KEY_MAX + 1];
 	uint64_t now, limit = 0;
 	int64_t age;
 	int r = 0;
@@ -787,7 +804,8 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 	}
 	if (ref.digest[0] == '\0' && (r = resolve_tag(c, &ref, limit, e)) != 0)
 		goto out;
-	display_ref(&ref, shown, sizeof(shown));
+	display_ref(&ref, false, shown, sizeof(shown));
+	display_ref(&ref, true, shown_a, sizeof(shown_a));
 	cache_key(c, &ref, key);
 	switch (attcache_get(c->cache, key, now, limit, &res)) {
 	case ATTCACHE_HIT:
@@ -796,13 +814,13 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 	case ATTCACHE_TIMEOUT:
 		metrics_attestation_cache(false);
 		r = err_set(e, ERR_TIMEOUT, "the attestation of %s could not be fetched from %s before the deadline",
-		    shown, c->reg != NULL ? ref.registry : c->looked);
+		    shown_a, c->reg != NULL ? ref.registry : c->looked);
 		goto out;
 	default: /* ATTCACHE_LEAD */
 		metrics_attestation_cache(false);
 		if (now >= limit) {
 			attcache_done(c->cache, key, NULL, now);
-			r = err_set(e, ERR_TIMEOUT, "no time left to look for the attestation of %s", shown);
+			r = err_set(e, ERR_TIMEOUT, "no time left to look for the attestation of %s", shown_a);
 			goto out;
 		}
 		pthread_mutex_lock(&ac->mu);
@@ -814,7 +832,7 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 		break;
 	}
 	if (res.status == ATT_ERROR) {
-		r = err_set(e, ERR_NETWORK, "the attestation of %s could not be fetched %s", shown, res.msg);
+		r = err_set(e, ERR_NETWORK, "the attestation of %s could not be fetched %s", shown_a, res.msg);
 		goto out;
 	}
 	if (res.status == ATT_DENY) {
