@@ -137,8 +137,8 @@ yq_json "$D/deploy.yaml" ConfigMap | jq -r '.data["policy.json"]' >"$D/deploy-po
 # serves POLICY CRT KEY [HOST CA]: hardline-webhook starts with these files and /readyz answers 200; with HOST, a
 # client that trusts only CA and asks for https://HOST (as the API server does for a Service) completes the handshake
 serves() {
-	local try pid port ok=1 code
-	for try in 1 2 3; do
+	local _try pid port ok=1 code
+	for _try in 1 2 3; do
 		port=$((20000 + RANDOM % 20000))
 		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + 1))" --threads 1 \
 			--tls-cert "$2" --tls-key "$3" --policy "$1" 2>"$D/serves.log" &

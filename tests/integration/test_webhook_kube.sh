@@ -12,7 +12,6 @@
 # hardline.dev/mode=off opts a namespace out. The policy's exempt.namespaces is the second line of defence.
 source "$(dirname "$0")/lib.sh"
 
-PEERS=${HARDLINE_PEERS:-$HOME/.cache/hardline-peers}
 CP=$HL_ROOT/tests/peers/controlplane.sh
 KUBECTL=${KUBECTL:-kubectl}
 
@@ -67,8 +66,8 @@ cat >"$D/policy.json" <<'JSON'
 }
 JSON
 start_webhook() {
-	local try
-	for try in 1 2 3 4 5; do
+	local _try
+	for _try in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 20000)); MPORT=$((PORT + 1))
 		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" \
 			--tls-cert "$CRT" --tls-key "$KEY" --policy "$D/policy.json" --threads 2 \
