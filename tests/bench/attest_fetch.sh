@@ -2,7 +2,8 @@
 # The attestation fetch round trip: `hardline verify` of an attestation pushed to a local docker-registry on
 # 127.0.0.1 (resolve nothing: by digest; GET the manifest and config, GET sha256-<hex>.att, GET the envelope,
 # verify), a whole process each time, median of N runs with hyperfine; next to the same verify from an oci: layout
-# (no network) and `hardline --help` (process start), so the network share can be read off. Printed, not asserted.
+# (no network) and `hardline --help` (process start), so the network share can be read off; wall-clock median and
+# mean CPU (user + system) of the process. Printed, not asserted.
 #   BENCH_RUNS=30  runs per command
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -57,6 +58,6 @@ hyperfine -N -w 3 -r "$RUNS" --export-json times.json \
 	"$H verify --key k.pub docker://127.0.0.1:$port/b/app@$D" \
 	"$H verify --key k.pub oci:img:t" \
 	"$H --help" >/dev/null 2>&1 || { echo "attest_fetch: hyperfine failed"; exit 1; }
-jq -r '.results[] | [.command, (.median * 1000), (.min * 1000), (.max * 1000)] | @tsv' times.json |
-	sed "s#$H#hardline#; s#127.0.0.1:$port#REG#; s#@sha256:[0-9a-f]*#@sha256:…#" |
-	awk -F'\t' '{ printf "  %-60s median %7.2f ms  [%.2f–%.2f]\n", $1, $2, $3, $4 }'
+jq -r '.results[] | [.command, (.median * 1000), (.min * 1000), (.max * 1000), ((.user + .system) * 1000)] | @tsv' \
+	times.json | sed "s#$H#hardline#; s#127.0.0.1:$port#REG#; s#@sha256:[0-9a-f]*#@sha256:…#" |
+	awk -F'\t' '{ printf "  %-58s median %7.2f ms [%.2f–%.2f]  CPU %.2f ms\n", $1, $2, $3, $4, $5 }'
