@@ -35,3 +35,4 @@ UNIT_TESTS += tests/unit/test_attcache.c tests/unit/test_attcheck.c
 UNIT_TESTS += tests/unit/test_registry_auth.c
 UNIT_TESTS += tests/unit/test_attest.c
 FUZZ_TARGETS += tests/fuzz/fuzz_imageref.c
+BENCH_PROGS += tests/bench/bench_attcheck.c
