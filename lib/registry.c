@@ -39,6 +39,7 @@ struct registry_client {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
+/* pthread_once body: libcurl's global init is not thread-safe, so it runs once per process. */
 static void curl_init_once(void)
 {
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -579,6 +580,7 @@ out:
 	return line;
 }
 
+/* Wipes and frees a string that held a credential; accepts NULL. */
 static void free_secret(char *s)
 {
 	if (s != NULL) {
@@ -951,6 +953,7 @@ struct blob_sink {
 	struct sha256 h;
 };
 
+/* registry_sink_fn of struct blob_sink: refuses bytes past max, hashes, then calls the caller's sink. */
 static int blob_sink_write(void *arg, const void *p, size_t n, struct err *e)
 {
 	struct blob_sink *b = arg;

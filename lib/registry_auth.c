@@ -25,6 +25,7 @@ struct cur {
 	size_t len, i;
 };
 
+/* Moves the cursor past spaces and tabs. */
 static void skip_ows(struct cur *c)
 {
 	while (c->i < c->len && (c->p[c->i] == ' ' || c->p[c->i] == '\t'))
@@ -42,7 +43,8 @@ static size_t read_token(struct cur *c, const char **tok)
 	return c->i - start;
 }
 
-/* Reads a parameter value (token or quoted-string) into dst[size]. */
+/* Reads a parameter value (token or quoted-string with backslash escapes) into dst[size]. ERR_PARSE for an
+ * unterminated string or a control byte in it, ERR_TOO_LARGE when it does not fit. */
 static int read_value(struct cur *c, char *dst, size_t size, struct err *e)
 {
 	size_t n = 0;
@@ -219,7 +221,8 @@ static int split_key(const char *key, char *host, size_t hsize, char *ns, size_t
 	return 0;
 }
 
-/* Decodes one entry's "auth" into out. */
+/* Decodes one entry's "auth" (base64 "user:password", split at the first ':') into out; on error out is wiped and
+ * the message names the file (label) and the key. */
 static int decode_entry(const json_t *entry, const char *label, const char *key, struct registry_creds *out,
     struct err *e)
 {
@@ -263,7 +266,7 @@ out:
 	return r;
 }
 
-/* The lookup over a parsed file. */
+/* registry_auth_lookup over a parsed file root (borrowed). */
 static int lookup_json(const json_t *root, const char *label, const char *registry, const char *repository,
     struct registry_creds *out, struct err *e)
 {
