@@ -89,6 +89,8 @@ if jq -e '.spec.replicas == 2 and (.spec.template.spec.containers[0] | .security
 else
 	t_fail "deployment" "$dep"
 fi
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/cosign.key" 2>/dev/null
+openssl pkey -in "$D/cosign.key" -pubout -out "$D/cosign.pub" 2>/dev/null
 refused() {   # NAME WANT HELM-ARGS...: helm template with these values fails and says WANT
 	local name=$1 want=$2 out; shift 2
 	if out=$("$HELM" template rel "$CHART" "$@" 2>&1); then t_fail "$name" "rendered"
@@ -98,11 +100,12 @@ refused() {   # NAME WANT HELM-ARGS...: helm template with these values fails an
 refused "values schema: timeoutSeconds above 30 refused" "timeoutSeconds" --set webhook.timeoutSeconds=40
 refused "values schema: failurePolicy must be Fail or Ignore" "failurePolicy" --set webhook.failurePolicy=Maybe
 refused "values schema: a key that is not a PEM public key refused" "keys.bad" --set keys.bad=secret
+refused "attestations.enabled without keys refused" "attestations.enabled needs at least one trusted public key" \
+	--set attestations.enabled=true
+refused "values schema: key names end in .pub or .pem" "keys" --set-file "keys.release=$D/cosign.pub"
 refused "tls.generate=false needs tls.existingSecret" "tls.existingSecret is required" --set tls.generate=false
 refused "existing Secret without a CA needs tls.caBundle" "set tls.caBundle" --set tls.generate=false \
 	--set tls.existingSecret=mine
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/cosign.key" 2>/dev/null
-openssl pkey -in "$D/cosign.key" -pubout -out "$D/cosign.pub" 2>/dev/null
 if "$HELM" template rel "$CHART" --set tls.generate=false --set tls.existingSecret=mine --set tls.caBundle=Q0E= \
 	--set-file 'keys.release\.pub='"$D/cosign.pub" --set image.digest="sha256:$(printf '%064d' 7)" \
 	--set webhook.warn.enabled=false >"$D/chart2.yaml" 2>"$D/err" &&
@@ -165,6 +168,19 @@ if [ -x "$HARDLINE_WEBHOOK" ]; then
 		t_fail "chart policy accepted" "$(tail -3 "$D/serves.log")"
 	policy_ok "$D/deploy-policy.json" && t_ok "deploy/policy.json is accepted by hardline-webhook" ||
 		t_fail "deploy policy accepted" "$(tail -3 "$D/serves.log")"
+	# attestations.enabled: the policy the chart writes (keys pointed at a local copy of the mounted Secret)
+	mkdir -p "$D/keys" && cp "$D/cosign.pub" "$D/keys/release.pub"
+	"$HELM" template rel "$CHART" --set attestations.enabled=true --set-file 'keys.release\.pub='"$D/cosign.pub" \
+		--set "attestations.config.keys[0]=$D/keys" --set attestations.config.maxAge=720h 2>"$D/err" |
+		"$KUBECTL" --kubeconfig "$kubeconfig" create --dry-run=client --validate=false -f - -o json 2>>"$D/err" |
+		jq -r 'if .kind == "List" then .items[] else . end | select(.kind == "ConfigMap") | .data["policy.json"]' \
+		>"$D/att-policy.json"
+	if jq -e '.attestations.sources == [{"registry": {}}] and .attestations.maxAge == "720h"' "$D/att-policy.json" \
+		>/dev/null 2>&1 && policy_ok "$D/att-policy.json"; then
+		t_ok "attestations.enabled: the rendered policy.attestations (keys, registry source) is accepted by hardline-webhook"
+	else
+		t_fail "attestations policy accepted" "$(cat "$D/err") $(tail -3 "$D/serves.log")"
+	fi
 	jq -r '.data["tls.key"]' <<<"$sec" | base64 -d >"$D/chart-tls.key"
 	serves "$D/chart-policy.json" "$D/chart-tls.crt" "$D/chart-tls.key" rel-hardline.hl-chart.svc "$D/chart-ca.crt" &&
 		t_ok "the chart's generated pair is served by hardline-webhook and verifies as rel-hardline.hl-chart.svc" ||
