@@ -134,6 +134,35 @@ t_check "harden --key (oci-archive:) writes FILE.att.json" bash -c \
 t_check "attest reads the policy label of a hardened image" bash -c \
 	"'$H' attest --key other.key oci:hard:h >/dev/null && '$H' verify --key other.pub --json oci:hard:h | jq -e '.predicate.policy.digest | startswith(\"sha256:\")'"
 
+# --- a multi-platform index (amd64 + an arm64 config made here): every platform is its own subject ---
+cp -r img2 multi
+blob() {   # content on stdin -> blob in multi/, prints "digest size"
+	local f d; f=$(mktemp "$W/blob.XXXXXX"); cat >"$f"
+	d=$(sha256sum "$f" | cut -d' ' -f1); mv "$f" "multi/blobs/sha256/$d"; echo "sha256:$d $(stat -c %s "multi/blobs/sha256/$d")"
+}
+m1=$(jq -r '.manifests[0].digest' multi/index.json); m1size=$(jq -r '.manifests[0].size' multi/index.json)
+cfg=$(jq -r .config.digest "multi/blobs/sha256/${m1#sha256:}")
+read -r c2 c2size < <(jq -c '.architecture = "arm64" | .variant = "v8"' "multi/blobs/sha256/${cfg#sha256:}" | tr -d '\n' | blob)
+read -r m2 m2size < <(jq -c --arg d "$c2" --argjson s "$c2size" '.config.digest = $d | .config.size = $s' \
+	"multi/blobs/sha256/${m1#sha256:}" | tr -d '\n' | blob)
+read -r ix ixsize < <(jq -nc --arg m1 "$m1" --argjson s1 "$m1size" --arg m2 "$m2" --argjson s2 "$m2size" \
+	'{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m1, size: $s1, platform: {architecture: "amd64", os: "linux"}},
+	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m2, size: $s2,
+	  platform: {architecture: "arm64", os: "linux", variant: "v8"}}]}' | tr -d '\n' | blob)
+jq -nc --arg d "$ix" --argjson s "$ixsize" '{schemaVersion: 2, manifests: [{mediaType:
+	"application/vnd.oci.image.index.v1+json", digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "all"}}]}' \
+	>multi/index.json
+out=$("$H" attest --key ours.key oci:multi:all 2>&1)
+[ "$(echo "$out" | grep -c '\.att$')" = 2 ] && [ "$(att_layers multi "$m1")" = 1 ] && [ "$(att_layers multi "$m2")" = 1 ] &&
+	t_ok "attest of an index: one attestation per platform manifest" || t_fail "attest of an index: one attestation per platform manifest" "$out"
+out=$("$H" verify --key ours.pub oci:multi:all 2>&1)
+[ "$(echo "$out" | grep -c '^verified: ')" = 2 ] && t_ok "verify of an index: every platform verified" ||
+	t_fail "verify of an index: every platform verified" "$out"
+t_check "verify --platform linux/arm64 of the index" "$H" verify --key ours.pub --platform linux/arm64 oci:multi:all
+t_check "harden --key of an index attests every hardened platform" bash -c \
+	"'$H' harden --quiet --key ours.key oci:multi:all oci:hmulti:all >/dev/null && [ \$('$H' verify --key ours.pub --require shells=0 oci:hmulti:all | grep -c '^verified: ') = 2 ]"
+
 # --- a registry that answers garbage for the .att manifest ---
 cat >fake.py <<'EOF'
 import http.server, os, sys
@@ -226,6 +255,11 @@ t_check "ours is still there next to cosign's" "$H" verify --key ours.pub "docke
 n=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	"http://127.0.0.1:$port/v2/hl/app/manifests/sha256-${RD#sha256:}.att" | jq '.layers | length')
 [ "$n" = 2 ] && t_ok "the registry .att manifest holds both attestations" || t_fail "the registry .att manifest holds both attestations" "$n layers"
+timeout 120 skopeo copy --all --dest-tls-verify=false oci:multi:all "docker://127.0.0.1:$port/hl/multi:all" >/dev/null 2>&1
+t_check "attest --push of a registry index (each platform)" "$H" attest --key other.key --push "docker://127.0.0.1:$port/hl/multi@$ix"
+out=$("$H" verify --key other.pub "docker://127.0.0.1:$port/hl/multi:all" 2>&1)
+[ "$(echo "$out" | grep -c '^verified: ')" = 2 ] && t_ok "verify of a registry index by tag: both platforms" ||
+	t_fail "verify of a registry index by tag: both platforms" "$out"
 # the layout's .att manifest is cosign's layout: skopeo copies it to a registry, cosign verifies it there
 skopeo copy --dest-tls-verify=false oci:img:t "docker://127.0.0.1:$port/hl/copy:t" >/dev/null 2>&1
 skopeo copy --dest-tls-verify=false "oci:img:sha256-${D#sha256:}.att" "docker://127.0.0.1:$port/hl/copy:sha256-${D#sha256:}.att" >/dev/null 2>&1
