@@ -85,11 +85,13 @@ start_webhook() {
 if ! start_webhook; then t_fail "webhook starts" "$(tail -5 "$D/webhook.log")"; t_done; exit; fi
 t_ok "hardline-webhook serves on 127.0.0.1:$PORT with a certificate from the cluster CA"
 
-# --- namespaces: shop (enforce), relaxed (warn), audited (audit), tools (exempt by policy), kube-system ----------
-t_check "namespaces shop, relaxed, audited, tools with their default ServiceAccount" \
-	"$CP" ns "$cpdir" shop relaxed audited tools
+# --- namespaces: shop (enforce), relaxed (warn), audited (audit), tools (policy-exempt), optout (off), probe ------
+t_check "namespaces shop, relaxed, audited, tools, optout, probe with their default ServiceAccount" \
+	"$CP" ns "$cpdir" shop relaxed audited tools optout probe
+# (labelled before the webhook is registered: the API server reads namespace labels from its informer's cache)
 k label namespace relaxed hardline.dev/mode=warn >/dev/null
 k label namespace audited hardline.dev/mode=audit >/dev/null
+k label namespace optout hardline.dev/mode=off >/dev/null
 k create serviceaccount default -n kube-system >/dev/null 2>&1
 
 CA64=$(base64 -w0 "$cpdir/pki/ca.crt")
@@ -291,8 +293,6 @@ if out=$(pod tools t1 | jq "$ROOT" | k create -f - 2>&1) &&
 else
 	t_fail "policy exempt namespace tools" "$out $(grep -c '"tools"' "$D/webhook.log") log lines"
 fi
-k create namespace optout >/dev/null 2>&1 && k create serviceaccount default -n optout >/dev/null 2>&1
-k label namespace optout hardline.dev/mode=off >/dev/null 2>&1
 if out=$(pod optout o1 | jq "$ROOT" | k create -f - 2>&1) && ! grep -q '"namespace":"optout"' "$D/webhook.log"; then
 	t_ok "hardline.dev/mode=off: the namespace is not sent to the webhook"
 else
@@ -323,7 +323,6 @@ grep -q '^hardline_admission_requests_total{mode="enforce",decision="deny",kind=
 # --- ?timeout=: what the API server puts on the URL (seen by a TLS listener that records the request) -----------
 # The webhook does not log the query string, so a second entry (failurePolicy Ignore, namespace "probe") points at
 # openssl s_server, which prints what it receives and never answers: the API server gives up after timeoutSeconds.
-"$CP" ns "$cpdir" probe >/dev/null 2>&1
 SPORT=$((PORT + 2))
 mkfifo "$D/s_server.in"   # s_server stops at EOF on its stdin: hold it open for the probe's time
 sleep 60 >"$D/s_server.in" &
