@@ -204,4 +204,96 @@ grep -q "the previous policy stays in force" webhook.log && [[ "$(ask "$R/shop/w
 	t_ok "a policy with missing keys is refused at reload; the previous stays in force" ||
 	t_fail "bad policy reload" "$(tail -3 webhook.log)"
 
+
+# --- warn mode: the same text as a warning of at most 120 characters --------------------------------------------
+w=$(review "$R/shop/web@${DG[b]}" | curl -sS --http1.1 --max-time 20 --cacert ca.crt -H 'Content-Type: application/json' \
+	--data-binary @- "$URL/warn?timeout=10s" | jq -r '[.response.allowed, .response.warnings[0]] | @tsv')
+warning=${w#*$'\t'}
+if [[ "$w" == true* ]] && [[ "$warning" == *"container web: image $R/shop/web@sha256:"* ]] && [ "${#warning}" -le 120 ]; then
+	t_ok "warn mode: admitted with the message as a warning (${#warning} characters)"
+else t_fail "warn mode: admitted with a warning of at most 120 characters" "$w"; fi
+
+# --- cosign as the peer: its attestation (Statement v0.1, cosign's .att layout) admits once its key is trusted ---
+COSIGN=${HARDLINE_PEERS:-$HOME/.cache/hardline-peers}/bin/cosign
+if [ -x "$COSIGN" ]; then
+	export COSIGN_YES=true SIGSTORE_NO_CACHE=true TUF_ROOT="$D/tuf" COSIGN_PASSWORD=cpw
+	"$COSIGN" generate-key-pair >/dev/null 2>&1
+	"$HARDLINE" verify --key ours.pub --json "docker://$R/shop/web@${DG[a]}" 2>/dev/null | jq .predicate >pred.json
+	out=$(timeout 120 "$COSIGN" attest --key cosign.key --type https://hardline.dev/attestation/hardening/v1 \
+		--predicate pred.json --tlog-upload=false --allow-insecure-registry "$R/shop/web@${DG[c]}" 2>&1) ||
+		t_fail "cosign attest image c" "$(tail -3 <<<"$out")"
+	expect "cosign's attestation with an untrusted key: refused" "$R/shop/web@${DG[c]}" denied "has no hardening attestation"
+	cp cosign.pub keys/cosign.pub
+	ok=
+	for _ in $(seq 30); do [[ "$(ask "$R/shop/web@${DG[c]}")" == true* ]] && { ok=1; break; }; sleep 0.2; done
+	[ -n "$ok" ] && t_ok "cosign attest + its key added to the keys directory: admitted" ||
+		t_fail "cosign attestation admitted" "$(ask "$R/shop/web@${DG[c]}")"
+else
+	t_skip "cosign attestation admitted" "cosign peer not built (tests/peers/install.sh cosign)"
+fi
+
+# --- imageReferences resolve: the tag is resolved at the registry ------------------------------------------------
+jq '.attestations.imageReferences = "resolve"' policy.json | sed "s#$D/nokeys#$D/keys#" >policy.new && mv policy.new policy.json
+ok=
+for _ in $(seq 30); do [[ "$(ask "$R/shop/web:a")" == true* ]] && { ok=1; break; }; sleep 0.2; done
+[ -n "$ok" ] && t_ok "resolve: the tag of an attested image is admitted" || t_fail "resolve: tag admitted" "$(ask "$R/shop/web:a")"
+expect "resolve: the tag of an image signed by another key is refused" "$R/shop/web:b" denied "has no hardening attestation"
+expect "resolve: an unknown tag is refused as not checkable" "$R/shop/web:nope" denied "cannot resolve the tag"
+
+# --- through a real kube-apiserver: pods are created or refused with our message ---------------------------------
+CP=$HL_ROOT/tests/peers/controlplane.sh
+if ! command -v kubectl >/dev/null || ! "$HL_ROOT/tests/peers/install.sh" kube-apiserver etcd >/dev/null 2>&1; then
+	t_skip "attested pods through kube-apiserver" "kubectl or the kube-apiserver peer missing"; t_done; exit
+fi
+cpdir=$(mktemp -d /tmp/hardline-cp.XXXXXX)
+_att_cleanup() { "$CP" stop "$cpdir" >/dev/null 2>&1; rm -rf "$cpdir"; _t_cleanup; }
+trap _att_cleanup EXIT
+if ! kubeconfig=$("$CP" start "$cpdir" 2>"$D/cp.err"); then
+	t_fail "control plane starts" "$(tail -5 "$D/cp.err")"; t_done; exit
+fi
+k() { kubectl --kubeconfig "$kubeconfig" --request-timeout=30s "$@"; }
+certs=$("$CP" cert "$cpdir" webhook) || { t_fail "webhook serving cert" "$certs"; t_done; exit; }
+KPORT=$(free_port); KMPORT=$(free_port)
+"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$KPORT" --metrics-listen "127.0.0.1:$KMPORT" --tls-cert "${certs%% *}" \
+	--tls-key "${certs##* }" --policy policy.json --threads 2 --namespace hardline-system 2>>kube-webhook.log &
+t_bg $!
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$KMPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+"$CP" ns "$cpdir" shop >/dev/null
+cat >vwc.yaml <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: hardline-attest}
+webhooks:
+  - name: enforce.hardline.dev
+    clientConfig: {url: "https://127.0.0.1:$KPORT/validate", caBundle: $(base64 -w0 "$cpdir/pki/ca.crt")}
+    rules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}]
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+    failurePolicy: Fail
+    sideEffects: None
+    admissionReviewVersions: ["v1"]
+    timeoutSeconds: 5
+YAML
+t_check "ValidatingWebhookConfiguration accepted" k apply -f vwc.yaml
+pod() {   # NAME IMAGE
+	jq -n --arg name "$1" --arg img "$2" '{apiVersion: "v1", kind: "Pod", metadata: {name: $name, namespace: "shop"},
+	  spec: {securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: "RuntimeDefault"}},
+	    containers: [{name: "web", image: $img, securityContext: {readOnlyRootFilesystem: true,
+	      allowPrivilegeEscalation: false, capabilities: {drop: ["ALL"]}}}]}}'
+}
+out=
+for _ in $(seq 60); do
+	out=$(pod probe "$R/shop/web@${DG[b]}" | k create --dry-run=server -f - 2>&1)
+	grep -q 'denied the request' <<<"$out" && break
+	sleep 0.5
+done
+if grep -q "container web: image $R/shop/web@sha256:[0-9a-f]\{12\}… has no hardening attestation signed by a trusted key" <<<"$out"; then
+	t_ok "kube-apiserver: a pod with an image signed by an untrusted key is refused with our message"
+else t_fail "kube-apiserver: unattested pod refused with our message" "$out"; fi
+if out=$(pod web "$R/shop/web@${DG[a]}" | k create -f - 2>&1); then
+	t_ok "kube-apiserver: a pod with an attested image is created"
+else t_fail "kube-apiserver: attested pod created" "$out"; fi
+out=$(pod tagged "$R/shop/web:zzz" | k create -f - 2>&1)
+[[ "$out" == *"denied the request"* ]] && t_ok "kube-apiserver: a tag that does not resolve is refused" ||
+	t_fail "kube-apiserver: unresolvable tag refused" "$out"
+
 t_done
