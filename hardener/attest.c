@@ -77,6 +77,7 @@ struct blob_sink {
 	struct strbuf *mem;        /* or collected in memory (manifests) */
 };
 
+/* registry_sink_fn: appends p[n] to the memory buffer or the file of arg (a struct blob_sink). */
 static int sink_write(void *arg, const void *p, size_t n, struct err *e)
 {
 	struct blob_sink *bs = arg;
@@ -97,6 +98,7 @@ static int sink_write(void *arg, const void *p, size_t n, struct err *e)
 	return 0;
 }
 
+/* nftw callback removing the private layout, depth first, never following links. */
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -150,9 +152,10 @@ static int remote_blob_to_layout(struct attest_remote *rm, const char *digest, u
 	return r;
 }
 
-/* Downloads manifest digest (and its config, and its layers when fetch_layers) into the layout. */
+/* Downloads manifest digest (and its config, and its layers when fetch_layers) into the layout. *manifest is the
+ * parsed manifest or index (a new reference), media_type[128] (may be NULL) its Content-Type. */
 static int remote_manifest_to_layout(struct attest_remote *rm, const char *digest, bool fetch_layers,
-    json_t **manifest, struct err *e)
+    json_t **manifest, char *media_type, struct err *e)
 {
 	struct registry_manifest m;
 	struct imageref byd = rm->ref;
@@ -189,6 +192,8 @@ static int remote_manifest_to_layout(struct attest_remote *rm, const char *diges
 	}
 	if (r != 0)
 		goto out;
+	if (media_type != NULL)
+		(void)str_copy(media_type, 128, m.media_type);
 	*manifest = doc;
 	doc = NULL; /* transferred */
 	r = 0;
@@ -198,6 +203,7 @@ out:
 	return r;
 }
 
+/* Removes the private layout and frees the client; accepts NULL. */
 static void attest_remote_free(struct attest_remote *rm)
 {
 	if (rm == NULL)
@@ -219,21 +225,23 @@ static int remote_client(const struct imageref *ref, struct registry_client **c,
 	return registry_client_new(&ro, c, e);
 }
 
+/* Opens ref ("REGISTRY/REPO[:TAG][@sha256:…]", a tag resolved to its digest) into a new private layout holding its
+ * manifest (or index and the manifests of the platforms matching platform), their configs and, when fetch_layers,
+ * their layers, every blob verified by the client; index.json names the top manifest. *out is new
+ * (attest_remote_free). Errors: ERR_USAGE for a bad reference, the registry client's, ERR_IO. */
 static int attest_remote_open(const char *ref, const char *platform, bool fetch_layers, struct attest_remote **out,
     struct err *e)
 {
 	struct attest_remote *rm;
-	struct oci_descriptor top;
 	json_t *doc = NULL, *sub = NULL, *idx = NULL, *v;
 	struct oci_descriptor d;
 	struct strbuf sb;
 	const char *tmpdir = getenv("TMPDIR");
-	char where[400];
+	char where[400], top_mt[128];
 	size_t i;
 	int r;
 
 	*out = NULL;
-	memset(&top, 0, sizeof(top));
 	memset(&d, 0, sizeof(d));
 	sb_init(&sb, OCI_JSON_MAX);
 	if ((rm = calloc(1, sizeof(*rm))) == NULL)
@@ -266,7 +274,7 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 		goto out;
 	}
 	if ((r = layout_write(rm->layout, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, e)) != 0 ||
-	    (r = remote_manifest_to_layout(rm, rm->ref.digest, fetch_layers, &doc, e)) != 0)
+	    (r = remote_manifest_to_layout(rm, rm->ref.digest, fetch_layers, &doc, top_mt, e)) != 0)
 		goto out;
 	if (json_object_get(doc, "manifests") != NULL) {
 		json_array_foreach(json_object_get(doc, "manifests"), i, v) {
@@ -278,7 +286,7 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 			    !oci_platform_match(&d, platform) ||
 			    (d.platform_os != NULL && strcmp(d.platform_os, "unknown") == 0))
 				continue;
-			if ((r = remote_manifest_to_layout(rm, d.digest, fetch_layers, &sub, e)) != 0)
+			if ((r = remote_manifest_to_layout(rm, d.digest, fetch_layers, &sub, NULL, e)) != 0)
 				goto out;
 			json_decref(sub);
 			sub = NULL;
@@ -294,14 +302,15 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 			goto out;
 		}
 		idx = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
-		    "manifests", "mediaType", json_object_get(doc, "manifests") != NULL ? OCI_MT_INDEX : OCI_MT_MANIFEST,
-		    "digest", rm->ref.digest, "size", (json_int_t)st.st_size);
+		    "manifests", "mediaType", top_mt[0] != '\0' ? top_mt : json_object_get(doc, "manifests") != NULL ?
+		    OCI_MT_INDEX : OCI_MT_MANIFEST, "digest", rm->ref.digest, "size", (json_int_t)st.st_size);
 	}
 	if (idx == NULL) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = oci_json_dump(idx, &sb, e)) != 0 || (r = layout_write(rm->layout, "index.json", sb.data, sb.len, e)) != 0)
+	if ((r = oci_json_dump(idx, &sb, e)) != 0 ||
+	    (r = layout_write(rm->layout, "index.json", sb.data, sb.len, e)) != 0)
 		goto out;
 	*out = rm;
 	rm = NULL; /* transferred */
@@ -309,7 +318,6 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 out:
 	attest_remote_free(rm);
 	oci_descriptor_cleanup(&d);
-	oci_descriptor_cleanup(&top);
 	json_decref(doc);
 	json_decref(sub);
 	json_decref(idx);
@@ -317,6 +325,7 @@ out:
 	return r;
 }
 
+/* The private layout directory and the subject name "REGISTRY/REPO"; both live as long as rm. */
 static const char *attest_remote_layout(const struct attest_remote *rm)
 {
 	return rm->layout;
@@ -339,6 +348,10 @@ static int remote_att_get(struct registry_client *c, const struct imageref *repo
 	return registry_manifest_get(c, &tagged, registry_now_ms() + REMOTE_BUDGET_MS, m, e);
 }
 
+/* Adds env[len] to the sha256-<hex>.att manifest of digest in rm's repository, or, when rm is NULL, in push_to
+ * ("docker://REGISTRY/REPO", which must hold the manifest digest already: checked with HEAD). GET the old manifest
+ * (none is fine), upload the envelope and config blobs, PUT the merged manifest under the tag. *added: false when
+ * the envelope was there. Errors: ERR_USAGE (bad push_to), ERR_NOT_FOUND (image not there), the client's. */
 static int attest_remote_push(struct attest_remote *rm, const char *push_to, const char *digest, const char *env,
     size_t len, bool *added, struct err *e)
 {
@@ -471,6 +484,7 @@ out:
 	return r;
 }
 
+/* Frees what source_open opened; s is zeroed. */
 static void source_cleanup(struct source *s)
 {
 	oci_images_free(s->imgs, s->nimg);
@@ -608,8 +622,9 @@ out:
 	return r;
 }
 
-/* Adds env[len] to the sha256-<hex>.att manifest of the layout dir (an existing OCI layout). s reads what is there
- * (may be NULL: opened here). *added tells whether it was new. */
+/* Adds env[len] to the sha256-<hex>.att manifest of digest in the layout dir (an existing OCI layout): the old
+ * manifest, when index.json names one, is read verified and merged (att_manifest_merge); blobs are added and
+ * index.json replaced atomically by the OCI writer. *added tells whether the envelope was new. */
 static int layout_store(const char *dir, const char *digest, const char *env, size_t len, bool *added,
     struct err *e)
 {
