@@ -355,6 +355,7 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(x->h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (x->ca_file != NULL)
 		curl_easy_setopt(x->h, CURLOPT_CAINFO, x->ca_file);
 	if (strcmp(x->method, "HEAD") == 0) {
