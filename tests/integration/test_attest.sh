@@ -175,12 +175,22 @@ class H(http.server.BaseHTTPRequestHandler):
         data, ct = b"{}", "application/json"
         if self.path == "/v2/":
             pass
+        elif p[-2] == "blobs" and p[-1] == "sha256:" + "d" * 64:
+            data, ct = b"garbage!!", "application/octet-stream"
         elif len(p) >= 5 and p[-2] in ("manifests", "blobs") and p[-1].startswith("sha256:"):
             f = os.path.join(layout, "blobs", "sha256", p[-1][7:])
             if not os.path.exists(f):
                 self.send_response(404); self.end_headers(); return
             data = open(f, "rb").read()
             ct = "application/vnd.oci.image.manifest.v1+json" if p[-2] == "manifests" else "application/octet-stream"
+        elif p[-2] == "manifests" and p[-1].endswith(".att") and p[2] == "liar":
+            # a well-formed .att manifest whose envelope blob the registry then serves wrong
+            data = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":'
+                    '"application/vnd.oci.image.config.v1+json","digest":"sha256:' + "c" * 64 + '","size":2},"layers":[{'
+                    '"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"sha256:' + "d" * 64 + '","size":9}]}').encode()
+            ct = "application/vnd.oci.image.manifest.v1+json"
+        elif p[-2] == "blobs" and p[-1] == "sha256:" + "d" * 64:
+            data, ct = b"garbage!!", "application/octet-stream"
         elif p[-2] == "manifests" and p[-1].endswith(".att"):
             data, ct = b"<html>garbage{{", "application/vnd.oci.image.manifest.v1+json"
         else:
@@ -198,6 +208,8 @@ t_bg $!
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$fport/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 expect_fail "a registry answering garbage for the .att manifest" "malformed" \
 	"$H" verify --key ours.pub "docker://127.0.0.1:$fport/hl/app@$D"
+expect_fail "a registry serving an envelope blob that does not match its digest" "sha256:dddddddd" \
+	"$H" verify --key ours.pub "docker://127.0.0.1:$fport/liar/app@$D"
 
 # --- a real registry, and cosign as the peer ---
 COSIGN=${HARDLINE_PEERS:-$HOME/.cache/hardline-peers}/bin/cosign
@@ -260,6 +272,9 @@ t_check "attest --push of a registry index (each platform)" "$H" attest --key ot
 out=$("$H" verify --key other.pub "docker://127.0.0.1:$port/hl/multi:all" 2>&1)
 [ "$(echo "$out" | grep -c '^verified: ')" = 2 ] && t_ok "verify of a registry index by tag: both platforms" ||
 	t_fail "verify of a registry index by tag: both platforms" "$out"
+timeout 120 skopeo copy --format v2s2 --dest-tls-verify=false oci:img2:t "docker://127.0.0.1:$port/hl/docker2:t" >/dev/null 2>&1
+t_check "attest --push and verify of a Docker v2 schema 2 image by tag" bash -c "'$H' attest --key ours.key --push \
+	docker://127.0.0.1:$port/hl/docker2:t >/dev/null && '$H' verify --key ours.pub docker://127.0.0.1:$port/hl/docker2:t >/dev/null"
 # the layout's .att manifest is cosign's layout: skopeo copies it to a registry, cosign verifies it there
 skopeo copy --dest-tls-verify=false oci:img:t "docker://127.0.0.1:$port/hl/copy:t" >/dev/null 2>&1
 skopeo copy --dest-tls-verify=false "oci:img:sha256-${D#sha256:}.att" "docker://127.0.0.1:$port/hl/copy:sha256-${D#sha256:}.att" >/dev/null 2>&1
