@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hardener/command.h"
@@ -17,7 +18,7 @@
 #include "lib/registry.h"
 #include "lib/str.h"
 
-#define PROBE_FILE_MAX (256u << 20)   /* push-blob reads its file into memory: cap it */
+#define PROBE_BUFFERED_MAX (256u << 20)   /* push-blob --buffered reads its file into memory: cap it */
 #define PROBE_BLOB_MAX (1ull << 36)   /* blob downloads are capped at 64 GiB */
 
 int cmd_registry_probe(int argc, char **argv);
@@ -128,6 +129,40 @@ static int read_file(const char *path, size_t max, char **out, size_t *len, stru
 	return r;
 }
 
+/* Pushes the file at path as a blob of ref, streamed: hashed in one pass, uploaded in another. digest gets it. */
+static int push_file(struct registry_client *c, const struct imageref *ref, const char *path, int64_t deadline,
+    char digest[DIGEST_STR_LEN + 1], struct err *e)
+{
+	char chunk[65536];
+	struct sha256 h;
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "open %s", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, ERR_INVALID, "%s: not a regular file", path);
+	}
+	if ((r = sha256_init(&h, e)) != 0) {
+		close(fd);
+		return r;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		sha256_update(&h, chunk, (size_t)n);
+	if (n < 0 || h.n != (uint64_t)st.st_size) {
+		r = n < 0 ? err_errno(e, errno, "read %s", path) : err_set(e, ERR_IO, "%s changed while read", path);
+		sha256_cleanup(&h);
+		close(fd);
+		return r;
+	}
+	sha256_final(&h, NULL, digest);
+	r = registry_blob_push_fd(c, ref, fd, (uint64_t)st.st_size, digest, deadline, e);
+	close(fd);
+	return r;
+}
+
 /* The media type of a manifest file: its "mediaType", else the OCI image manifest type. */
 static void manifest_media_type(const char *data, size_t len, char *out, size_t size)
 {
@@ -151,7 +186,7 @@ int cmd_registry_probe(int argc, char **argv)
 		{ "certs-dir", required_argument, NULL, 'd' }, { "insecure-http", no_argument, NULL, 'i' },
 		{ "anonymous", no_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' }, { "media-type", required_argument, NULL, 'm' },
-		{ "threads", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "threads", required_argument, NULL, 'T' }, { "buffered", no_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("registry-probe");
 	const char *op, *out_path = NULL, *media_type = NULL;
@@ -161,6 +196,7 @@ int cmd_registry_probe(int argc, char **argv)
 	struct registry_opts o;
 	struct imageref ref;
 	uint64_t timeout_ms = 30000, threads = 1;
+	bool buffered = false;
 	int64_t deadline;
 	char *data = NULL;
 	size_t len = 0;
@@ -193,6 +229,9 @@ int cmd_registry_probe(int argc, char **argv)
 		case 't':
 			if (str_to_duration_ms(optarg, &timeout_ms, "--timeout", &e) != 0 || timeout_ms == 0)
 				return command_usage(self, "--timeout takes a positive duration such as 10s or 500ms");
+			break;
+		case 'b':
+			buffered = true;
 			break;
 		case 'T':
 			if (str_to_u64(optarg, 1, PROBE_THREADS_MAX, &threads, "--threads", &e) != 0)
@@ -253,8 +292,9 @@ int cmd_registry_probe(int argc, char **argv)
 			goto out;
 		}
 	} else if (strcmp(op, "push-blob") == 0) {
-		if (read_file(argv[optind + 2], PROBE_FILE_MAX, &data, &len, &e) != 0 ||
-		    registry_blob_push(client, &ref, data, len, deadline, digest, &e) != 0)
+		if (buffered ? read_file(argv[optind + 2], PROBE_BUFFERED_MAX, &data, &len, &e) != 0 ||
+		    registry_blob_push(client, &ref, data, len, deadline, digest, &e) != 0 :
+		    push_file(client, &ref, argv[optind + 2], deadline, digest, &e) != 0)
 			goto out;
 		fprintf(out, "%s\n", digest);
 	} else {

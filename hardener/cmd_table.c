@@ -26,6 +26,6 @@ const struct command hardline_commands[] = {
 	{ "verify", "verify --key PUB [--key PUB]... [--envelope FILE] [--require FACT=N|FACT<=N]... [--platform P] [--json] IMAGE", "verify an image's hardening attestations and the facts they state", cmd_verify },
 	{ "image-inspect", "image-inspect [--platform OS/ARCH[/VARIANT]] REF", "(debug) list an image's platforms, manifests and layers, verifying every blob", cmd_image_inspect },
 	{ "image-copy", "image-copy [--platform OS/ARCH[/VARIANT]] SRC DST", "(debug) copy an image through the OCI writer", cmd_image_copy },
-	{ "registry-probe", "registry-probe [--auth-file F] [--ca-file F] [--certs-dir D] [--insecure-http] [--anonymous] [--timeout DUR] [--out FILE] [--media-type T] [--threads N] manifest|resolve REF | blob REF DIGEST | push-blob REF FILE | put-manifest REF FILE", "(debug) talk to a registry: fetch, resolve, download, push", cmd_registry_probe },
+	{ "registry-probe", "registry-probe [--auth-file F] [--ca-file F] [--certs-dir D] [--insecure-http] [--anonymous] [--timeout DUR] [--out FILE] [--media-type T] [--threads N] [--buffered] manifest|resolve REF | blob REF DIGEST | push-blob REF FILE | put-manifest REF FILE", "(debug) talk to a registry: fetch, resolve, download, push", cmd_registry_probe },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -195,6 +195,8 @@ struct xfer {
 	const char *content_type;       /* NULL: none */
 	const void *body;               /* PUT/POST body (may be empty) */
 	size_t body_len;
+	int body_fd;                    /* when >= 0: the PUT body is body_fd_size bytes read with pread from 0 */
+	uint64_t body_fd_size, body_fd_off;
 	const char *ca_file;
 	/* body of a 2xx answer: to sink, else to ok_body (capped) */
 	registry_sink_fn sink;
@@ -300,6 +302,29 @@ static size_t on_body(char *p, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* curl read callback of an upload from body_fd: pread at the running offset; a file that shrank aborts. */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct xfer *x = arg;
+	uint64_t left = x->body_fd_size - x->body_fd_off;
+	size_t want = size * nitems;
+	ssize_t n;
+
+	if (left == 0)
+		return 0;
+	if (want > left)
+		want = (size_t)left;
+	n = pread(x->body_fd, buf, want, (off_t)x->body_fd_off);
+	if (n <= 0) {
+		x->sink_rc = ERR_IO;
+		err_set(&x->sink_err, ERR_IO, "reading the blob at offset %llu failed (%s)",
+		    (unsigned long long)x->body_fd_off, n == 0 ? "the file is shorter than its size" : "read error");
+		return CURL_READFUNC_ABORT;
+	}
+	x->body_fd_off += (uint64_t)n;
+	return (size_t)n;
+}
+
 /* Performs x until deadline_ms with the client's TLS and timeout settings. Returns 0 with x->status set when an
  * answer came, else ERR_TIMEOUT / ERR_NETWORK (e names the failure, without context) or the sink's error. */
 static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_ms, struct err *e)
@@ -360,6 +385,12 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 		curl_easy_setopt(x->h, CURLOPT_CAINFO, x->ca_file);
 	if (strcmp(x->method, "HEAD") == 0) {
 		curl_easy_setopt(x->h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(x->method, "PUT") == 0 && x->body_fd >= 0) {
+		x->body_fd_off = 0;   /* a retry sends the whole body again */
+		curl_easy_setopt(x->h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(x->h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(x->h, CURLOPT_READDATA, x);
+		curl_easy_setopt(x->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body_fd_size);
 	} else if (strcmp(x->method, "PUT") == 0 || strcmp(x->method, "POST") == 0) {
 		curl_easy_setopt(x->h, CURLOPT_POST, 1L);
 		curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body != NULL ? x->body : "");
@@ -371,7 +402,8 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 	if (rc == CURLE_OK) {
 		r = 0;
-	} else if (rc == CURLE_WRITE_ERROR && x->sink_rc != 0) {
+	} else if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) &&
+	    x->sink_rc != 0) {
 		r = x->sink_rc;
 		err_set(e, r, "%s", x->sink_err.msg);
 	} else if (rc == CURLE_WRITE_ERROR && x->errbody_over) {
@@ -512,6 +544,7 @@ static int request_init(struct registry_client *c, struct request *q, const stru
     const char *what, const char *path, struct err *e)
 {
 	memset(q, 0, sizeof(*q));
+	q->x.body_fd = -1;
 	q->ref = ref;
 	q->what = what;
 	q->x.method = method;
@@ -653,6 +686,7 @@ static int authenticate(struct registry_client *c, struct request *q, const char
 		goto out;
 	}
 	memset(&t, 0, sizeof(t));
+	t.body_fd = -1;
 	t.method = "GET";
 	t.url = turl;
 	t.auth = basic;
@@ -1024,20 +1058,18 @@ int registry_blob_head(struct registry_client *c, const struct imageref *ref, co
 	return 0;
 }
 
-int registry_blob_push(struct registry_client *c, const struct imageref *ref, const void *data, size_t len,
-    int64_t deadline_ms, char digest[DIGEST_STR_LEN + 1], struct err *e)
+/* The upload of registry_blob_push and registry_blob_push_fd: the body is data[len], or size bytes of fd when
+ * fd >= 0; d is its digest. */
+static int blob_push(struct registry_client *c, const struct imageref *ref, const void *data, size_t len, int fd,
+    uint64_t size, const char *d, int64_t deadline_ms, struct err *e)
 {
-	char d[DIGEST_STR_LEN + 1], obj[600], upload[URL_MAX];
+	char obj[600], upload[URL_MAX];
 	struct request q;
 	int r;
 
-	if ((r = sha256_digest_str(data, len, d, e)) != 0)
-		return r;
 	r = registry_blob_head(c, ref, d, NULL, deadline_ms, e);
-	if (r == 0)
-		goto done;
 	if (r != ERR_NOT_FOUND)
-		return r;
+		return r;   /* 0: already there */
 	object_name(ref, d, obj, sizeof(obj));
 	if ((r = request_init(c, &q, ref, "POST", "POST blob upload", "blobs/uploads/", e)) != 0)
 		return r;
@@ -1059,10 +1091,31 @@ int registry_blob_push(struct registry_client *c, const struct imageref *ref, co
 	q.x.content_type = "application/octet-stream";
 	q.x.body = data;
 	q.x.body_len = len;
-	if ((r = request_run(c, &q, 201, deadline_ms, e)) != 0)
+	q.x.body_fd = fd;
+	q.x.body_fd_size = size;
+	return request_run(c, &q, 201, deadline_ms, e);
+}
+
+int registry_blob_push(struct registry_client *c, const struct imageref *ref, const void *data, size_t len,
+    int64_t deadline_ms, char digest[DIGEST_STR_LEN + 1], struct err *e)
+{
+	char d[DIGEST_STR_LEN + 1];
+	int r;
+
+	if ((r = sha256_digest_str(data, len, d, e)) != 0 ||
+	    (r = blob_push(c, ref, data, len, -1, 0, d, deadline_ms, e)) != 0)
 		return r;
-done:
 	if (digest != NULL)
 		str_copy(digest, DIGEST_STR_LEN + 1, d);
 	return 0;
+}
+
+int registry_blob_push_fd(struct registry_client *c, const struct imageref *ref, int fd, uint64_t size,
+    const char *digest, int64_t deadline_ms, struct err *e)
+{
+	int r;
+
+	if ((r = digest_validate(digest, e)) != 0)
+		return err_prefix(e, "registry %s: PUT blob of %s", ref->registry, ref->repository);
+	return blob_push(c, ref, NULL, 0, fd, size, digest, deadline_ms, e);
 }

@@ -93,4 +93,11 @@ int registry_blob_head(struct registry_client *c, const struct imageref *ref, co
 int registry_blob_push(struct registry_client *c, const struct imageref *ref, const void *data, size_t len,
     int64_t deadline_ms, char digest[DIGEST_STR_LEN + 1], struct err *e);
 
+/* The same for size bytes of fd, read with pread() from offset 0 (so that a retry can send them again; fd's own
+ * offset is not used), whose sha256 the caller already knows (digest; the registry refuses a body that does not
+ * match with 400 DIGEST_INVALID). For layers too big to hold in memory. Errors as above; ERR_IO when fd cannot be
+ * read to size bytes. */
+int registry_blob_push_fd(struct registry_client *c, const struct imageref *ref, int fd, uint64_t size,
+    const char *digest, int64_t deadline_ms, struct err *e);
+
 #endif

@@ -85,6 +85,15 @@ printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids
 cfg=$(probe --insecure-http push-blob "$R/shop/pushed" "$T/config.json" 2>"$T/err")
 [ "$cfg" = "sha256:$(sha256sum <"$T/config.json" | cut -d' ' -f1)" ] && t_ok "push-blob (POST + PUT ?digest=)" ||
 	t_fail "push-blob (POST + PUT ?digest=)" "got '$cfg': $(cat "$T/err")"
+head -c 40000000 /dev/urandom >"$T/big.bin"
+bigd=$(probe --insecure-http push-blob "$R/shop/pushed" "$T/big.bin" 2>"$T/err")
+probe --insecure-http --out "$T/big.back" blob "$R/shop/pushed" "$bigd" 2>>"$T/err" && cmp -s "$T/big.bin" "$T/big.back" &&
+	t_ok "push-blob streams a 40 MB file from disk and it comes back identical" ||
+	t_fail "push-blob streams a 40 MB file from disk and it comes back identical" "$(cat "$T/err")"
+printf 'in memory\n' >"$T/small.bin"
+got=$(probe --insecure-http --buffered push-blob "$R/shop/pushed" "$T/small.bin" 2>"$T/err")
+[ "$got" = "sha256:$(sha256sum <"$T/small.bin" | cut -d' ' -f1)" ] && t_ok "push-blob from memory" ||
+	t_fail "push-blob from memory" "got '$got': $(cat "$T/err")"
 t_check "push-blob again (already there: HEAD, no upload)" probe --insecure-http push-blob "$R/shop/pushed" "$T/config.json"
 size=$(stat -c %s "$T/config.json")
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[]}' \
