@@ -325,6 +325,15 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 	return (size_t)n;
 }
 
+/* True when v can go into a header line: printable ASCII and tabs only (no CR/LF to inject further headers). */
+static bool header_value_ok(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (((unsigned char)*v < 0x20 && *v != '\t') || (unsigned char)*v >= 0x7f)
+			return false;
+	return true;
+}
+
 /* Performs x until deadline_ms with the client's TLS and timeout settings. Returns 0 with x->status set when an
  * answer came, else ERR_TIMEOUT / ERR_NETWORK (e names the failure, without context) or the sink's error. */
 static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_ms, struct err *e)
@@ -342,6 +351,9 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 	sb_init(&x->errbody, REGISTRY_ERRBODY_MAX);
 	if (left <= 0)
 		return err_set(e, ERR_TIMEOUT, "deadline passed before the request was sent");
+	if ((x->accept != NULL && !header_value_ok(x->accept)) ||
+	    (x->content_type != NULL && !header_value_ok(x->content_type)) || (x->auth != NULL && !header_value_ok(x->auth)))
+		return err_set(e, ERR_INVALID, "a header value holds a control or non-ASCII byte; refusing to send it");
 	if ((x->h = curl_easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
 	errbuf[0] = '\0';

@@ -118,6 +118,10 @@ static void test_refused_inputs(void **state)
 	assert_int_equal(registry_manifest_put(c, &ref, "application/vnd.oci.image.manifest.v1+json", big,
 	    REGISTRY_MANIFEST_MAX + 1, registry_now_ms() + 5000, NULL, &e), ERR_TOO_LARGE);
 	free(big);
+	/* a media type cannot smuggle header lines */
+	assert_int_equal(registry_manifest_put(c, &ref, "a/b\r\nX-Injected: 1", "{}", 2, registry_now_ms() + 5000, NULL,
+	    &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "control or non-ASCII byte"));
 	/* a digest in the reference must be the data's */
 	assert_int_equal(imageref_parse("127.0.0.1:1/a/b@" ZERO_DIGEST, &ref, &e), 0);
 	assert_int_equal(registry_manifest_put(c, &ref, "application/vnd.oci.image.manifest.v1+json", "{}", 2,
