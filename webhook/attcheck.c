@@ -86,6 +86,7 @@ struct attconf {
 struct attcheck {
 	pthread_mutex_t mu;                /* guards conf and conf->kr */
 	struct attconf *conf;
+	json_t *att;                       /* a copy of the object conf was built from (NULL: none); watcher only */
 	struct adm_image_checker hook;
 };
 
@@ -890,6 +891,7 @@ void attcheck_free(struct attcheck *ac)
 	if (ac == NULL)
 		return;
 	conf_unref(ac->conf);
+	json_decref(ac->att);
 	pthread_mutex_destroy(&ac->mu);
 	free(ac);
 }
@@ -897,10 +899,20 @@ void attcheck_free(struct attcheck *ac)
 int attcheck_configure(struct attcheck *ac, const json_t *att, struct err *e)
 {
 	struct attconf *c = NULL, *old;
+	json_t *copy = NULL;
 	int r;
 
+	/* A policy reload that leaves "attestations" as it was keeps the keys, sources and cache in force. */
+	if (ac->conf != NULL && ((att == NULL && ac->att == NULL) || (att != NULL && json_equal(att, ac->att))))
+		return 0;
 	if ((r = conf_parse(att, &c, e)) != 0)
 		return r;
+	if (att != NULL && (copy = json_deep_copy(att)) == NULL) {
+		conf_unref(c);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	json_decref(ac->att);
+	ac->att = copy;
 	pthread_mutex_lock(&ac->mu);
 	old = ac->conf;
 	ac->conf = c;

@@ -28,7 +28,8 @@ void attcheck_free(struct attcheck *ac);
 /* Puts in force the policy's "attestations" object (borrowed; NULL or {"required": false}: no image check). Keys:
  * required, keys, imageReferences, sources, require, maxAge, maxAgeGrace, cache (docs/webhook-policy.md). Loads the
  * keys and reads the directories now. On error (ERR_INVALID naming the key, ERR_NOT_FOUND for keys that are not
- * there, ...) the previous configuration stays in force. Clears the cache. Thread-safe with checks under way. */
+ * there, ...) the previous configuration stays in force. A new configuration starts with an empty cache; the same
+ * object as the one in force changes nothing. Call from one thread (the watcher); checks may run meanwhile. */
 int attcheck_configure(struct attcheck *ac, const json_t *att, struct err *e);
 
 /* Re-reads the trusted keys and the attestation directories that changed (the key paths, their "..data", the
