@@ -63,7 +63,8 @@ step "What an intruder finds: a shell in the plain image, none in the hardened o
 echo "[plain]"
 echo '$ podman run --rm --read-only --user 1000 --network none --entrypoint /bin/sh localhost/demo-hello:plain -c ...'
 hl_podman run --rm --read-only --user 1000 --network none --entrypoint /bin/sh localhost/demo-hello:plain \
-	-c 'echo "sh runs as $(id -un): $(ls /usr/bin | wc -l) programs in /usr/bin; su, apt-get, perl:"; command -v su apt-get perl'
+	-c 'echo "sh runs as uid $(id -u): $(ls /usr/bin | wc -l) programs in /usr/bin, among them:" \
+	    $(for p in su passwd apt-get dpkg perl chmod; do command -v $p; done)'
 echo "[hardened]"
 if out=$(hl_podman run --rm --read-only --user 1000 --network none --entrypoint /bin/sh \
     localhost/demo-hello:hardened -c true 2>&1); then
