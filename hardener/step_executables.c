@@ -97,7 +97,7 @@ static int link_next(struct fstree *t, const struct fs_node *n, char *out, size_
 	return fstree_resolve(t, joined, false, out, size, &e);
 }
 
-/* Adds every link of path's chain and its final object to set. */
+/* Adds path, the symlinks of its chain and the object they finally lead to, to set. */
 static int keep_chain(struct fstree *t, const char *path, struct pathset *set)
 {
 	char cur[4096], next[4096];
@@ -112,7 +112,9 @@ static int keep_chain(struct fstree *t, const char *path, struct pathset *set)
 			return 0;
 		if ((r = pathset_add(set, cur)) != 0)
 			return r;
-		if ((n->type != FS_SYMLINK && n->type != FS_HARDLINK) || n->link == NULL)
+		/* Only symlinks need their target kept. A hard link is a name of its own for the same bytes: the image
+		 * backend writes it out as a regular file when the name it points at is deleted. */
+		if (n->type != FS_SYMLINK || n->link == NULL)
 			return 0;
 		if (link_next(t, n, next, sizeof(next)) != 0)
 			return 0;

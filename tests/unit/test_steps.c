@@ -544,6 +544,27 @@ static void test_busybox_hardlinks(void **state)
 	fx_free(f);
 }
 
+static void test_executables_hardlink_name(void **state)
+{
+	struct fx *f = fx_new();
+	struct err e;
+	json_t *json;
+
+	/* An image lists a second name of a file as a hard-link entry to the first name. Keeping the allowed name must
+	 * not keep the first one: a hard link is a name of its own (the image backend writes it out as a regular file
+	 * when the first name goes), so /bin/sh must not survive because /bin/app is allowed. */
+	assert_int_equal(hpolicy_allow(&f->p, "app", &e), 0);
+	dir(f, "/");
+	dir(f, "/bin");
+	file(f, "/bin/sh", 0755, "\177ELF not a multi-call binary");
+	put(f, "/bin/app", FS_HARDLINK, 0755, "/bin/sh");
+	run(f, step_executables, "executables", &json);
+	assert_true(deleted(f, "/bin/sh"));
+	assert_false(deleted(f, "/bin/app"));
+	json_decref(json);
+	fx_free(f);
+}
+
 /* ---- package manager ---- */
 
 static void test_package_manager(void **state)
@@ -734,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_busybox_removed),
 		cmocka_unit_test(test_busybox_nologin_applet),
 		cmocka_unit_test(test_busybox_hardlinks),
+		cmocka_unit_test(test_executables_hardlink_name),
 		cmocka_unit_test(test_package_manager),
 		cmocka_unit_test(test_system_cruft),
 		cmocka_unit_test(test_profile_idempotent),
