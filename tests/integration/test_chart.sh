@@ -249,6 +249,22 @@ fi
 t_check "deploy/: kube-system is not sent to the webhook" pod kube-system sys
 t_check "deploy/: a warn namespace is admitted while the webhook is down (failurePolicy Ignore)" pod relaxed w1
 t_check "deploy/: hardline-system is not sent to the webhook" pod hardline-system own
+# hardline-system carries pod-security.kubernetes.io/enforce=restricted: the webhook's own pod must pass it.
+own_pod() {
+	yq_json "$D/deploy.yaml" Deployment | jq '{apiVersion: "v1", kind: "Pod", metadata: {name: "own-webhook",
+	  namespace: "hardline-system", labels: .spec.template.metadata.labels}, spec: .spec.template.spec}' |
+		k create --dry-run=server -f - 2>&1
+}
+if out=$(own_pod) && ! grep -qi 'PodSecurity' <<<"$out"; then
+	out=$(jq -n '{apiVersion: "v1", kind: "Pod", metadata: {name: "rootpod",
+	  namespace: "hardline-system"}, spec: {containers: [{name: "c", image: "x@sha256:'"$(printf '%064d' 2)"'",
+	  securityContext: {runAsUser: 0}}]}}' | k create --dry-run=server -f - 2>&1)
+	grep -q 'violates PodSecurity "restricted' <<<"$out" &&
+		t_ok "the webhook's own pod passes Pod Security restricted, enforced on hardline-system (a root pod does not)" ||
+		t_fail "Pod Security restricted on hardline-system" "a root pod: $out"
+else
+	t_fail "the webhook's own pod passes Pod Security restricted" "$out"
+fi
 k delete validatingwebhookconfiguration hardline >/dev/null
 
 # --- the chart: server-side dry-run, install, upgrade, uninstall ---------------------------------------------------
