@@ -309,6 +309,59 @@ static void test_hostile_directory(void **state)
 	attdir_free(d);
 }
 
+/* A mounted ConfigMap: files are symlinks into "..data", which the kubelet swaps to a new timestamped directory. */
+static void test_configmap_swap(void **state)
+{
+	struct fixture *f = *state;
+	struct attdir *d = NULL;
+	struct attdir_snap *s;
+	const struct attdir_entry *en;
+	char path[256], *env;
+	size_t len;
+	struct err e;
+
+	str_fmt(path, sizeof(path), "%s/..2026_12_01_v1", f->atts);
+	assert_int_equal(mkdir(path, 0700), 0);
+	env = envelope(f->trusted, DIG_A, 0, (int64_t)time(NULL), &len);
+	str_fmt(path, sizeof(path), "%s/..2026_12_01_v1/web.json", f->atts);
+	write_file(path, env, len);
+	free(env);
+	str_fmt(path, sizeof(path), "%s/..data", f->atts);
+	assert_int_equal(symlink("..2026_12_01_v1", path), 0);
+	str_fmt(path, sizeof(path), "%s/web.json", f->atts);
+	assert_int_equal(symlink("..data/web.json", path), 0);
+	assert_int_equal(attdir_new(f->atts, &d, &e), 0);
+	s = attdir_acquire(d);
+	assert_int_equal(attdir_find(s, DIG_A, &en), 1);
+	attdir_release(s);
+
+	/* The kubelet's atomic update: a new directory, "..data" replaced by rename. */
+	str_fmt(path, sizeof(path), "%s/..2026_12_01_v2", f->atts);
+	assert_int_equal(mkdir(path, 0700), 0);
+	env = envelope(f->trusted, DIG_B, 0, (int64_t)time(NULL), &len);
+	str_fmt(path, sizeof(path), "%s/..2026_12_01_v2/web.json", f->atts);
+	write_file(path, env, len);
+	free(env);
+	s = attdir_acquire(d); /* a reader holding the old index keeps it */
+	str_fmt(path, sizeof(path), "%s/..data_tmp", f->atts);
+	assert_int_equal(symlink("..2026_12_01_v2", path), 0);
+	{
+		char to[256];
+
+		str_fmt(to, sizeof(to), "%s/..data", f->atts);
+		assert_int_equal(rename(path, to), 0);
+	}
+	assert_int_equal(attdir_poll(d, &e), 1);
+	assert_int_equal(attdir_find(s, DIG_A, &en), 1);
+	attdir_release(s);
+	s = attdir_acquire(d);
+	assert_int_equal(attdir_find(s, DIG_A, &en), 0);
+	assert_int_equal(attdir_find(s, DIG_B, &en), 1);
+	assert_string_equal(en->file, "web.json");
+	attdir_release(s);
+	attdir_free(d);
+}
+
 static void test_changes_take_effect(void **state)
 {
 	struct fixture *f = *state;
@@ -336,6 +389,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requirements_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_take_effect, setup, teardown),
 	};
 
