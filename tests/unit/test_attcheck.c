@@ -281,6 +281,21 @@ static void test_hostile_directory(void **state)
 	write_file(path, "{}", 2);
 	str_fmt(path, sizeof(path), "%s/dangling", f->atts);
 	assert_int_equal(symlink("/nonexistent", path), 0);
+	{ /* signed, but its Statement's subject has no valid sha256 digest */
+		const char *bad = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"x\","
+		    "\"digest\":{\"sha256\":\"not-hex\"}}],\"predicateType\":\"" HARDLINE_PREDICATE_TYPE "\"}";
+		struct dsse_envelope *env = NULL;
+		char *out = NULL;
+		size_t len = 0;
+
+		assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, bad, strlen(bad), f->trusted, &env, &e), 0);
+		assert_int_equal(dsse_fmt(env, &out, &len, &e), 0);
+		str_fmt(path, sizeof(path), "%s/bad-subject.json", f->atts);
+		write_file(path, out, len);
+		free(out);
+		dsse_envelope_free(env);
+	}
+	put_envelope(f, "other-subject.json", f->trusted, DIG_C, 0, (int64_t)time(NULL));
 	big = malloc(bigsz);
 	assert_non_null(big);
 	memset(big, ' ', bigsz);
@@ -290,9 +305,11 @@ static void test_hostile_directory(void **state)
 
 	assert_int_equal(attdir_new(f->atts, &d, &e), 0);
 	s = attdir_acquire(d);
-	assert_int_equal(attdir_snap_files(s), 1);
+	assert_int_equal(attdir_snap_files(s), 2);
 	assert_int_equal(attdir_find(s, DIG_A, &en), 1);
 	assert_string_equal(en->file, "good.json");
+	assert_int_equal(attdir_find(s, DIG_C, &en), 1); /* indexed under what it claims; verified at look-up */
+	assert_string_equal(en->file, "other-subject.json");
 	assert_int_equal(attdir_find(s, DIG_B, &en), 0);
 	attdir_release(s);
 	assert_int_equal(attdir_poll(d, &e), 0); /* unchanged */
