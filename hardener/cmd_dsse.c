@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "lib/dsse.h"
 #include "lib/intoto.h"
@@ -18,15 +19,6 @@
 
 int cmd_dsse_sign(int argc, char **argv);
 int cmd_dsse_verify(int argc, char **argv);
-
-/* Usage error for the option getopt_long refused (argv[optind - 1]): names it. */
-static int bad_option(const struct command *self, char **argv)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
-	return command_usage(self, msg);
-}
 
 /* Reads path ("-" = stdin) whole, at most max bytes, into sb. */
 static int read_input(const char *path, size_t max, struct strbuf *sb, struct err *e)
@@ -79,7 +71,7 @@ int cmd_dsse_sign(int argc, char **argv)
 	struct dsse_envelope *env = NULL;
 	struct key *k = NULL;
 	struct strbuf in;
-	char *json = NULL;
+	char *json = NULL, msg[160];
 	size_t len;
 	struct err e;
 	int c, rc = 1;
@@ -103,7 +95,7 @@ int cmd_dsse_sign(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return bad_option(self, argv);
+			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}
 	}
 	if (keypath == NULL || type == NULL)
@@ -146,7 +138,7 @@ int cmd_dsse_verify(int argc, char **argv)
 	const struct key *signer = NULL;
 	size_t nkeys = 0, i;
 	bool statement = false;
-	char esc[300];
+	char esc[300], msg[160];
 	struct err e;
 	FILE *f;
 	int c, rc = 1;
@@ -174,7 +166,7 @@ int cmd_dsse_verify(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return bad_option(self, argv);
+			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}
 	}
 	if (nkeys == 0)

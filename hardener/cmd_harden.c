@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hardener/attest.h"
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "hardener/engine.h"
 #include "hardener/facts.h"
@@ -59,31 +60,6 @@ static void help(void)
 	    "  --help                 this text\n\n"
 	    "SOURCE_DATE_EPOCH sets the config and history times and clamps file times (default: the input's).\n"
 	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
-}
-
-/* "8G", "512M", "4096" -> bytes. ERR_USAGE when malformed. */
-static int parse_size(const char *s, uint64_t *out, struct err *e)
-{
-	char num[32];
-	size_t len = strlen(s);
-	uint64_t mult = 1, v;
-
-	if (len == 0 || len >= sizeof(num))
-		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
-	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 'K': case 'k': mult = 1ull << 10; break;
-	case 'M': case 'm': mult = 1ull << 20; break;
-	case 'G': case 'g': mult = 1ull << 30; break;
-	case 'T': case 't': mult = 1ull << 40; break;
-	default: break;
-	}
-	if (mult != 1)
-		num[len - 1] = '\0';
-	if (str_to_u64(num, 1, UINT64_MAX / mult, &v, "size", e) != 0)
-		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
-	*out = v * mult;
-	return 0;
 }
 
 /* Times: SOURCE_DATE_EPOCH when set, else the input config's "created" (no clamp when it has none). */
@@ -276,7 +252,7 @@ int cmd_harden(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if (parse_size(optarg, &vo.limits.max_expanded, &e) != 0) {
+			if (cli_parse_size(optarg, &vo.limits.max_expanded, &e) != 0) {
 				rc = usage(e.msg);
 				goto out;
 			}
@@ -290,13 +266,8 @@ int cmd_harden(int argc, char **argv)
 			help();
 			rc = 0;
 			goto out;
-		case ':':
-			snprintf(msg, sizeof(msg), "option %.60s needs an argument", argv[optind - 1]);
-			rc = usage(msg);
-			goto out;
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %.60s", argv[optind - 1]);
-			rc = usage(msg);
+			rc = usage(cli_opt_error(c, argv, msg, sizeof(msg)));
 			goto out;
 		}
 	}
@@ -315,16 +286,9 @@ int cmd_harden(int argc, char **argv)
 		log_set_level(LOG_ERROR);
 	vo.progress = !quiet && isatty(STDERR_FILENO);
 
-	if (hpolicy_init_defaults(&pol, &e) != 0)
+	if (cli_policy_load(&pol, policy_file, keep, nkeep, &e) != 0)
 		goto fail;
 	policy_ok = true;
-	if (policy_file != NULL && hpolicy_load_file(&pol, policy_file, &e) != 0)
-		goto fail;
-	for (i = 0; i < nkeep; i++)
-		if (hpolicy_allow(&pol, keep[i], &e) != 0)
-			goto fail;
-	if (hpolicy_finalize(&pol, &e) != 0)
-		goto fail;
 	if (oci_store_open(src, &store, &e) != 0 || oci_store_images(store, platform, &imgs, &nimg, &e) != 0)
 		goto fail;
 	if (nimg == 0) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "hardener/engine.h"
 #include "hardener/facts.h"
@@ -139,7 +140,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 	};
 	const char *policy_file = NULL, *report_file = NULL, *dir;
 	char **keep = NULL, selfbuf[PATH_MAX], msg[200];
-	size_t nkeep = 0, i;
+	size_t nkeep = 0;
 	bool dry_run = false, quiet = false, policy_ok = false, ran = false;
 	struct hpolicy pol;
 	struct report *rep = NULL;
@@ -168,13 +169,8 @@ int cmd_harden_rootfs(int argc, char **argv)
 			help();
 			rc = 0;
 			goto out;
-		case ':':
-			snprintf(msg, sizeof(msg), "option %.60s needs an argument", argv[optind - 1]);
-			rc = usage(msg);
-			goto out;
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %.60s", argv[optind - 1]);
-			rc = usage(msg);
+			rc = usage(cli_opt_error(c, argv, msg, sizeof(msg)));
 			goto out;
 		}
 	}
@@ -191,16 +187,9 @@ int cmd_harden_rootfs(int argc, char **argv)
 	if (quiet)
 		log_set_level(LOG_ERROR);
 
-	if (hpolicy_init_defaults(&pol, &e) != 0)
+	if (cli_policy_load(&pol, policy_file, keep, nkeep, &e) != 0)
 		goto fail;
 	policy_ok = true;
-	if (policy_file != NULL && hpolicy_load_file(&pol, policy_file, &e) != 0)
-		goto fail;
-	for (i = 0; i < nkeep; i++)
-		if (hpolicy_allow(&pol, keep[i], &e) != 0)
-			goto fail;
-	if (hpolicy_finalize(&pol, &e) != 0)
-		goto fail;
 	if (!dry_run && booted_host_root(dir)) {
 		err_set(&e, ERR_DENIED, "refusing to harden / of a booted system (PID 1 is an init): harden-rootfs / is "
 		    "meant for the last step of a container build; try --dry-run, or set HARDLINE_ALLOW_HOST_ROOT=1 if "

@@ -6,20 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "lib/keys.h"
 #include "lib/str.h"
 
 int cmd_keygen(int argc, char **argv);
-
-/* Usage error for the option getopt_long refused (argv[optind - 1]): names it. */
-static int bad_option(const struct command *self, char **argv)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
-	return command_usage(self, msg);
-}
 
 /* Entry point of `hardline keygen [--out PREFIX] [--algorithm ecdsa-p256|ed25519] [--force]`. Returns the exit
  * status: 0 written, 1 failure (nothing is left half-written), 2 usage. */
@@ -31,7 +23,7 @@ int cmd_keygen(int argc, char **argv)
 	};
 	const struct command *self = command_find("keygen");
 	const char *prefix = "hardline", *pass;
-	char keypath[4096], pubpath[4096];
+	char keypath[4096], pubpath[4096], msg[160];
 	enum key_alg alg = KEY_ALG_ECDSA_P256;
 	struct key *k = NULL;
 	bool force = false;
@@ -57,7 +49,7 @@ int cmd_keygen(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			return bad_option(self, argv);
+			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}
 	}
 	if (optind != argc)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "hardener/facts.h"
 #include "hardener/fsdir.h"
@@ -44,29 +45,6 @@ static void help(void)
 	    "  --max-expanded SIZE  refuse a layer that expands past SIZE bytes (K, M, G; default 8G)\n"
 	    "  --help               this text\n\n"
 	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
-}
-
-static int parse_size(const char *s, uint64_t *out, struct err *e)
-{
-	char num[32];
-	size_t len = strlen(s);
-	uint64_t mult = 1, v;
-
-	if (len == 0 || len >= sizeof(num))
-		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
-	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 'K': case 'k': mult = 1ull << 10; break;
-	case 'M': case 'm': mult = 1ull << 20; break;
-	case 'G': case 'g': mult = 1ull << 30; break;
-	default: break;
-	}
-	if (mult != 1)
-		num[len - 1] = '\0';
-	if (str_to_u64(num, 1, UINT64_MAX / mult, &v, "size", e) != 0)
-		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
-	*out = v * mult;
-	return 0;
 }
 
 /* Measures ref (an image reference or dir:PATH) into *facts (a new reference). */
@@ -256,18 +234,14 @@ int cmd_scan(int argc, char **argv)
 		case 'd': other = optarg; break;
 		case 'P': platform = optarg; break;
 		case 'm':
-			if (parse_size(optarg, &lim.max_expanded, &e) != 0)
+			if (cli_parse_size(optarg, &lim.max_expanded, &e) != 0)
 				return usage(e.msg);
 			break;
 		case 'h':
 			help();
 			return 0;
-		case ':':
-			snprintf(msg, sizeof(msg), "option %.60s needs an argument", argv[optind - 1]);
-			return usage(msg);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %.60s", argv[optind - 1]);
-			return usage(msg);
+			return usage(cli_opt_error(c, argv, msg, sizeof(msg)));
 		}
 	}
 	if (argc - optind != 1)

@@ -5,6 +5,7 @@ HARDENER_SRCS += hardener/cmd_table_static.c
 HARDENER_SRCS += hardener/fstree.c
 HARDENER_SRCS += hardener/accounts.c
 HARDENER_SRCS += hardener/policy.c
+HARDENER_SRCS += hardener/cli.c
 HARDENER_SRCS += hardener/report.c
 HARDENER_SRCS += hardener/engine.c
 HARDENER_SRCS += hardener/fsdir.c
