@@ -773,14 +773,15 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 				goto out;
 			if (out != NULL)
 				fprintf(out, "%s oci:%s:sha256-%s.att%s\n", t.digest, s.tref.path, t.digest + 7,
-			    added ? "" : " (already there)");
+				    added ? "" : " (already there)");
 		}
 		if (o->push) {
 			if ((r = attest_remote_push(s.remote, o->push_to, t.digest, env, len, &added, e)) != 0)
 				goto out;
 			if (out != NULL)
-				fprintf(out, "%s %s:sha256-%s.att%s\n", t.digest, s.remote != NULL ? attest_remote_name(s.remote) :
-			    o->push_to + 9, t.digest + 7, added ? "" : " (already there)");
+				fprintf(out, "%s %s:sha256-%s.att%s\n", t.digest,
+				    s.remote != NULL ? attest_remote_name(s.remote) : o->push_to + 9, t.digest + 7,
+				    added ? "" : " (already there)");
 		}
 		free(env);
 		env = NULL;
@@ -1026,23 +1027,30 @@ static int check_one(const struct found *f, const struct keyring *kr, const char
 	return 0;
 }
 
+/* A string member of a verified predicate, escaped for the terminal (signed, but maybe by another tool); "(none)"
+ * when it is not a string. Returns buf. */
+static const char *esc(const json_t *v, char *buf, size_t n)
+{
+	if (!json_is_string(v))
+		return str_copy(buf, n, "(none)") == 0 ? buf : "";
+	return str_escape(buf, n, json_string_value(v), json_string_length(v), 200);
+}
+
 /* Prints the summary of a verified attestation. */
 static void print_verified(FILE *out, const char *image, const struct target *t, const struct found *f,
     const struct intoto_statement *st, const struct key *signer)
 {
 	const json_t *p = st->predicate;
-	char line[600];
+	char line[600], e1[256], e2[256];
 
 	fprintf(out, "verified: %s %s (%s)\n", image, t->digest, t->platform);
 	fprintf(out, "  attestation: %s\n", f->where);
 	fprintf(out, "  key: %s (keyid %.16s…)\n", key_label(signer), key_id(signer));
 	fprintf(out, "  statement: %s\n", st->type);
-	fprintf(out, "  timestamp: %s\n", json_string_value(json_object_get(p, "timestamp")) != NULL ?
-	    json_string_value(json_object_get(p, "timestamp")) : "(none)");
+	fprintf(out, "  timestamp: %s\n", esc(json_object_get(p, "timestamp"), e1, sizeof(e1)));
 	if (json_is_string(json_object_get(json_object_get(p, "policy"), "digest")))
-		fprintf(out, "  policy: %s %s\n", json_string_value(json_object_get(json_object_get(p, "policy"), "digest")),
-		    json_string_value(json_object_get(json_object_get(p, "policy"), "profile")) != NULL ?
-		    json_string_value(json_object_get(json_object_get(p, "policy"), "profile")) : "");
+		fprintf(out, "  policy: %s %s\n", esc(json_object_get(json_object_get(p, "policy"), "digest"), e1, sizeof(e1)),
+		    esc(json_object_get(json_object_get(p, "policy"), "profile"), e2, sizeof(e2)));
 	fprintf(out, "  facts: %s\n", facts_summary_line(json_object_get(p, "facts"), line, sizeof(line)));
 }
 
