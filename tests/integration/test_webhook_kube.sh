@@ -253,6 +253,17 @@ fi
 t_check "enforce: an UPDATE that leaves the pod template alone (a label) is admitted" \
 	k label deployment fine -n shop tier=web
 
+# --- we eat our own food: the webhook's own Deployment (deploy/) passes the enforce policy -------------------------
+own=$(k kustomize "$HL_ROOT/deploy" | k create --dry-run=client --validate=false -f - -o json 2>/dev/null |
+	jq -c 'if .kind == "List" then .items[] else . end | select(.kind == "Deployment") | .metadata.namespace = "shop"' \
+	2>/dev/null)
+if [ -n "$own" ] && out=$(k create --dry-run=server -f - <<<"$own" 2>&1) &&
+	grep '"namespace":"shop"' "$D/webhook.log" | grep '"name":"hardline-webhook"' | grep -q '"decision":"allow"'; then
+	t_ok "deploy/'s hardline-webhook Deployment is admitted by the webhook in an enforce namespace"
+else
+	t_fail "the webhook's own Deployment passes its policy" "${out:-no Deployment rendered}"
+fi
+
 # --- ephemeral containers (kubectl debug) through pods/ephemeralcontainers on the Pending pod ------------------
 echo '{"securityContext":{"runAsUser":0,"runAsNonRoot":false}}' >"$D/root.json"
 out=$(k debug good -n shop --image="busybox@$DIG" -c dbg --target=web --profile=general --custom="$D/root.json" 2>&1)
