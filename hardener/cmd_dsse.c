@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hardener/cli.h"
 #include "hardener/command.h"
 #include "lib/dsse.h"
+#include "lib/fileio.h"
 #include "lib/intoto.h"
 #include "lib/keys.h"
 #include "lib/str.h"
@@ -20,26 +22,12 @@
 int cmd_dsse_sign(int argc, char **argv);
 int cmd_dsse_verify(int argc, char **argv);
 
-/* Reads path ("-" = stdin) whole, at most max bytes, into sb. */
-static int read_input(const char *path, size_t max, struct strbuf *sb, struct err *e)
+/* Reads path ("-" = stdin) whole into sb, at most sb's cap (fileio.h errors, named after path). */
+static int read_input(const char *path, struct strbuf *sb, struct err *e)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rbe");
-	char chunk[16384];
-	size_t n;
-	int r = 0;
-
-	if (f == NULL)
-		return err_errno(e, errno, "open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((r = sb_append(sb, chunk, n)) != 0) {
-			err_set(e, r, "%s: larger than the limit of %zu bytes", path, max);
-			break;
-		}
-	if (r == 0 && ferror(f))
-		r = err_set(e, ERR_IO, "read %s: I/O error", path);
-	if (f != stdin)
-		fclose(f);
-	return r;
+	if (strcmp(path, "-") == 0)
+		return fileio_read_fd(STDIN_FILENO, sb, path, e);
+	return fileio_read_capped(path, sb, path, e);
 }
 
 /* Writes data[n] to path ("-" or NULL = stdout). */
@@ -102,7 +90,7 @@ int cmd_dsse_sign(int argc, char **argv)
 		return command_usage(self, "--key and --payload-type are required");
 	if (optind + 1 != argc)
 		return command_usage(self, "give exactly one payload FILE (- for stdin)");
-	if (read_input(argv[optind], DSSE_ENVELOPE_MAX / 2, &in, &e) != 0 ||
+	if (read_input(argv[optind], &in, &e) != 0 ||
 	    key_load_private(keypath, key_passphrase_from_env(), &k, &e) != 0 ||
 	    dsse_sign(type, in.data ? in.data : "", in.len, k, &env, &e) != 0 || dsse_fmt(env, &json, &len, &e) != 0 ||
 	    write_output(outpath, json, len, &e) != 0)

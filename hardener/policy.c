@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "hardener/fstree.h"
+#include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/str.h"
 
@@ -499,43 +500,20 @@ static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy 
 static int read_file(const char *path, char **out, size_t *len, struct err *e)
 {
 	struct strbuf sb;
-	char chunk[8192];
-	ssize_t n;
-	int fd, r;
+	char label[600];
+	int r;
 
 	*out = NULL;
 	sb_init(&sb, POLICY_MAX_BYTES);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return err_set(e, ERR_NOT_FOUND, "policy %s: no such file; check the --policy argument", path);
-		return err_errno(e, errno, "policy %s: cannot open", path);
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_errno(e, errno, "policy %s: cannot read", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((r = sb_append(&sb, chunk, (size_t)n)) != 0) {
-			if (r == ERR_TOO_LARGE)
-				err_set(e, r, "policy %s: larger than %u bytes; a policy file is small, is this the right "
-				    "file?", path, POLICY_MAX_BYTES);
-			else
-				err_set(e, r, "policy %s: out of memory", path);
-			goto out;
-		}
-	}
-	if ((*out = sb_steal(&sb, len)) == NULL) {
+	str_fmt(label, sizeof(label), "policy %.500s", path);
+	r = fileio_read_capped(path, &sb, label, e);
+	if (r == ERR_NOT_FOUND)
+		err_set(e, r, "policy %s: no such file; check the --policy argument", path);
+	else if (r == ERR_TOO_LARGE)
+		err_set(e, r, "policy %s: larger than %u bytes; a policy file is small, is this the right file?", path,
+		    POLICY_MAX_BYTES);
+	else if (r == 0 && (*out = sb_steal(&sb, len)) == NULL)
 		r = err_set(e, ERR_NOMEM, "policy %s: out of memory", path);
-		goto out;
-	}
-	r = 0;
-out:
-	close(fd);
 	sb_cleanup(&sb);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "lib/base64.h"
+#include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/str.h"
 
@@ -325,34 +326,17 @@ int dsse_parse(const char *buf, size_t len, const char *label, struct dsse_envel
 int dsse_load_file(const char *path, struct dsse_envelope **out, struct err *e)
 {
 	struct strbuf sb;
-	char chunk[16384];
-	FILE *f;
-	size_t n;
-	int r = 0;
+	char label[600];
+	int r;
 
 	*out = NULL;
 	sb_init(&sb, DSSE_ENVELOPE_MAX);
-	if ((f = fopen(path, "rbe")) == NULL) {
-		if (errno == ENOENT)
-			return err_set(e, ERR_NOT_FOUND, "envelope %s: no such file", path);
-		return err_errno(e, errno, "open envelope %s", path);
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if ((r = sb_append(&sb, chunk, n)) != 0) {
-			if (r == ERR_TOO_LARGE)
-				err_set(e, r, "%s: envelope is over the limit of %u bytes", path, DSSE_ENVELOPE_MAX);
-			else
-				err_set(e, r, "%s: out of memory", path);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		r = err_set(e, ERR_IO, "read %s: I/O error", path);
-		goto out;
-	}
-	r = dsse_parse(sb.data ? sb.data : "", sb.len, path, out, e);
-out:
-	fclose(f);
+	str_fmt(label, sizeof(label), "envelope %.500s", path);
+	r = fileio_read_capped(path, &sb, label, e);
+	if (r == ERR_TOO_LARGE)
+		err_set(e, r, "%s: envelope is over the limit of %u bytes", path, DSSE_ENVELOPE_MAX);
+	else if (r == 0)
+		r = dsse_parse(sb.data ? sb.data : "", sb.len, path, out, e);
 	sb_cleanup(&sb);
 	return r;
 }

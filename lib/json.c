@@ -1,5 +1,6 @@
 /* json — strict parsing and typed getters over jansson (see json.h). */
 #include "lib/json.h"
+#include "lib/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,38 +29,12 @@ int json_parse_buf(const char *buf, size_t len, size_t max, const char *label, j
 int json_load_file_capped(const char *path, size_t max, json_t **out, struct err *e)
 {
 	struct strbuf sb;
-	char chunk[16384];
-	int fd, r = ERR_IO;
-	ssize_t n;
+	int r;
 
 	*out = NULL;
 	sb_init(&sb, max);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return err_set(e, ERR_NOT_FOUND, "%s: no such file", path);
-		return err_errno(e, errno, "open %s", path);
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_errno(e, errno, "read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((r = sb_append(&sb, chunk, (size_t)n)) != 0) {
-			if (r == ERR_TOO_LARGE)
-				err_set(e, r, "%s: larger than the limit of %zu bytes", path, max);
-			else
-				err_set(e, r, "%s: out of memory", path);
-			goto out;
-		}
-	}
-	r = json_parse_buf(sb.data ? sb.data : "", sb.len, max, path, out, e);
-out:
-	close(fd);
+	if ((r = fileio_read_capped(path, &sb, path, e)) == 0)
+		r = json_parse_buf(sb.data ? sb.data : "", sb.len, max, path, out, e);
 	sb_cleanup(&sb);
 	return r;
 }

@@ -38,3 +38,4 @@ FUZZ_TARGETS += tests/fuzz/fuzz_imageref.c
 BENCH_PROGS += tests/bench/bench_attcheck.c
 UNIT_TESTS += tests/unit/test_registry.c
 UNIT_TESTS += tests/unit/test_cli.c
+UNIT_TESTS += tests/unit/test_fileio.c

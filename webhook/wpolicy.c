@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/digest.h"
+#include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/str.h"
 
@@ -393,9 +394,8 @@ int wpolicy_parse(const char *buf, size_t len, const char *label, struct wpolicy
 int wpolicy_load(const char *path, struct wpolicy **out, struct err *e)
 {
 	struct strbuf sb;
-	char label[600], esc[520], chunk[16384];
-	int fd, r = ERR_IO;
-	ssize_t n;
+	char label[600], esc[520];
+	int r;
 
 	*out = NULL;
 	if (path == NULL) {
@@ -408,33 +408,11 @@ int wpolicy_load(const char *path, struct wpolicy **out, struct err *e)
 	str_escape(esc, sizeof(esc), path, strlen(path), 500);
 	str_fmt(label, sizeof(label), "policy %s", esc);
 	sb_init(&sb, WPOLICY_MAX_BYTES);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return err_set(e, ERR_NOT_FOUND, "%s: no such file; check the --policy path and the volume "
-			    "mount", label);
-		return err_errno(e, errno, "%s: open", label);
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_errno(e, errno, "%s: read", label);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((r = sb_append(&sb, chunk, (size_t)n)) != 0) {
-			if (r == ERR_TOO_LARGE)
-				err_set(e, r, "%s: larger than the limit of %d bytes", label, WPOLICY_MAX_BYTES);
-			else
-				err_set(e, r, "%s: out of memory", label);
-			goto out;
-		}
-	}
-	r = wpolicy_parse(sb.data != NULL ? sb.data : "", sb.len, label, out, e);
-out:
-	close(fd);
+	r = fileio_read_capped(path, &sb, label, e);
+	if (r == ERR_NOT_FOUND)
+		err_set(e, r, "%s: no such file; check the --policy path and the volume mount", label);
+	else if (r == 0)
+		r = wpolicy_parse(sb.data != NULL ? sb.data : "", sb.len, label, out, e);
 	sb_cleanup(&sb);
 	return r;
 }

@@ -1,0 +1,20 @@
+/* fileio — whole-file reads with a hard cap, written once for every module that loads a small file (policies, JSON
+ * documents, DSSE envelopes): EINTR retried, over the cap is ERR_TOO_LARGE, a missing file is ERR_NOT_FOUND. */
+#ifndef HARDLINE_FILEIO_H
+#define HARDLINE_FILEIO_H
+
+#include "lib/err.h"
+#include "lib/str.h"
+
+/* Appends everything readable from fd until end of file to sb; sb's cap (sb_init) bounds it. fd stays open and
+ * belongs to the caller. label names the source in messages. Returns 0, or with e filled:
+ * ERR_TOO_LARGE "LABEL: larger than the limit of N bytes", ERR_NOMEM "LABEL: out of memory",
+ * ERR_IO "LABEL: cannot read: <reason>". On error sb holds what was read so far (the caller cleans it up). */
+int fileio_read_fd(int fd, struct strbuf *sb, const char *label, struct err *e);
+
+/* Opens path (O_CLOEXEC, read only) and reads it whole into sb as fileio_read_fd does; label names it in messages
+ * (often the path itself). Besides fileio_read_fd's errors: ERR_NOT_FOUND "LABEL: no such file" and ERR_IO "LABEL:
+ * cannot open: <reason>". Callers that want a hint in those messages test the code and err_set their own. */
+int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, struct err *e);
+
+#endif
