@@ -692,6 +692,34 @@ out:
 	return r;
 }
 
+/* Whether the file path (at most 16 MiB read; absent: false) already holds env[len] as a whole line. */
+static bool file_has_line(const char *path, const char *env, size_t len)
+{
+	struct strbuf sb;
+	char chunk[16384];
+	const char *p, *end;
+	bool found = false;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "rbe")) == NULL)
+		return false;
+	sb_init(&sb, (size_t)DSSE_ENVELOPE_MAX * 4);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (sb_append(&sb, chunk, n) != 0)
+			break;
+	fclose(f);
+	for (p = sb.data, end = sb.data + sb.len; p != NULL && p < end && !found;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t k = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		found = k == len && memcmp(p, env, len) == 0;
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	sb_cleanup(&sb);
+	return found;
+}
+
 /* Appends env[len] and a newline to path (created 0644). */
 static int file_append(const char *path, bool truncate, const char *env, size_t len, struct err *e)
 {
@@ -762,11 +790,12 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 			e)) != 0)
 			goto out;
 		if (outfile != NULL) {
-			if ((r = file_append(outfile, first_write, env, len, e)) != 0)
+			added = first_write || !file_has_line(outfile, env, len);
+			if (added && (r = file_append(outfile, first_write, env, len, e)) != 0)
 				goto out;
 			first_write = false;
 			if (out != NULL)
-				fprintf(out, "%s %s\n", t.digest, outfile);
+				fprintf(out, "%s %s%s\n", t.digest, outfile, added ? "" : " (already there)");
 		}
 		if (s.remote == NULL && s.tref.kind == TRANSPORT_OCI) {
 			if ((r = layout_store(s.tref.path, t.digest, env, len, &added, e)) != 0)

@@ -118,6 +118,10 @@ expect_fail "oversized envelope" "over the limit of 4194304 bytes" "$H" verify -
 skopeo copy oci:img:t oci-archive:img.tar:t >/dev/null 2>&1
 t_check "attest oci-archive: writes FILE.att.json" bash -c "'$H' attest --key ours.key oci-archive:img.tar:t && test -s img.tar.att.json"
 t_check "verify oci-archive: reads FILE.att.json" "$H" verify --key ours.pub oci-archive:img.tar:t
+SOURCE_DATE_EPOCH=1700000000 "$H" attest --key ed.key oci-archive:img.tar:t >/dev/null 2>&1
+out=$(SOURCE_DATE_EPOCH=1700000000 "$H" attest --key ed.key oci-archive:img.tar:t 2>&1)
+[[ "$out" == *"(already there)"* ]] && [ "$(wc -l <img.tar.att.json)" = 2 ] && t_ok "FILE.att.json: added to, an identical envelope once" ||
+	t_fail "FILE.att.json: added to, an identical envelope once" "$out; $(wc -l <img.tar.att.json) lines"
 
 # --- harden --key end to end ---
 t_check "harden --key (oci:)" "$H" harden --quiet --key ours.key oci:img:t oci:hard:h
