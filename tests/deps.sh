@@ -7,7 +7,7 @@ pkgs=(
 	libmicrohttpd-dev libgnutls28-dev libjansson-dev libssl-dev libcmocka-dev libarchive-dev libcurl4-openssl-dev libzstd-dev
 	zlib1g-dev clang clang-format cppcheck
 	podman buildah skopeo umoci runc uidmap docker-registry debootstrap busybox-static
-	wrk nginx-light hyperfine apache2-utils
+	wrk nginx-light hyperfine apache2-utils time
 )
 missing=()
 for p in "${pkgs[@]}"; do
