@@ -114,6 +114,8 @@ clean:
 
 .PHONY: all unit test deps demo bench lint clean
 .DELETE_ON_ERROR:
+# Keep the objects of test and bench programs (make would delete them as intermediates and rebuild them next time).
+.SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Fuzzing (libFuzzer, clang): one binary per tests/fuzz/fuzz_<name>.c, run for FUZZ_SECONDS each by `make fuzz`.
