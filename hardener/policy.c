@@ -591,8 +591,10 @@ static json_t *list_json(const struct strlist *l)
 
 json_t *hpolicy_to_json(const struct hpolicy *p)
 {
-	json_t *root = json_pack("{s:s?, s:{s:{s:b,s:b}, s:{s:b,s:s?,s:I,s:I,s:s?,s:s?,s:o*}, s:{s:b,s:o*,s:o*},"
-	    " s:{s:b,s:o*,s:o*}, s:{s:b}, s:{s:b,s:o*}, s:{s:b}}, s:{s:s?}}",
+	/* "o", not "o*": a list that could not be built (NULL, out of memory) must fail the whole pack rather than
+	 * drop its key, or hpolicy_finalize would digest a policy that is not the effective one. */
+	json_t *root = json_pack("{s:s?, s:{s:{s:b,s:b}, s:{s:b,s:s?,s:I,s:I,s:s?,s:s?,s:o}, s:{s:b,s:o,s:o},"
+	    " s:{s:b,s:o,s:o}, s:{s:b}, s:{s:b,s:o}, s:{s:b}}, s:{s:s?}}",
 	    "profile", p->profile,
 	    "steps",
 	    "upgrade", "enabled", p->upgrade, "required", p->upgrade_required,

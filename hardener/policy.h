@@ -66,7 +66,8 @@ int hpolicy_allow(struct hpolicy *p, const char *name, struct err *e);
 /* Computes p->digest from the canonical JSON form of the effective policy (call after all changes). */
 int hpolicy_finalize(struct hpolicy *p, struct err *e);
 
-/* The effective policy as JSON (new reference), as recorded in reports and attestations. */
+/* The effective policy as JSON (new reference, json_decref it), as recorded in reports and attestations; NULL when
+ * out of memory (never a policy with a member missing). */
 struct json_t;
 struct json_t *hpolicy_to_json(const struct hpolicy *p);
 

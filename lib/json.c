@@ -3,6 +3,8 @@
 #include "lib/fileio.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +121,38 @@ int json_check_keys(const json_t *obj, const char *const *allowed, const char *w
 	return 0;
 }
 
+/* The text being dumped; failed stays set once an append failed. */
+struct dump_buf {
+	struct strbuf sb;
+	bool failed;
+};
+
+/* json_dump_callback's sink. The failure is sticky because jansson 2.14 ignores the result of dumping an object key
+ * (json_dumps then returns text with bytes missing, e.g. "{"n:3}", when its buffer cannot grow): the dump is judged
+ * by our flag, not by jansson's return value alone. */
+static int dump_append(const char *buf, size_t n, void *data)
+{
+	struct dump_buf *d = data;
+
+	if (d->failed || sb_append(&d->sb, buf, n) != 0) {
+		d->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
 char *json_dump_canonical(const json_t *v, size_t *len)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	struct dump_buf d;
+	char *s = NULL;
+	size_t n = 0;
 
+	sb_init(&d.sb, SIZE_MAX / 2);
+	d.failed = false;
+	if (json_dump_callback(v, dump_append, &d, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) == 0 && !d.failed)
+		s = sb_steal(&d.sb, &n);
+	sb_cleanup(&d.sb);
 	if (s != NULL && len != NULL)
-		*len = strlen(s);
+		*len = n;
 	return s;
 }

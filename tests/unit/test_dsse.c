@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/failalloc.h"
+
 #include <jansson.h>
 
 #include "lib/dsse.h"
@@ -336,26 +338,16 @@ static void test_threads_share_keyring(void **state)
 	key_free(b);
 }
 
-static long fail_at = -1, allocs;
-
-/* jansson's allocator for the failure loop: the fail_at-th allocation (counting from 0) fails. */
-static void *failing_malloc(size_t n)
-{
-	if (fail_at >= 0 && allocs++ == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
 /* Fails each jansson allocation of the JSON path in turn: an error or the intact envelope, never a leak. */
 static void test_allocation_failures(void **state)
 {
 	struct dsse_envelope *env;
 	struct err e;
+	long at;
 	int r, done = 0;
 
-	json_set_alloc_funcs(failing_malloc, free);
-	for (fail_at = 0; !done && fail_at < 10000; fail_at++) {
-		allocs = 0;
+	for (at = 0; !done && at < 10000; at++) {
+		failalloc_arm(at);
 		env = NULL;
 		r = dsse_parse_json(spec_env, strlen(spec_env), "spec", &env, &e);
 		if (r != 0) {
@@ -366,10 +358,9 @@ static void test_allocation_failures(void **state)
 		assert_string_equal(env->payload_type, "http://example.com/HelloWorld");
 		assert_int_equal(env->sigs[0].sig_len, 64);
 		dsse_envelope_free(env);
-		done = allocs <= fail_at;
+		done = failalloc_untouched();
 	}
-	fail_at = -1;
-	json_set_alloc_funcs(malloc, free);
+	failalloc_disarm();
 	assert_true(done);
 }
 

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/failalloc.h"
+
 #include "lib/intoto.h"
 #include "lib/json.h"
 
@@ -197,16 +199,6 @@ static void test_verify(void **state)
 	key_free(k);
 }
 
-static long fail_at = -1, allocs;
-
-/* jansson's allocator for the failure loop: the fail_at-th allocation (counting from 0) fails. */
-static void *failing_malloc(size_t n)
-{
-	if (fail_at >= 0 && allocs++ == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
 /* Fails each jansson allocation in turn while building and parsing a Statement: every error path must return an
  * error and free what it took (LeakSanitizer checks the latter at exit), and a success must be the real thing. */
 static void test_allocation_failures(void **state)
@@ -218,11 +210,11 @@ static void test_allocation_failures(void **state)
 	struct intoto_statement *p;
 	json_t *pred, *st;
 	struct err e;
+	long at;
 	int r, done = 0;
 
-	json_set_alloc_funcs(failing_malloc, free);
-	for (fail_at = 0; !done && fail_at < 10000; fail_at++) {
-		allocs = 0;
+	for (at = 0; !done && at < 10000; at++) {
+		failalloc_arm(at);
 		p = NULL;
 		pred = st = NULL;
 		r = intoto_parse(v01, strlen(v01), &p, &e);
@@ -250,10 +242,9 @@ static void test_allocation_failures(void **state)
 			continue;
 		}
 		json_decref(st);
-		done = allocs <= fail_at; /* nothing failed: every allocation point has been tried */
+		done = failalloc_untouched(); /* nothing failed: every allocation point has been tried */
 	}
-	fail_at = -1;
-	json_set_alloc_funcs(malloc, free);
+	failalloc_disarm();
 	assert_true(done);
 	json_decref(steps);
 	json_decref(facts);

@@ -15,6 +15,7 @@
 
 #include "hardener/policy.h"
 #include "lib/str.h"
+#include "tests/unit/failalloc.h"
 
 /* Writes text to a new temporary file; returns its path (static buffer). */
 static const char *write_tmp(const char *text)
@@ -184,6 +185,52 @@ static void test_to_json_roundtrip(void **state)
 	unlink(f);
 }
 
+/* Fails each jansson allocation of loading a policy over the defaults, finalizing it and dumping it in turn: a failed
+ * load leaves the policy as it was (its digest unchanged), a success gives the same digest as without failures, and
+ * under ASan nothing leaks on any path. Every string token is shorter than 16 bytes: jansson 2.14 reads past its
+ * buffer when growing a longer token fails (akheron/jansson#362, fix proposed in PR #747). */
+static void test_allocation_failures(void **state)
+{
+	static const char text[] = "{\"profile\": \"web\", \"steps\": {\"users\": {\"name\": \"web\", \"uid\": 2000,"
+				   " \"keep\": [\"nobody\"]}, \"executables\": {\"allow\": [\"nologin\", \"python3\"]},"
+				   " \"systemCruft\": {\"deletePaths\": [\"/usr/games\"]}}, \"image\": {\"user\": \"2000:2000\"}}";
+	char want[DIGEST_STR_LEN + 1], before[DIGEST_STR_LEN + 1];
+	struct hpolicy p;
+	struct err e;
+	json_t *j;
+	long at;
+	int r, done = 0;
+
+	assert_int_equal(hpolicy_init_defaults(&p, &e), 0);
+	assert_int_equal(hpolicy_load_buf(&p, "t.json", text, strlen(text), &e), 0);
+	assert_int_equal(hpolicy_finalize(&p, &e), 0);
+	str_copy(want, sizeof(want), p.digest);
+	hpolicy_cleanup(&p);
+	for (at = 0; !done && at < 10000; at++) {
+		assert_int_equal(hpolicy_init_defaults(&p, &e), 0);
+		assert_int_equal(hpolicy_finalize(&p, &e), 0);
+		str_copy(before, sizeof(before), p.digest);
+		failalloc_arm(at);
+		r = hpolicy_load_buf(&p, "t.json", text, strlen(text), &e);
+		if (r != 0) {
+			failalloc_disarm();
+			assert_int_equal(hpolicy_finalize(&p, &e), 0);
+			assert_string_equal(p.digest, before);   /* unchanged on error */
+			hpolicy_cleanup(&p);
+			continue;
+		}
+		if ((r = hpolicy_finalize(&p, &e)) == 0 && (j = hpolicy_to_json(&p)) != NULL) {
+			json_decref(j);
+			done = failalloc_untouched();
+			failalloc_disarm();
+			assert_string_equal(p.digest, want);
+		}
+		failalloc_disarm();
+		hpolicy_cleanup(&p);
+	}
+	assert_true(done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_keep_and_digest),
 		cmocka_unit_test(test_to_json_roundtrip),
+		cmocka_unit_test(test_allocation_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
