@@ -3,6 +3,7 @@
 # health and metrics, certificate rotation by a Kubernetes-style "..data" symlink swap under bounded load with zero
 # failed requests, policy reload (good and bad file), and SIGTERM draining a request in flight.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/certs.sh"
 
 if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
 	t_skip "webhook tls" "openssl or curl missing"; t_done; exit
@@ -11,17 +12,8 @@ fi
 t_tmpdir D
 
 # --- a CA and three server certificates (serials 0x1001, 0x1002, 0x1003), valid for IP 127.0.0.1 -------------
-gen() { openssl "$@" >/dev/null 2>&1; }
-gen req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/ca.key" -out "$D/ca.crt" -days 2 \
-	-subj /CN=hardline-test-ca
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$D/ext"
-for n in 1 2 3; do
-	gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/s$n.key" -out "$D/s$n.csr" \
-		-subj /CN=hardline-webhook
-	gen x509 -req -in "$D/s$n.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -set_serial $((0x1000 + n)) -days 1 \
-		-extfile "$D/ext" -out "$D/s$n.crt"
-done
-[ -s "$D/s3.crt" ] || { t_fail "test certificates" "openssl could not make them"; t_done; exit; }
+certs_ca "$D" && certs_server "$D" s1 0x1001 IP:127.0.0.1 && certs_server "$D" s2 0x1002 IP:127.0.0.1 &&
+	certs_server "$D" s3 0x1003 IP:127.0.0.1 || { t_fail "test certificates" "openssl could not make them"; t_done; exit; }
 
 # The layout of a mounted Secret: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp> (swapped atomically).
 S=$D/secret
@@ -72,6 +64,14 @@ fi
 t_ok "webhook starts and answers /healthz"
 URL=https://127.0.0.1:$PORT
 M=http://127.0.0.1:$MPORT
+wait_metric() {   # PATTERN TRIES SECONDS: true as soon as a line of /metrics matches PATTERN (grep), polled TRIES times
+	local _
+	for _ in $(seq "$2"); do
+		curl -sS "$M/metrics" | grep -q "$1" && return 0
+		sleep "$3"
+	done
+	return 1
+}
 review() {   # UID: a small AdmissionReview of a pod that follows the policy
 	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s",' "$1"
 	printf '"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},'
@@ -264,17 +264,11 @@ fi
 echo '{"allowedUIDs": [1000, 1001], "exempt": {"namespaces": ["kube-system", "tools"]}}' >"$D/policy.new"
 mv "$D/policy.new" "$D/policy.json"
 ok=
-for _ in $(seq 30); do
-	curl -sS "$M/metrics" | grep -q '^hardline_policy_reloads_total{result="success"} 1$' && { ok=1; break; }
-	sleep 0.2
-done
+wait_metric '^hardline_policy_reloads_total{result="success"} 1$' 30 0.2 && ok=1
 [ -n "$ok" ] && t_ok "a changed policy file is reloaded" || t_fail "policy reload" "$(grep -i policy "$D/webhook.log")"
 echo '{"allowedUIDs": [1000], "rulez": {}' >"$D/policy.json"
 ok=
-for _ in $(seq 30); do
-	curl -sS "$M/metrics" | grep -q '^hardline_policy_reloads_total{result="error"} 1$' && { ok=1; break; }
-	sleep 0.2
-done
+wait_metric '^hardline_policy_reloads_total{result="error"} 1$' 30 0.2 && ok=1
 code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/validate")
 if [ -n "$ok" ] && [ "$code" = 200 ] && grep -q 'previous policy stays in force' "$D/webhook.log"; then
 	t_ok "a bad policy file is logged and counted; the previous policy stays and requests are answered"
@@ -290,10 +284,7 @@ grep -q '^HTTP/1.1 400' "$D/garbage.out" && t_ok "a garbage request line gets 40
 head -c 200000 /dev/zero | tr '\0' ' ' >"$D/cut.json"
 timeout 1 "${C[@]}" -o /dev/null --limit-rate 50k --data-binary @"$D/cut.json" "$URL/validate" >/dev/null 2>&1
 ok=
-for _ in $(seq 40); do
-	curl -sS "$M/metrics" | grep -q '^hardline_admission_in_flight 0$' && { ok=1; break; }
-	sleep 0.1
-done
+wait_metric '^hardline_admission_in_flight 0$' 40 0.1 && ok=1
 code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" "$URL/validate")
 [ -n "$ok" ] && [ "$code" = 200 ] && t_ok "an upload cut halfway is freed (in-flight back to 0) and the server serves on" ||
 	t_fail "cut upload" "in_flight back to 0: ${ok:-no}, next request: $code"
@@ -307,10 +298,7 @@ code=$("${C[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$D/review.json" 
 "${C[@]}" -o /dev/null -w '%{http_code}' --limit-rate 100k --data-binary @"$D/slow.json" "$URL/validate" \
 	>"$D/slow.code" 2>&1 &
 SLOW=$!; t_bg $SLOW
-for _ in $(seq 50); do
-	curl -sS "$M/metrics" | grep -q '^hardline_admission_in_flight 1' && break
-	sleep 0.05
-done
+wait_metric '^hardline_admission_in_flight 1' 50 0.05
 t0=$(date +%s%N)
 kill -TERM "$PID"
 for _ in $(seq 30); do
