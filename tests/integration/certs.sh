@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # certs.sh — the openssl test CA of the integration tests: one P-256 CA and server certificates it signs for a
 # subjectAltName (IP:127.0.0.1, DNS:name). Source it after lib.sh; the files land in the directory given.
 
