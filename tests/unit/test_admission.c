@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/casedirs.h"
+
 #include "lib/json.h"
 #include "webhook/admission.h"
 #include "webhook/wpolicy.h"
@@ -427,32 +429,6 @@ int main(void)
 		cmocka_unit_test(test_log_fields),
 		cmocka_unit_test(test_alloc_failures),
 	};
-	struct CMUnitTest *tests;
-	struct dirent **names = NULL;
-	int n, k = 0, fails;
 
-	n = scandir(fixture_dir(), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "test_admission: cannot read %s (run from the repository root)\n", fixture_dir());
-		return 1;
-	}
-	tests = calloc((size_t)n + sizeof(fixed) / sizeof(fixed[0]), sizeof(*tests));
-	if (tests == NULL)
-		return 1;
-	for (int i = 0; i < n; i++) {
-		if (strchr(names[i]->d_name, '.') != NULL) /* ".", "..", README.md: case names have no dot */
-			continue;
-		tests[k].name = names[i]->d_name;
-		tests[k].test_func = run_case;
-		tests[k].initial_state = names[i]->d_name;
-		k++;
-	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		tests[k++] = fixed[i];
-	fails = _cmocka_run_group_tests("admission", tests, (size_t)k, NULL, NULL);
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(tests);
-	return fails;
+	return casedirs_run("admission", fixture_dir(), run_case, fixed, sizeof(fixed) / sizeof(fixed[0]));
 }

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/casedirs.h"
+
 #include "lib/json.h"
 #include "lib/oci.h"
 #include "lib/transport.h"
@@ -784,35 +786,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_docker_archive_oci, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_alloc_failures, setup_tmp, teardown_tmp),
 	};
-	struct CMUnitTest *tests;
-	struct dirent **names = NULL;
-	int n, k = 0, fails;
-	char p[1024];
-	struct stat st;
 
-	n = scandir(fixture_dir(), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "test_oci: cannot read %s (run from the repository root)\n", fixture_dir());
-		return 1;
-	}
-	tests = calloc((size_t)n + sizeof(fixed) / sizeof(fixed[0]), sizeof(*tests));
-	if (tests == NULL)
-		return 1;
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "%s/%s", fixture_dir(), names[i]->d_name);
-		if (names[i]->d_name[0] == '.' || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-			continue;
-		tests[k].name = names[i]->d_name;
-		tests[k].test_func = run_case;
-		tests[k].initial_state = names[i]->d_name;
-		k++;
-	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		tests[k++] = fixed[i];
-	fails = _cmocka_run_group_tests("oci", tests, (size_t)k, NULL, NULL);
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(tests);
-	return fails;
+	return casedirs_run("oci", fixture_dir(), run_case, fixed, sizeof(fixed) / sizeof(fixed[0]));
 }
