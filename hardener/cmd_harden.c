@@ -18,6 +18,7 @@
 #include "hardener/imageview.h"
 #include "hardener/policy.h"
 #include "hardener/report.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/oci.h"
 #include "lib/str.h"
@@ -179,19 +180,21 @@ static int write_reports(struct report **reps, size_t n, const char *dst, const 
     struct err *e)
 {
 	json_t *doc = json_object(), *arr = json_array();
-	char tmp[4096];
+	char *s = NULL, label[300];
 	size_t i;
-	int r = 0;
+	int r;
 
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, report_to_json(reps[i]));
 	json_object_set_new(doc, "platforms", arr);
 	if (root_digest[0] != '\0')
 		json_object_set_new(doc, "output", json_pack("{s:s, s:s}", "reference", dst, "digest", root_digest));
-	if (str_fmt(tmp, sizeof(tmp), "%s.tmp", path) != 0)
-		r = err_set(e, ERR_TOO_LARGE, "report path %.200s is too long", path);
-	else if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0)
-		r = err_errno(e, errno, "write report %.200s", path);
+	str_fmt(label, sizeof(label), "report %.250s", path);
+	if ((s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+		r = err_set(e, ERR_NOMEM, "%s: out of memory", label);
+	else
+		r = fileio_write_atomic(path, s, strlen(s), 0644, label, e);
+	free(s);
 	json_decref(doc);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hardener/facts.h"
+#include "lib/fileio.h"
 #include "lib/str.h"
 
 #define REPORT_MAX_STEPS 32
@@ -252,10 +253,9 @@ fail:
 int report_write_file(const struct report *r, const char *path, struct err *e)
 {
 	json_t *j = NULL;
-	char *s = NULL, tmp[4200];
-	size_t len, off = 0;
-	int fd = -1, rc = ERR_NOMEM;
-	bool created = false;
+	char *s = NULL, label[300];
+	size_t len;
+	int rc = ERR_NOMEM;
 
 	if (r->oom) {
 		err_set(e, ERR_NOMEM, "report %s: out of memory while recording the run; the report is incomplete",
@@ -266,44 +266,11 @@ int report_write_file(const struct report *r, const char *path, struct err *e)
 		err_set(e, ERR_NOMEM, "report %s: out of memory", path);
 		goto out;
 	}
-	if (str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) != 0) {
-		rc = err_set(e, ERR_TOO_LARGE, "report %.200s: path too long", path);
-		goto out;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
-		rc = err_errno(e, errno, "report %s: cannot create %s", path, tmp);
-		goto out;
-	}
-	created = true;
 	len = strlen(s);
-	while (off < len) {
-		ssize_t n = write(fd, s + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_errno(e, errno, "report %s: write", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (write(fd, "\n", 1) != 1 || fchmod(fd, 0644) != 0 || close(fd) != 0) {
-		fd = -1;
-		rc = err_errno(e, errno, "report %s: write", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = err_errno(e, errno, "report %s: rename from %s", path, tmp);
-		goto out;
-	}
-	created = false;
-	rc = 0;
+	s[len] = '\n';   /* the dump's NUL becomes the file's final newline: exactly len + 1 bytes are written */
+	str_fmt(label, sizeof(label), "report %.250s", path);
+	rc = fileio_write_atomic(path, s, len + 1, 0644, label, e);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
 	free(s);
 	json_decref(j);
 	return rc;

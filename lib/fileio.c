@@ -1,8 +1,15 @@
-/* fileio — capped whole-file reads (fileio.h): one read loop instead of one per module. */
+/* fileio — capped whole-file reads and atomic whole-file writes (fileio.h): one loop of each instead of one per
+ * module. */
+#define _GNU_SOURCE   /* mkostemp */
 #include "lib/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fileio_read_fd(int fd, struct strbuf *sb, const char *label, struct err *e)
@@ -38,5 +45,51 @@ int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, s
 	}
 	r = fileio_read_fd(fd, sb, label, e);
 	close(fd);
+	return r;
+}
+
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
+    struct err *e)
+{
+	const char *base = strrchr(path, '/'), *p = data;
+	char tmp[PATH_MAX];
+	ssize_t k;
+	int fd, r;
+
+	base = base != NULL ? base + 1 : path;
+	if (str_fmt(tmp, sizeof(tmp), "%.*s.%s.tmp-XXXXXX", (int)(base - path), path, base) != 0)
+		return err_set(e, ERR_TOO_LARGE, "%s: path too long", label);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return err_errno(e, errno, "%s: cannot create %s", label, tmp);
+	while (len > 0) {
+		k = write(fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = err_errno(e, errno, "%s: cannot write %s", label, tmp);
+			goto fail;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		r = err_errno(e, errno, "%s: cannot write %s", label, tmp);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = err_errno(e, errno, "%s: cannot write %s", label, tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		r = err_errno(e, errno, "%s: cannot rename %s to %s", label, tmp, path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
 	return r;
 }

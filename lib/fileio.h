@@ -1,7 +1,9 @@
-/* fileio — whole-file reads with a hard cap, written once for every module that loads a small file (policies, JSON
- * documents, DSSE envelopes): EINTR retried, over the cap is ERR_TOO_LARGE, a missing file is ERR_NOT_FOUND. */
+/* fileio — whole-file reads with a hard cap (policies, JSON documents, DSSE envelopes: EINTR retried, over the cap is
+ * ERR_TOO_LARGE, a missing file is ERR_NOT_FOUND) and atomic whole-file writes (reports, OCI layout metadata). */
 #ifndef HARDLINE_FILEIO_H
 #define HARDLINE_FILEIO_H
+
+#include <sys/types.h>
 
 #include "lib/err.h"
 #include "lib/str.h"
@@ -16,5 +18,12 @@ int fileio_read_fd(int fd, struct strbuf *sb, const char *label, struct err *e);
  * (often the path itself). Besides fileio_read_fd's errors: ERR_NOT_FOUND "LABEL: no such file" and ERR_IO "LABEL:
  * cannot open: <reason>". Callers that want a hint in those messages test the code and err_set their own. */
 int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, struct err *e);
+
+/* Replaces path with data[len] atomically: writes a hidden sibling temp file ".NAME.tmp-XXXXXX" in path's directory,
+ * sets mode, fsyncs and renames it over path, so readers see the old file or the whole new one, never a part. The
+ * temp file is removed on any error. label names the file in messages. Returns 0, ERR_TOO_LARGE (path too long) or
+ * ERR_IO "LABEL: cannot create/write/rename TMP: <reason>". */
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
+    struct err *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/oci.h"
 #include "lib/transport.h"
@@ -490,39 +491,14 @@ out:
 	return r;
 }
 
-/* Writes p[n] to layout/name through a temp file and a rename. */
+/* Writes p[n] to layout/name atomically (fileio_write_atomic: a hidden temp file, fsync, rename). */
 static int write_file_atomic(struct oci_writer *w, const char *name, const char *p, size_t n, struct err *e)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
-	ssize_t k;
-	int fd, r;
+	char final[PATH_MAX];
 
-	if (str_fmt(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", w->layout, name) != 0 ||
-	    str_fmt(final, sizeof(final), "%s/%s", w->layout, name) != 0)
+	if (str_fmt(final, sizeof(final), "%s/%s", w->layout, name) != 0)
 		return err_set(e, ERR_TOO_LARGE, "%s: path too long", w->label);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return err_errno(e, errno, "%s: create %s", w->label, tmp);
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = err_errno(e, errno, "%s: write %s", w->label, tmp);
-			goto fail;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || rename(tmp, final) != 0) {
-		r = err_errno(e, errno, "%s: write %s", w->label, final);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	close(fd);
-	(void)unlink(tmp);
-	return r;
+	return fileio_write_atomic(final, p, n, 0644, w->label, e);
 }
 
 /* Builds index.json from top (may be NULL) and the extra entries: for an existing layout its entries are kept

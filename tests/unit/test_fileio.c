@@ -1,4 +1,5 @@
-/* Tests of lib/fileio: a whole file read, the cap (one byte over is refused), a missing file and a directory. */
+/* Tests of lib/fileio: a whole file read, the cap (one byte over is refused), a missing file and a directory; atomic
+ * writes (mode, content, no temp file left, nothing on failure). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,10 +43,45 @@ static void test_read_capped(void **state)
 	sb_cleanup(&sb);
 }
 
+/* The whole new content or nothing: the mode asked for, no temp file left beside it, a failure leaves no file. */
+static void test_write_atomic(void **state)
+{
+	char dir[] = "/tmp/test_fileio.XXXXXX", path[64], bad[80];
+	struct strbuf sb;
+	struct stat st;
+	struct err e;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	assert_int_equal(fileio_write_atomic(path, "old", 3, 0600, "out", &e), 0);
+	assert_int_equal(fileio_write_atomic(path, "{\"new\":1}\n", 10, 0644, "out", &e), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	sb_init(&sb, 100);
+	assert_int_equal(fileio_read_capped(path, &sb, "out", &e), 0);
+	assert_int_equal(sb.len, 10);
+	assert_memory_equal(sb.data, "{\"new\":1}\n", 10);
+	sb_cleanup(&sb);
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") != NULL;
+	closedir(d);
+	assert_int_equal(n, 1);   /* out.json only */
+	snprintf(bad, sizeof(bad), "%s/missing/out.json", dir);
+	assert_int_equal(fileio_write_atomic(bad, "x", 1, 0644, "bad", &e), ERR_IO);
+	assert_non_null(strstr(e.msg, "bad: cannot create"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_capped),
+		cmocka_unit_test(test_write_atomic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
