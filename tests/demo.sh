@@ -17,7 +17,7 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (podman with vfs storage and runc, as the tests do)"
 hl_podman_available || die "podman and runc are needed: run 'make deps'"
-[ -x "$HARDLINE" ] && [ -x "$BUILD/hardline-static" ] || die "build the binaries first: make"
+if [ ! -x "$HARDLINE" ] || [ ! -x "$BUILD/hardline-static" ]; then die "build the binaries first: make"; fi
 
 work=$(mktemp -d /var/tmp/hardline-demo.XXXXXX)
 cleanup() { chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"; }
@@ -62,6 +62,7 @@ done
 step "What an intruder finds: a shell in the plain image, none in the hardened one"
 echo "[plain]"
 echo '$ podman run --rm --read-only --user 1000 --network none --entrypoint /bin/sh localhost/demo-hello:plain -c ...'
+# shellcheck disable=SC2016 # expanded by the shell in the container
 hl_podman run --rm --read-only --user 1000 --network none --entrypoint /bin/sh localhost/demo-hello:plain \
 	-c 'echo "sh runs as uid $(id -u): $(ls /usr/bin | wc -l) programs in /usr/bin, among them:" \
 	    $(for p in su passwd apt-get dpkg perl chmod; do command -v $p; done)'

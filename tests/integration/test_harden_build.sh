@@ -33,6 +33,7 @@ build_image() {
 		echo 'ENTRYPOINT ["/app/hello-app"]'
 		echo "RUN $run"
 	} >"$ctx/Containerfile"
+	# shellcheck disable=SC2016 # the inner script takes its arguments as $1..$4
 	timeout 600 bash -c 'source "$1/tests/integration/podman.sh"; hl_podman_init "$2";
 		hl_podman build --network none -t "localhost/$3" "$4"' _ "$HL_ROOT" "$T/podman" "$name" "$ctx" \
 		>"$T/${name//:/_}.build" 2>&1
@@ -65,8 +66,8 @@ refute_exec() {
 # run_app IMAGE: the demo app does its job read-only as uid 1000 with a tmpfs at /data.
 run_app() {
 	local out
-	out=$(hl_podman run --rm --read-only --user 1000 --network none --tmpfs /data "localhost/$1" 2>&1)
-	if [ $? -eq 0 ] && echo "$out" | grep -q '^hello-app: ok (uid=1000, wrote [0-9]* bytes to /data)'; then
+	if out=$(hl_podman run --rm --read-only --user 1000 --network none --tmpfs /data "localhost/$1" 2>&1) &&
+	    echo "$out" | grep -q '^hello-app: ok (uid=1000, wrote [0-9]* bytes to /data)'; then
 		t_ok "$1: the demo app runs read-only as uid 1000 and writes to its tmpfs"
 	else
 		t_fail "$1: the demo app runs read-only as uid 1000" "$out"
