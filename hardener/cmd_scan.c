@@ -27,6 +27,7 @@ static const char *const categories[] = {
 	"worldWritable", "users", "groups", NULL,
 };
 
+/* Prints the reason and the synopsis on stderr; returns 2. */
 static int usage(const char *reason)
 {
 	const struct command c = { "scan", synopsis, NULL, NULL };
@@ -34,6 +35,7 @@ static int usage(const char *reason)
 	return command_usage(&c, reason);
 }
 
+/* --help on stdout. */
 static void help(void)
 {
 	printf("usage: hardline %s\n\n"
@@ -87,6 +89,7 @@ out:
 	return rc;
 }
 
+/* The count of category cat in facts (0 when absent). */
 static json_int_t count_of(const json_t *facts, const char *cat)
 {
 	return json_integer_value(json_object_get(json_object_get(facts, cat), "count"));
@@ -104,6 +107,7 @@ static const char *item_text(const json_t *it)
 	return "?";
 }
 
+/* Whether category cat of facts lists an item whose display text is text. */
 static bool has_item(const json_t *facts, const char *cat, const char *text)
 {
 	const json_t *items = json_object_get(json_object_get(facts, cat), "items"), *it;
@@ -118,6 +122,7 @@ static bool has_item(const json_t *facts, const char *cat, const char *text)
 
 #define SHOW_MAX 12
 
+/* The facts f of image ref as a table: the count per category and its first SHOW_MAX items. */
 static void print_table(const char *ref, const json_t *f, FILE *out)
 {
 	const json_t *items, *it;
@@ -142,11 +147,32 @@ static void print_table(const char *ref, const json_t *f, FILE *out)
 	}
 }
 
+/* Lists the items of category cat in from that other lacks, under "CAT WHAT:" with mark before each (SHOW_MAX at
+ * most, then "..."); prints nothing when there are none. */
+static void print_missing(const json_t *from, const json_t *other, const char *cat, const char *what, char mark,
+    FILE *out)
+{
+	const json_t *items = json_object_get(json_object_get(from, cat), "items"), *it;
+	size_t i, shown = 0;
+	char line[512];
+
+	json_array_foreach(items, i, it) {
+		if (has_item(other, cat, item_text(it)))
+			continue;
+		if (shown++ == SHOW_MAX) {
+			fprintf(out, "    ...\n");
+			break;
+		}
+		if (shown == 1)
+			fprintf(out, "\n%s %s:\n", cat, what);
+		fprintf(out, "    %c %s\n", mark, str_escape(line, sizeof(line), item_text(it), strlen(item_text(it)), 200));
+	}
+}
+
+/* The before/after table of fa (image a) and fb (image b), then per category what was removed and what added. */
 static void print_diff(const char *a, const char *b, const json_t *fa, const json_t *fb, FILE *out)
 {
-	const json_t *items, *it;
-	size_t c, i, shown;
-	char line[512];
+	size_t c;
 
 	fprintf(out, "before: %s\nafter:  %s\n\n", a, b);
 	fprintf(out, "  %-16s %12s %12s\n", "", "before", "after");
@@ -158,32 +184,8 @@ static void print_diff(const char *a, const char *b, const json_t *fa, const jso
 		fprintf(out, "  %-16s %12lld %12lld\n", categories[c], (long long)count_of(fa, categories[c]),
 		    (long long)count_of(fb, categories[c]));
 	for (c = 0; categories[c] != NULL; c++) {
-		items = json_object_get(json_object_get(fa, categories[c]), "items");
-		shown = 0;
-		json_array_foreach(items, i, it) {
-			if (has_item(fb, categories[c], item_text(it)))
-				continue;
-			if (shown++ == SHOW_MAX) {
-				fprintf(out, "    ...\n");
-				break;
-			}
-			if (shown == 1)
-				fprintf(out, "\n%s removed:\n", categories[c]);
-			fprintf(out, "    - %s\n", str_escape(line, sizeof(line), item_text(it), strlen(item_text(it)), 200));
-		}
-		items = json_object_get(json_object_get(fb, categories[c]), "items");
-		shown = 0;
-		json_array_foreach(items, i, it) {
-			if (has_item(fa, categories[c], item_text(it)))
-				continue;
-			if (shown++ == SHOW_MAX) {
-				fprintf(out, "    ...\n");
-				break;
-			}
-			if (shown == 1)
-				fprintf(out, "\n%s added:\n", categories[c]);
-			fprintf(out, "    + %s\n", str_escape(line, sizeof(line), item_text(it), strlen(item_text(it)), 200));
-		}
+		print_missing(fa, fb, categories[c], "removed", '-', out);
+		print_missing(fb, fa, categories[c], "added", '+', out);
 	}
 }
 
@@ -206,6 +208,7 @@ static json_t *diff_json(const json_t *fa, const json_t *fb)
 	return d;
 }
 
+/* The command (argv[0] is "scan"): exit 0 done, 1 failure, 2 usage error. */
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
