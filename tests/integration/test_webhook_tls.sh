@@ -4,6 +4,7 @@
 # failed requests, policy reload (good and bad file), and SIGTERM draining a request in flight.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/certs.sh"
+source "$(dirname "$0")/webhook.sh"
 
 if ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
 	t_skip "webhook tls" "openssl or curl missing"; t_done; exit
@@ -41,26 +42,11 @@ out=$("$HARDLINE_WEBHOOK" --help 2>&1); rc=$?
 	t_ok "a key of another certificate: exit 1 naming both files" || t_fail "mismatched pair at start" "rc=$rc"
 
 # --- start the webhook on free ports -----------------------------------------------------------------------
-start_webhook() {
-	local try
-	for try in 1 2 3 4 5; do
-		PORT=$((20000 + RANDOM % 20000)); MPORT=$((PORT + 1))
-		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" \
-			--tls-cert "$S/tls.crt" --tls-key "$S/tls.key" --policy "$D/policy.json" --threads 2 \
-			--namespace hardline-system 2>>"$D/webhook.log" &
-		PID=$!
-		for _ in $(seq 50); do
-			curl -fsS "http://127.0.0.1:$MPORT/healthz" >/dev/null 2>&1 && { t_bg "$PID"; return 0; }
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
-	done
-	return 1
-}
-if ! start_webhook; then
+if ! webhook_start "$D/webhook.log" healthz --tls-cert "$S/tls.crt" --tls-key "$S/tls.key" \
+	--policy "$D/policy.json" --threads 2 --namespace hardline-system; then
 	t_fail "webhook starts" "$(tail -5 "$D/webhook.log")"; t_done; exit
 fi
+PID=$WPID
 t_ok "webhook starts and answers /healthz"
 URL=https://127.0.0.1:$PORT
 M=http://127.0.0.1:$MPORT
@@ -72,16 +58,7 @@ wait_metric() {   # PATTERN TRIES SECONDS: true as soon as a line of /metrics ma
 	done
 	return 1
 }
-review() {   # UID: a small AdmissionReview of a pod that follows the policy
-	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s",' "$1"
-	printf '"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},'
-	printf '"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1",'
-	printf '"kind":"Pod","metadata":{"name":"web","namespace":"default"},"spec":{"securityContext":{"runAsNonRoot":'
-	printf 'true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"web","image":'
-	printf '"registry.example/web@sha256:%064d","securityContext":{"readOnlyRootFilesystem":true,' 0
-	printf '"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
-}
-review u-1 >"$D/review.json"
+webhook_review u-1 "registry.example/web@sha256:$(printf %064d 0)" >"$D/review.json"
 C=(curl -sS --http1.1 --cacert "$D/ca.crt" -H 'Content-Type: application/json')
 
 # --- the contract of the API server -----------------------------------------------------------------------
