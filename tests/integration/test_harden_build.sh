@@ -129,6 +129,17 @@ if hl_podman_import busybox 2>"$T/import.err"; then
 	    '["/hardline", "harden-rootfs", "--policy", "/hardline-policy.json", "/"]' "$T/hardline-policy.json"; then
 		t_ok "busybox: podman build --network none with harden-rootfs as the last step"
 		run_app hl-busybox:hardened
+		# The demo app's own checks are real: its home /app (appuser's, on the read-only root) is not writable,
+		# and it will not run as root.
+		out=$(hl_podman run --rm --read-only --user 1000 --network none -e DATA_DIR=/app \
+			localhost/hl-busybox:hardened 2>&1)
+		if [ $? -eq 1 ] && echo "$out" | grep -q 'cannot write /app/hello.txt: Read-only file system'; then
+			t_ok "busybox: without a tmpfs the demo app cannot write (read-only root)"
+		else
+			t_fail "busybox: without a tmpfs the demo app cannot write" "$out"
+		fi
+		t_refute "busybox: the demo app refuses to run as root" \
+			hl_podman run --rm --network none --user 0 --tmpfs /data localhost/hl-busybox:hardened
 		for p in sh ls wget su chmod busybox /bin/busybox; do refute_exec hl-busybox:hardened "$p"; done
 		if export_rootfs hl-busybox:hardened; then
 			check_rootfs hl-busybox:hardened
