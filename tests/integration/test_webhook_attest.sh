@@ -179,6 +179,17 @@ else t_fail "hanging registry: refused within the deadline" "${ms} ms: $out"; fi
 if [[ "$fast" == true* ]] && [ "$fast_ms" -lt 1000 ]; then
 	t_ok "meanwhile a cached image is answered in ${fast_ms} ms"
 else t_fail "meanwhile a cached image is answered fast" "${fast_ms} ms: $fast"; fi
+# Single flight: four concurrent requests for one digest at the hanging registry make one fetch, not four.
+fetch_errors() { curl -sS "http://127.0.0.1:$MPORT/metrics" |
+	awk '/^hardline_attestation_fetch_total\{source="registry",result="error"\}/ {print $2}'; }
+e0=$(fetch_errors)
+fl=()
+for i in 1 2 3 4; do ask "$SLOW/shop/web@${DG[b]}" 3s >"flight$i.out" & fl+=($!); done
+wait "${fl[@]}"
+e1=$(fetch_errors)
+if [ "$(cat flight*.out | grep -c '^false')" = 4 ] && [ "$((e1 - ${e0:-0}))" = 1 ]; then
+	t_ok "four concurrent requests for one digest share one registry fetch, all refused in time"
+else t_fail "single flight" "fetch errors $e0 -> $e1: $(cat flight*.out)"; fi
 # Two more failures (failureTtl 1s lets them through the cache) start the back-off: the next answer is at once.
 sleep 1.1; ask "$DOWN/shop/web@${DG[c]}" 5s >/dev/null
 sleep 1.1; ask "$DOWN/shop/web@${DG[c]}" 5s >/dev/null
