@@ -227,21 +227,9 @@ static int fail_at(const struct loader *ld, int code, const char *where, const c
 /* json_check_keys with the line of the unknown key added to the message. */
 static int check_keys(const struct loader *ld, const json_t *obj, const char *const *allowed, const char *where)
 {
-	const char *key;
-	json_t *v;
-
 	if (json_check_keys(obj, allowed, where, ld->e) == 0)
 		return 0;
-	json_object_foreach((json_t *)obj, key, v) {
-		const char *const *a;
-
-		(void)v;
-		for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
-			;
-		if (*a == NULL)
-			return fail_at(ld, ERR_INVALID, where, key);
-	}
-	return fail_at(ld, ERR_INVALID, where, NULL);
+	return fail_at(ld, ERR_INVALID, where, json_unknown_key(obj, allowed));
 }
 
 /* Optional members: absent keeps the default; present with the wrong type is an error with its line. */

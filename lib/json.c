@@ -103,7 +103,7 @@ int json_get_arr(const json_t *obj, const char *key, json_t **out, const char *w
 	return get_typed(obj, key, JSON_ARRAY, out, "an array", where, e);
 }
 
-int json_check_keys(const json_t *obj, const char *const *allowed, const char *where, struct err *e)
+const char *json_unknown_key(const json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
@@ -112,12 +112,20 @@ int json_check_keys(const json_t *obj, const char *const *allowed, const char *w
 		const char *const *a;
 
 		(void)v;
-		for (a = allowed; *a != NULL; a++)
-			if (strcmp(*a, key) == 0)
-				break;
+		for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
+			;
 		if (*a == NULL)
-			return err_set(e, ERR_INVALID, "%s: unknown key \"%.60s\" (check its spelling)", where, key);
+			return key;
 	}
+	return NULL;
+}
+
+int json_check_keys(const json_t *obj, const char *const *allowed, const char *where, struct err *e)
+{
+	const char *key = json_unknown_key(obj, allowed);
+
+	if (key != NULL)
+		return err_set(e, ERR_INVALID, "%s: unknown key \"%.60s\" (check its spelling)", where, key);
 	return 0;
 }
 

@@ -32,6 +32,10 @@ int json_get_int(const json_t *obj, const char *key, int64_t min, int64_t max, i
 int json_get_obj(const json_t *obj, const char *key, json_t **out, const char *where, struct err *e);
 int json_get_arr(const json_t *obj, const char *key, json_t **out, const char *where, struct err *e);
 
+/* The first member name of obj (in object order) not in allowed (a NULL-terminated list), borrowed from obj; NULL
+ * when every member is allowed or obj is not an object. */
+const char *json_unknown_key(const json_t *obj, const char *const *allowed);
+
 /* Refuses members of obj not named in allowed (a NULL-terminated list): catches typos in config files.
  * ERR_INVALID naming the unknown key and where. */
 int json_check_keys(const json_t *obj, const char *const *allowed, const char *where, struct err *e);

@@ -89,25 +89,15 @@ static int bad(const struct src *s, const char *key, struct err *e, const char *
 static int check_keys(const struct src *s, const json_t *obj, const char *const *allowed, const char *where,
     struct err *e)
 {
-	const char *key;
-	json_t *v;
+	const char *key = json_unknown_key(obj, allowed);
 	char msg[512], k[80];
 
-	json_object_foreach((json_t *)obj, key, v) {
-		const char *const *a;
-
-		(void)v;
-		for (a = allowed; *a != NULL; a++)
-			if (strcmp(*a, key) == 0)
-				break;
-		if (*a != NULL)
-			continue;
-		str_escape(k, sizeof(k), key, strlen(key), 60);
-		str_fmt(msg, sizeof(msg), "%s: unknown key \"%s\" (check its spelling; docs/webhook-policy.md lists "
-		    "the keys)", where, k);
-		return bad(s, key, e, msg);
-	}
-	return 0;
+	if (key == NULL)
+		return 0;
+	str_escape(k, sizeof(k), key, strlen(key), 60);
+	str_fmt(msg, sizeof(msg), "%s: unknown key \"%s\" (check its spelling; docs/webhook-policy.md lists the keys)",
+	    where, k);
+	return bad(s, key, e, msg);
 }
 
 /* A getter error (wrong type) gets the file and line prepended. */

@@ -55,6 +55,21 @@ static void test_getters(void **state)
 	json_decref(v);
 }
 
+static void test_unknown_key(void **state)
+{
+	static const char *const allowed[] = { "a", "b", NULL };
+	json_t *ok = json_pack("{s:i, s:i}", "a", 1, "b", 2), *bad = json_pack("{s:i, s:i}", "a", 1, "nmae", 2);
+	struct err e;
+
+	assert_null(json_unknown_key(ok, allowed));
+	assert_string_equal(json_unknown_key(bad, allowed), "nmae");
+	assert_int_equal(json_check_keys(ok, allowed, "t", &e), 0);
+	assert_int_equal(json_check_keys(bad, allowed, "t", &e), ERR_INVALID);
+	assert_string_equal(e.msg, "t: unknown key \"nmae\" (check its spelling)");
+	json_decref(ok);
+	json_decref(bad);
+}
+
 static void test_canonical(void **state)
 {
 	json_t *v = json_pack("{s:i,s:s}", "b", 1, "a", "x");
@@ -110,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strict), cmocka_unit_test(test_getters), cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
