@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +46,43 @@ int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, s
 	}
 	r = fileio_read_fd(fd, sb, label, e);
 	close(fd);
+	return r;
+}
+
+int fileio_read_secret_fd(int fd, size_t max, unsigned char **out, size_t *len, const char *label, struct err *e)
+{
+	unsigned char *buf;
+	size_t got = 0;
+	ssize_t n;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (max == SIZE_MAX || (buf = malloc(max + 1)) == NULL)
+		return err_set(e, ERR_NOMEM, "%s: out of memory", label);
+	for (;;) {
+		n = read(fd, buf + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = err_errno(e, errno, "%s: cannot read", label);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			r = err_set(e, ERR_TOO_LARGE, "%s: larger than the limit of %zu bytes", label, max);
+			goto fail;
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+fail:
+	explicit_bzero(buf, max + 1);
+	free(buf);
 	return r;
 }
 

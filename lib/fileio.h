@@ -19,6 +19,13 @@ int fileio_read_fd(int fd, struct strbuf *sb, const char *label, struct err *e);
  * cannot open: <reason>". Callers that want a hint in those messages test the code and err_set their own. */
 int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, struct err *e);
 
+/* Reads everything from the open fd (the caller's; it stays open) into a new buffer of exactly max + 1 bytes, so that
+ * a secret (a private key, a TLS key) is never copied by a growing buffer; *out is NUL-terminated, *len excludes the
+ * NUL; the caller wipes (explicit_bzero) and frees it. On error nothing is returned and what was read is wiped.
+ * Errors: ERR_TOO_LARGE "LABEL: larger than the limit of MAX bytes", ERR_NOMEM, ERR_IO "LABEL: cannot read: <reason>".
+ * *out and *len are cleared on entry. */
+int fileio_read_secret_fd(int fd, size_t max, unsigned char **out, size_t *len, const char *label, struct err *e);
+
 /* Replaces path with data[len] atomically: writes a hidden sibling temp file ".NAME.tmp-XXXXXX" in path's directory,
  * sets mode, fsyncs and renames it over path, so readers see the old file or the whole new one, never a part. The
  * temp file is removed on any error. label names the file in messages. Returns 0, ERR_TOO_LARGE (path too long) or

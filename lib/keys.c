@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "lib/digest.h"
+#include "lib/fileio.h"
 #include "lib/str.h"
 
 #define KEYRING_DIR_MAX_ENTRIES 1024
@@ -136,15 +137,13 @@ int key_generate(enum key_alg alg, struct key **out, struct err *e)
 	return key_wrap(pk, true, "(generated)", out, e);
 }
 
-/* Reads the regular file path (at most max bytes) into a new buffer that the caller wipes and frees. */
+/* Reads the regular file path (at most max bytes) into a new buffer that the caller wipes and frees; what names the
+ * kind of file expected in messages. */
 static int read_small_file(const char *path, size_t max, const char *what, unsigned char **out, size_t *len,
     struct err *e)
 {
-	unsigned char *buf = NULL;
 	struct stat st;
-	size_t got = 0;
-	ssize_t n;
-	int fd, r = ERR_IO;
+	int fd, r;
 
 	*out = NULL;
 	*len = 0;
@@ -165,36 +164,9 @@ static int read_small_file(const char *path, size_t max, const char *what, unsig
 		r = err_set(e, ERR_TOO_LARGE, "%s: larger than %zu bytes, which is no %s", path, max, what);
 		goto out;
 	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		r = err_set(e, ERR_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_errno(e, errno, "read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > max) {
-			r = err_set(e, ERR_TOO_LARGE, "%s: larger than %zu bytes, which is no %s", path, max, what);
-			goto out;
-		}
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL; /* transferred */
-	r = 0;
+	if ((r = fileio_read_secret_fd(fd, max, out, len, path, e)) == ERR_TOO_LARGE)   /* it grew meanwhile */
+		err_set(e, r, "%s: larger than %zu bytes, which is no %s", path, max, what);
 out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, max + 1);
-		free(buf);
-	}
 	close(fd);
 	return r;
 }

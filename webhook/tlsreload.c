@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "lib/err.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "webhook/filewatch.h"
@@ -57,57 +58,21 @@ static void tls_pair_free(struct tls_pair *p)
  * holds a key), NUL-terminated; *len excludes the NUL. Errors name the file. */
 static int tls_read_file(const char *path, const char *what, unsigned char **out, size_t *len, struct err *e)
 {
-	unsigned char *buf = NULL;
-	size_t n = 0;
-	ssize_t got;
-	int fd = -1, r = ERR_IO;
+	char label[600];
+	int fd, r;
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int saved = errno;
-
-		if (saved == ENOENT)
-			r = err_set(e, ERR_NOT_FOUND, "%s %s does not exist; check --tls-cert/--tls-key and the mounted "
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return err_set(e, ERR_NOT_FOUND, "%s %s does not exist; check --tls-cert/--tls-key and the mounted "
 			    "Secret", what, path);
-		else
-			r = err_errno(e, saved, "%s %s: cannot open it", what, path);
-		goto out;
+		return err_errno(e, errno, "%s %s: cannot open it", what, path);
 	}
-	if ((buf = malloc(TLSRELOAD_MAX_FILE + 1)) == NULL) {
-		r = err_set(e, ERR_NOMEM, "%s %s: out of memory", what, path);
-		goto out;
-	}
-	for (;;) {
-		got = read(fd, buf + n, TLSRELOAD_MAX_FILE + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = err_errno(e, errno, "%s %s: read failed", what, path);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > TLSRELOAD_MAX_FILE) {
-			r = err_set(e, ERR_TOO_LARGE, "%s %s: larger than %d bytes; is it really a PEM file?", what, path,
-			    TLSRELOAD_MAX_FILE);
-			goto out;
-		}
-	}
-	buf[n] = '\0';
-	*out = buf;
-	buf = NULL; /* transferred */
-	*len = n;
-	r = 0;
-out:
-	if (buf != NULL) {
-		explicit_bzero(buf, n);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
+	str_fmt(label, sizeof(label), "%s %.500s", what, path);
+	if ((r = fileio_read_secret_fd(fd, TLSRELOAD_MAX_FILE, out, len, label, e)) == ERR_TOO_LARGE)
+		err_set(e, r, "%s %s: larger than %d bytes; is it really a PEM file?", what, path, TLSRELOAD_MAX_FILE);
+	close(fd);
 	return r;
 }
 

@@ -1,5 +1,5 @@
 /* Tests of lib/fileio: a whole file read, the cap (one byte over is refused), a missing file and a directory; atomic
- * writes (mode, content, no temp file left, nothing on failure). */
+ * writes (mode, content, no temp file left, nothing on failure); secret reads (the cap, nothing returned on error). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,11 +77,38 @@ static void test_write_atomic(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A secret read: exactly max bytes fit and come back NUL-terminated, one more is refused with nothing returned. */
+static void test_read_secret(void **state)
+{
+	char path[] = "/tmp/test_fileio.XXXXXX";
+	unsigned char *buf = (unsigned char *)"x";
+	size_t len = 7;
+	struct err e;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "-----KEY-----", 13), 13);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(fileio_read_secret_fd(fd, 13, &buf, &len, "key", &e), 0);
+	assert_int_equal(len, 13);
+	assert_string_equal((char *)buf, "-----KEY-----");
+	explicit_bzero(buf, len);
+	free(buf);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(fileio_read_secret_fd(fd, 12, &buf, &len, "key", &e), ERR_TOO_LARGE);
+	assert_null(buf);
+	assert_int_equal(len, 0);
+	assert_string_equal(e.msg, "key: larger than the limit of 12 bytes");
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_capped),
 		cmocka_unit_test(test_write_atomic),
+		cmocka_unit_test(test_read_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
