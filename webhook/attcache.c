@@ -19,18 +19,18 @@ struct entry {
 	uint64_t hash;
 	struct att_result res;
 	uint64_t expires_ms;
-	int state;              /* enum entry_state */
-	unsigned int waiters;   /* callers sleeping on cond */
-	bool stale;             /* attcache_clear ran during the flight: do not keep the result */
+	int state;	      /* enum entry_state */
+	unsigned int waiters; /* callers sleeping on cond */
+	bool stale;	      /* attcache_clear ran during the flight: do not keep the result */
 	pthread_cond_t cond;
-	struct entry *hnext;    /* hash chain */
+	struct entry *hnext;	   /* hash chain */
 	struct entry *prev, *next; /* recency list, most recent first */
 };
 
 struct attcache {
 	pthread_mutex_t mu;
 	struct entry **buckets;
-	size_t nbuckets;        /* a power of two */
+	size_t nbuckets; /* a power of two */
 	size_t count, capacity;
 	struct entry *head, *tail;
 	uint64_t ttl_ms, fail_ttl_ms;
@@ -119,6 +119,7 @@ static void entry_remove(struct attcache *c, struct entry *en)
 	c->count--;
 }
 
+/* The entry of key (hash h), or NULL. Caller holds the mutex. */
 static struct entry *entry_find(struct attcache *c, const char *key, uint64_t h)
 {
 	struct entry *en;
@@ -206,8 +207,8 @@ int attcache_get(struct attcache *c, const char *key, uint64_t now_ms, uint64_t 
 	ts.tv_sec = (time_t)(deadline_ms / 1000);
 	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
 	while (en->state == E_INFLIGHT) {
-		int w = deadline_ms == 0 ? pthread_cond_wait(&en->cond, &c->mu) :
-		    pthread_cond_timedwait(&en->cond, &c->mu, &ts);
+		int w = deadline_ms == 0 ? pthread_cond_wait(&en->cond, &c->mu)
+					 : pthread_cond_timedwait(&en->cond, &c->mu, &ts);
 
 		if (w == ETIMEDOUT && en->state == E_INFLIGHT) {
 			outcome = ATTCACHE_TIMEOUT;
@@ -225,7 +226,7 @@ int attcache_get(struct attcache *c, const char *key, uint64_t now_ms, uint64_t 
 		outcome = ATTCACHE_HIT;
 		if (en->waiters == 0 && (en->stale || en->expires_ms <= now_ms))
 			entry_remove(c, en); /* not to be kept: the last waiter drops it */
-	} else { /* E_EMPTY: the leader gave up; this caller leads now */
+	} else {			     /* E_EMPTY: the leader gave up; this caller leads now */
 		en->state = E_INFLIGHT;
 		en->stale = false;
 		c->misses++;

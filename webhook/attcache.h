@@ -9,27 +9,27 @@
 
 #include "lib/err.h"
 
-#define ATTCACHE_KEY_MAX 127   /* bytes of a key (an image digest with a configuration tag) */
-#define ATTCACHE_MSG_MAX 320   /* bytes of a cached message */
+#define ATTCACHE_KEY_MAX 127 /* bytes of a key (an image digest with a configuration tag) */
+#define ATTCACHE_MSG_MAX 320 /* bytes of a cached message */
 
 /* What a check found for one digest. */
 enum att_status {
-	ATT_OK,     /* a valid attestation: timestamp and msg (where it was found) are set */
-	ATT_DENY,   /* none valid, or the facts fail a requirement: msg says why (for users) */
-	ATT_ERROR,  /* could not be decided (fetch failed, timeout): msg says what and where */
+	ATT_OK,	   /* a valid attestation: timestamp and msg (where it was found) are set */
+	ATT_DENY,  /* none valid, or the facts fail a requirement: msg says why (for users) */
+	ATT_ERROR, /* could not be decided (fetch failed, timeout): msg says what and where */
 };
 
 struct att_result {
-	int status;                  /* enum att_status */
-	int reason;                  /* the caller's own detail code, cached as is */
-	int64_t timestamp;           /* predicate timestamp, Unix seconds (ATT_OK) */
-	char msg[ATTCACHE_MSG_MAX];  /* NUL-terminated */
+	int status;		    /* enum att_status */
+	int reason;		    /* the caller's own detail code, cached as is */
+	int64_t timestamp;	    /* predicate timestamp, Unix seconds (ATT_OK) */
+	char msg[ATTCACHE_MSG_MAX]; /* NUL-terminated */
 };
 
 /* What attcache_get tells the caller to do. */
 enum attcache_outcome {
-	ATTCACHE_HIT,     /* *res holds a cached result (or one a concurrent fetch just produced) */
-	ATTCACHE_LEAD,    /* not cached: the caller computes it and must call attcache_done exactly once */
+	ATTCACHE_HIT,	  /* *res holds a cached result (or one a concurrent fetch just produced) */
+	ATTCACHE_LEAD,	  /* not cached: the caller computes it and must call attcache_done exactly once */
 	ATTCACHE_TIMEOUT, /* another request is computing it and the deadline passed while waiting */
 };
 

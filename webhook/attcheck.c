@@ -28,25 +28,25 @@
 #define DEFAULT_FAIL_TTL_MS (10u * 1000)
 #define DEFAULT_CAPACITY 10000
 #define MAX_KEY_PATHS 64
-#define MAX_CA 32                 /* registries with their own CA file */
-#define MAX_BACKOFF 64            /* registries whose failures are tracked */
-#define REG_FAIL_LIMIT 3          /* consecutive failures before a registry is skipped */
-#define REG_BACKOFF_MS 30000u     /* ... for this long */
-#define REG_MAX_LAYERS 32         /* envelopes read from one .att manifest */
+#define MAX_CA 32	      /* registries with their own CA file */
+#define MAX_BACKOFF 64	      /* registries whose failures are tracked */
+#define REG_FAIL_LIMIT 3      /* consecutive failures before a registry is skipped */
+#define REG_BACKOFF_MS 30000u /* ... for this long */
+#define REG_MAX_LAYERS 32     /* envelopes read from one .att manifest */
 
 /* Detail codes of an ATT_DENY result (att_result.reason). */
 enum { WHY_NONE, WHY_FACTS, WHY_NO_TIME };
 
 /* The registry source: clients by transport and CA, and the failure back-off per registry. */
 struct regsrc {
-	struct registry_client *tls;    /* system CAs */
-	struct registry_client *plain;  /* http:// to loopback registries (insecureLoopback), else NULL */
+	struct registry_client *tls;   /* system CAs */
+	struct registry_client *plain; /* http:// to loopback registries (insecureLoopback), else NULL */
 	struct {
 		char host[IMAGEREF_NAME_MAX + 1];
 		struct registry_client *c;
 	} ca[MAX_CA];
 	size_t nca;
-	pthread_mutex_t mu;             /* guards back */
+	pthread_mutex_t mu; /* guards back */
 	struct {
 		char host[IMAGEREF_NAME_MAX + 1];
 		unsigned int fails;
@@ -64,32 +64,33 @@ struct source {
 struct attconf {
 	int refs;
 	bool on;
-	bool resolve;                      /* imageReferences "resolve" */
+	bool resolve; /* imageReferences "resolve" */
 	char *key_paths[MAX_KEY_PATHS];
 	size_t nkey_paths;
 	struct filewatch kw[2 * MAX_KEY_PATHS]; /* each path and its "..data" (watcher thread only) */
-	struct keyring *kr;                /* guarded by attcheck.mu: swapped on key rotation; NULL = no key loads */
+	struct keyring *kr; /* guarded by attcheck.mu: swapped on key rotation; NULL = no key loads */
 	struct attdir *dirs[ATTCHECK_MAX_SOURCES];
 	size_t ndirs;
 	struct source order[ATTCHECK_MAX_SOURCES];
 	size_t nsources;
-	struct regsrc *reg;                /* NULL without a registry source */
+	struct regsrc *reg; /* NULL without a registry source */
 	char *req_names[ATTCHECK_MAX_REQUIRE];
 	int64_t req_max[ATTCHECK_MAX_REQUIRE];
 	size_t nreq;
-	uint64_t max_age_s, grace_s;       /* 0: no age limit */
+	uint64_t max_age_s, grace_s; /* 0: no age limit */
 	char max_age_text[32];
-	char looked[256];                  /* "/etc/hardline/attestations and /srv/att" */
+	char looked[256]; /* "/etc/hardline/attestations and /srv/att" */
 	struct attcache *cache;
 };
 
 struct attcheck {
-	pthread_mutex_t mu;                /* guards conf and conf->kr */
+	pthread_mutex_t mu; /* guards conf and conf->kr */
 	struct attconf *conf;
-	json_t *att;                       /* a copy of the object conf was built from (NULL: none); watcher only */
+	json_t *att; /* a copy of the object conf was built from (NULL: none); watcher only */
 	struct adm_image_checker hook;
 };
 
+/* CLOCK_MONOTONIC in milliseconds (the clock of the request deadlines). */
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -98,6 +99,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Drops a reference to c; the last one frees its keys, directory sources, registry clients and cache. NULL is fine. */
 static void conf_unref(struct attconf *c)
 {
 	if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
@@ -145,8 +147,8 @@ static int get_duration(const json_t *att, const char *key, uint64_t *ms, char *
 	if (r != 0)
 		return r;
 	if (str_to_duration_ms(s, ms, "policy attestations", e) != 0)
-		return err_set(e, ERR_INVALID, "policy attestations.%s \"%.40s\": not a duration; write e.g. \"720h\"",
-		    key, s);
+		return err_set(
+		    e, ERR_INVALID, "policy attestations.%s \"%.40s\": not a duration; write e.g. \"720h\"", key, s);
 	if (text != NULL)
 		str_copy(text, tsize, s);
 	return 0;
@@ -155,7 +157,7 @@ static int get_duration(const json_t *att, const char *key, uint64_t *ms, char *
 /* Parses a registry source object: {"authFile": PATH, "ca": {REGISTRY: PATH}, "insecureLoopback": BOOL}. */
 static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 {
-	static const char *const reg_keys[] = { "authFile", "ca", "insecureLoopback", NULL };
+	static const char *const reg_keys[] = {"authFile", "ca", "insecureLoopback", NULL};
 	struct registry_opts ro;
 	const char *auth = NULL, *host;
 	json_t *ca = NULL, *v;
@@ -167,13 +169,16 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 	if ((r = json_check_keys(obj, reg_keys, "policy attestations.sources[].registry", e)) != 0)
 		return r;
 	if (((r = json_get_str(obj, "authFile", &auth, "policy attestations.sources[].registry", e)) != 0 &&
-	    r != ERR_NOT_FOUND) ||
-	    ((r = json_get_obj(obj, "ca", &ca, "policy attestations.sources[].registry", e)) != 0 && r != ERR_NOT_FOUND) ||
-	    ((r = json_get_bool(obj, "insecureLoopback", &loopback, "policy attestations.sources[].registry", e)) != 0 &&
-	    r != ERR_NOT_FOUND))
+		r != ERR_NOT_FOUND) ||
+	    ((r = json_get_obj(obj, "ca", &ca, "policy attestations.sources[].registry", e)) != 0 &&
+		r != ERR_NOT_FOUND) ||
+	    ((r = json_get_bool(obj, "insecureLoopback", &loopback, "policy attestations.sources[].registry", e)) !=
+		    0 &&
+		r != ERR_NOT_FOUND))
 		return r;
 	if (ca != NULL && json_object_size(ca) > MAX_CA)
-		return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca: at most %d registries", MAX_CA);
+		return err_set(
+		    e, ERR_INVALID, "policy attestations.sources[].registry.ca: at most %d registries", MAX_CA);
 	if ((c->reg = calloc(1, sizeof(*c->reg))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&c->reg->mu, NULL);
@@ -189,15 +194,21 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 			return r;
 		ro.insecure_http = false;
 	}
-	json_object_foreach(ca, host, v) {
+	json_object_foreach(ca, host, v)
+	{
 		if (!json_is_string(v) || json_string_value(v)[0] != '/')
-			return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca.%.100s: must be the "
-			    "absolute path of a PEM CA file", host);
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.sources[].registry.ca.%.100s: must be the "
+			    "absolute path of a PEM CA file",
+			    host);
 		if (access(json_string_value(v), R_OK) != 0)
-			return err_set(e, ERR_NOT_FOUND, "policy attestations.sources[].registry.ca.%.100s: cannot read "
-			    "%.200s", host, json_string_value(v));
+			return err_set(e, ERR_NOT_FOUND,
+			    "policy attestations.sources[].registry.ca.%.100s: cannot read "
+			    "%.200s",
+			    host, json_string_value(v));
 		if (str_copy(c->reg->ca[c->reg->nca].host, sizeof(c->reg->ca[0].host), host) != 0)
-			return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca: registry name too long");
+			return err_set(
+			    e, ERR_INVALID, "policy attestations.sources[].registry.ca: registry name too long");
 		ro.ca_file = json_string_value(v);
 		if ((r = registry_client_new(&ro, &c->reg->ca[c->reg->nca].c, e)) != 0)
 			return r;
@@ -209,26 +220,34 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 /* Parses the "sources" array into directory sources (read now). */
 static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 {
-	static const char *const src_keys[] = { "directory", "registry", NULL };
+	static const char *const src_keys[] = {"directory", "registry", NULL};
 	json_t *arr = NULL, *src;
 	const char *dir;
 	size_t i;
 	int r;
 
 	if ((r = json_get_arr(att, "sources", &arr, "policy attestations", e)) != 0)
-		return r == ERR_NOT_FOUND ? err_set(e, ERR_INVALID, "policy attestations.sources is missing; list where "
-		    "attestations are, e.g. [{\"directory\": \"/etc/hardline/attestations\"}]") : r;
+		return r == ERR_NOT_FOUND
+		    ? err_set(e, ERR_INVALID,
+			  "policy attestations.sources is missing; list where "
+			  "attestations are, e.g. [{\"directory\": \"/etc/hardline/attestations\"}]")
+		    : r;
 	if (json_array_size(arr) == 0 || json_array_size(arr) > ATTCHECK_MAX_SOURCES)
-		return err_set(e, ERR_INVALID, "policy attestations.sources: give 1 to %d sources", ATTCHECK_MAX_SOURCES);
-	json_array_foreach(arr, i, src) {
+		return err_set(
+		    e, ERR_INVALID, "policy attestations.sources: give 1 to %d sources", ATTCHECK_MAX_SOURCES);
+	json_array_foreach(arr, i, src)
+	{
 		if (!json_is_object(src) || json_object_size(src) != 1)
-			return err_set(e, ERR_INVALID, "policy attestations.sources[%zu]: must be an object with one key, "
-			    "\"directory\" or \"registry\"", i);
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.sources[%zu]: must be an object with one key, "
+			    "\"directory\" or \"registry\"",
+			    i);
 		if ((r = json_check_keys(src, src_keys, "policy attestations.sources[]", e)) != 0)
 			return r;
 		if (json_object_get(src, "registry") != NULL) {
 			if (!json_is_object(json_object_get(src, "registry")))
-				return err_set(e, ERR_INVALID, "policy attestations.sources[%zu].registry: must be an object", i);
+				return err_set(
+				    e, ERR_INVALID, "policy attestations.sources[%zu].registry: must be an object", i);
 			if ((r = parse_registry(c, json_object_get(src, "registry"), e)) != 0)
 				return r;
 			c->order[c->nsources++].registry = true;
@@ -237,8 +256,10 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 		if ((r = json_get_str(src, "directory", &dir, "policy attestations.sources[]", e)) != 0)
 			return r;
 		if (*dir != '/')
-			return err_set(e, ERR_INVALID, "policy attestations.sources[%zu].directory \"%.100s\": must be an "
-			    "absolute path", i, dir);
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.sources[%zu].directory \"%.100s\": must be an "
+			    "absolute path",
+			    i, dir);
 		if ((r = attdir_new(dir, &c->dirs[c->ndirs], e)) != 0)
 			return r;
 		c->order[c->nsources].registry = false;
@@ -259,6 +280,8 @@ static int load_keys(struct attconf *c, struct keyring **out, struct err *e)
 	return keyring_load_paths((const char *const *)c->key_paths, c->nkey_paths, out, e);
 }
 
+/* Parses "keys" (1 to MAX_KEY_PATHS absolute paths), starts watching each path and its "..data", and loads the
+ * keyring. ERR_INVALID for a bad list, the keyring's errors (prefixed with the key) otherwise. */
 static int parse_keys(struct attconf *c, const json_t *att, struct err *e)
 {
 	json_t *arr = NULL, *k;
@@ -267,11 +290,15 @@ static int parse_keys(struct attconf *c, const json_t *att, struct err *e)
 	int r;
 
 	if ((r = json_get_arr(att, "keys", &arr, "policy attestations", e)) != 0)
-		return r == ERR_NOT_FOUND ? err_set(e, ERR_INVALID, "policy attestations.keys is missing; list the "
-		    "trusted public key files or directories, e.g. [\"/etc/hardline/keys\"]") : r;
+		return r == ERR_NOT_FOUND
+		    ? err_set(e, ERR_INVALID,
+			  "policy attestations.keys is missing; list the "
+			  "trusted public key files or directories, e.g. [\"/etc/hardline/keys\"]")
+		    : r;
 	if (json_array_size(arr) == 0 || json_array_size(arr) > MAX_KEY_PATHS)
 		return err_set(e, ERR_INVALID, "policy attestations.keys: give 1 to %d paths", MAX_KEY_PATHS);
-	json_array_foreach(arr, i, k) {
+	json_array_foreach(arr, i, k)
+	{
 		if (!json_is_string(k) || json_string_value(k)[0] != '/')
 			return err_set(e, ERR_INVALID, "policy attestations.keys[%zu]: must be an absolute path", i);
 		if ((c->key_paths[c->nkey_paths] = strdup(json_string_value(k))) == NULL)
@@ -287,6 +314,7 @@ static int parse_keys(struct attconf *c, const json_t *att, struct err *e)
 	return 0;
 }
 
+/* Parses "require" (absent: no limits): fact name -> the largest count allowed. ERR_INVALID naming the fact. */
 static int parse_require(struct attconf *c, const json_t *att, struct err *e)
 {
 	json_t *obj = NULL, *v;
@@ -297,13 +325,19 @@ static int parse_require(struct attconf *c, const json_t *att, struct err *e)
 		return r == ERR_NOT_FOUND ? 0 : r;
 	if (json_object_size(obj) > ATTCHECK_MAX_REQUIRE)
 		return err_set(e, ERR_INVALID, "policy attestations.require: at most %d facts", ATTCHECK_MAX_REQUIRE);
-	json_object_foreach(obj, name, v) {
+	json_object_foreach(obj, name, v)
+	{
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return err_set(e, ERR_INVALID, "policy attestations.require.%.60s: must be a count >= 0 (the "
-			    "most the attested facts may have)", name);
-		if (strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(name))
-			return err_set(e, ERR_INVALID, "policy attestations.require.%.60s: not a fact name (see "
-			    "docs/facts.md, e.g. shells)", name);
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.require.%.60s: must be a count >= 0 (the "
+			    "most the attested facts may have)",
+			    name);
+		if (strlen(name) > 64 ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(name))
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.require.%.60s: not a fact name (see "
+			    "docs/facts.md, e.g. shells)",
+			    name);
 		if ((c->req_names[c->nreq] = strdup(name)) == NULL)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		c->req_max[c->nreq++] = (int64_t)json_integer_value(v);
@@ -311,9 +345,10 @@ static int parse_require(struct attconf *c, const json_t *att, struct err *e)
 	return 0;
 }
 
+/* Parses "cache" (ttl, failureTtl, capacity; defaults 10m, 10s, 10000) and makes the configuration's cache. */
 static int parse_cache(struct attconf *c, const json_t *att, struct err *e)
 {
-	static const char *const cache_keys[] = { "ttl", "failureTtl", "capacity", NULL };
+	static const char *const cache_keys[] = {"ttl", "failureTtl", "capacity", NULL};
 	json_t *obj = NULL;
 	uint64_t ttl = DEFAULT_TTL_MS, fail = DEFAULT_FAIL_TTL_MS;
 	int64_t cap = DEFAULT_CAPACITY;
@@ -336,8 +371,8 @@ static int parse_cache(struct attconf *c, const json_t *att, struct err *e)
 /* Builds a configuration from the policy object att (NULL: off). *out is new with one reference. */
 static int conf_parse(const json_t *att, struct attconf **out, struct err *e)
 {
-	static const char *const keys[] = { "required", "keys", "imageReferences", "sources", "require", "maxAge",
-		"maxAgeGrace", "cache", NULL };
+	static const char *const keys[] = {
+	    "required", "keys", "imageReferences", "sources", "require", "maxAge", "maxAgeGrace", "cache", NULL};
 	struct attconf *c = NULL;
 	const char *refs = "digest";
 	uint64_t age = 0, grace = 0;
@@ -363,14 +398,14 @@ static int conf_parse(const json_t *att, struct attconf **out, struct err *e)
 	if ((r = json_get_str(att, "imageReferences", &refs, "policy attestations", e)) != 0 && r != ERR_NOT_FOUND)
 		goto out;
 	if (strcmp(refs, "digest") != 0 && strcmp(refs, "resolve") != 0) {
-		r = err_set(e, ERR_INVALID, "policy attestations.imageReferences \"%.40s\": use \"digest\" or \"resolve\"",
-		    refs);
+		r = err_set(e, ERR_INVALID,
+		    "policy attestations.imageReferences \"%.40s\": use \"digest\" or \"resolve\"", refs);
 		goto out;
 	}
 	if ((r = get_duration(att, "maxAge", &age, c->max_age_text, sizeof(c->max_age_text), e)) != 0 ||
-	    (r = get_duration(att, "maxAgeGrace", &grace, NULL, 0, e)) != 0 ||
-	    (r = parse_require(c, att, e)) != 0 || (r = parse_cache(c, att, e)) != 0 ||
-	    (r = parse_keys(c, att, e)) != 0 || (r = parse_sources(c, att, e)) != 0)
+	    (r = get_duration(att, "maxAgeGrace", &grace, NULL, 0, e)) != 0 || (r = parse_require(c, att, e)) != 0 ||
+	    (r = parse_cache(c, att, e)) != 0 || (r = parse_keys(c, att, e)) != 0 ||
+	    (r = parse_sources(c, att, e)) != 0)
 		goto out;
 	c->resolve = strcmp(refs, "resolve") == 0;
 	if (c->resolve && c->reg == NULL) {
@@ -402,7 +437,8 @@ static int parse_time(const char *s, int64_t *out)
 
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-	    &tm.tm_sec, &n) != 6 || n != 19)
+		&tm.tm_sec, &n) != 6 ||
+	    n != 19)
 		return -1;
 	s += n;
 	if (*s == '.')
@@ -433,15 +469,18 @@ static void judge_predicate(const struct attconf *c, const json_t *pred, struct 
 		if (!json_is_integer(count)) {
 			res->status = ATT_DENY;
 			res->reason = WHY_FACTS;
-			str_fmt(res->msg, sizeof(res->msg), "has a hardening attestation without the fact %s.count that "
-			    "the policy requires", c->req_names[i]);
+			str_fmt(res->msg, sizeof(res->msg),
+			    "has a hardening attestation without the fact %s.count that "
+			    "the policy requires",
+			    c->req_names[i]);
 			return;
 		}
 		if (json_integer_value(count) > c->req_max[i]) {
 			res->status = ATT_DENY;
 			res->reason = WHY_FACTS;
-			str_fmt(res->msg, sizeof(res->msg), "has attested %s.count %lld, the policy allows at most %lld",
-			    c->req_names[i], (long long)json_integer_value(count), (long long)c->req_max[i]);
+			str_fmt(res->msg, sizeof(res->msg),
+			    "has attested %s.count %lld, the policy allows at most %lld", c->req_names[i],
+			    (long long)json_integer_value(count), (long long)c->req_max[i]);
 			return;
 		}
 	}
@@ -449,7 +488,8 @@ static void judge_predicate(const struct attconf *c, const json_t *pred, struct 
 		if (c->max_age_s > 0) {
 			res->status = ATT_DENY;
 			res->reason = WHY_NO_TIME;
-			str_copy(res->msg, sizeof(res->msg), "has a hardening attestation without a valid timestamp, and "
+			str_copy(res->msg, sizeof(res->msg),
+			    "has a hardening attestation without a valid timestamp, and "
 			    "the policy sets maxAge");
 			return;
 		}
@@ -466,8 +506,8 @@ struct best {
 
 /* Verifies one envelope buf[len] (label names it in the log) for digest; keeps it in b when valid. Returns true
  * when it is a valid attestation of digest by a trusted key (whatever its facts). */
-static bool consider(const struct attconf *c, const struct keyring *kr, const char *digest, const char *buf,
-    size_t len, const char *label, struct best *b)
+static bool consider(const struct attconf *c, const struct keyring *kr, const char *digest, const char *buf, size_t len,
+    const char *label, struct best *b)
 {
 	struct intoto_statement *st = NULL;
 	struct att_result one;
@@ -550,6 +590,7 @@ out:
 	pthread_mutex_unlock(&rs->mu);
 }
 
+/* registry_sink_fn appending to the strbuf arg (capped at DSSE_ENVELOPE_MAX: ERR_TOO_LARGE beyond). */
 static int sink_strbuf(void *arg, const void *p, size_t n, struct err *e)
 {
 	if (sb_append(arg, p, n) != 0)
@@ -560,8 +601,8 @@ static int sink_strbuf(void *arg, const void *p, size_t n, struct err *e)
 /* Reads the cosign-style sha256-<hex>.att manifest of digest in ref's repository and verifies its DSSE layers.
  * A missing manifest is no error (nothing found). Errors (ERR_TIMEOUT, ERR_NETWORK, ERR_DENIED, ...) say what
  * could not be fetched; they count towards the registry's back-off. */
-static int reg_fetch(const struct attconf *c, const struct keyring *kr, const struct imageref *ref,
-    const char *digest, uint64_t deadline, struct best *b, bool *found, struct err *e)
+static int reg_fetch(const struct attconf *c, const struct keyring *kr, const struct imageref *ref, const char *digest,
+    uint64_t deadline, struct best *b, bool *found, struct err *e)
 {
 	struct registry_client *cl = reg_client(c->reg, ref);
 	struct registry_manifest m;
@@ -590,7 +631,8 @@ static int reg_fetch(const struct attconf *c, const struct keyring *kr, const st
 	if ((r = json_parse_buf(m.data, m.len, REGISTRY_MANIFEST_MAX, "attestation manifest", &man, e)) != 0)
 		goto fail;
 	layers = json_object_get(man, "layers");
-	json_array_foreach(layers, i, l) {
+	json_array_foreach(layers, i, l)
+	{
 		const char *mt = json_string_value(json_object_get(l, "mediaType"));
 		const char *ld = json_string_value(json_object_get(l, "digest"));
 		const char *pt = json_string_value(json_object_get(json_object_get(l, "annotations"), "predicateType"));
@@ -603,7 +645,8 @@ static int reg_fetch(const struct attconf *c, const struct keyring *kr, const st
 		    json_integer_value(size) < 0 || json_integer_value(size) > (json_int_t)DSSE_ENVELOPE_MAX)
 			continue; /* another kind of attestation, or too large */
 		sb_cleanup(&sb);
-		if ((r = registry_blob_get(cl, &att, ld, DSSE_ENVELOPE_MAX, sink_strbuf, &sb, (int64_t)deadline, e)) != 0)
+		if ((r = registry_blob_get(cl, &att, ld, DSSE_ENVELOPE_MAX, sink_strbuf, &sb, (int64_t)deadline, e)) !=
+		    0)
 			goto fail;
 		str_fmt(label, sizeof(label), "%s/%s:%s layer %.19s", ref->registry, ref->repository, att.tag, ld);
 		*found |= consider(c, kr, digest, sb.data != NULL ? sb.data : "", sb.len, label, b);
@@ -626,21 +669,28 @@ static const char *fetch_problem(const struct err *e)
 	if (strstr(e->msg, "is skipped for") != NULL)
 		return "it failed 3 times in a row and is skipped for 30 s";
 	switch (e->code) {
-	case ERR_TIMEOUT: return "no complete answer before the deadline";
-	case ERR_DENIED: return "access denied (check the registry authFile)";
-	case ERR_VERIFY: return "the registry served content that does not match its digest";
-	case ERR_TOO_LARGE: return "the attestation manifest is too large";
-	case ERR_PARSE: return "the attestation manifest is malformed";
-	case ERR_INVALID: return "plain HTTP is only allowed to loopback registries (insecureLoopback)";
-	default: return "connection or registry error";
+	case ERR_TIMEOUT:
+		return "no complete answer before the deadline";
+	case ERR_DENIED:
+		return "access denied (check the registry authFile)";
+	case ERR_VERIFY:
+		return "the registry served content that does not match its digest";
+	case ERR_TOO_LARGE:
+		return "the attestation manifest is too large";
+	case ERR_PARSE:
+		return "the attestation manifest is malformed";
+	case ERR_INVALID:
+		return "plain HTTP is only allowed to loopback registries (insecureLoopback)";
+	default:
+		return "connection or registry error";
 	}
 }
 
 /* Looks for digest in the sources in policy order, stopping at the first that has a valid attestation passing the
  * requirements, and fills res: ATT_OK (the newest such), ATT_DENY (attestations that fail a requirement, or none:
  * the message says where it looked), or ATT_ERROR (none found and a registry could not be read). */
-static void lookup(const struct attconf *c, const struct keyring *kr, const struct imageref *ref,
-    const char *digest, uint64_t deadline, struct att_result *res)
+static void lookup(const struct attconf *c, const struct keyring *kr, const struct imageref *ref, const char *digest,
+    uint64_t deadline, struct att_result *res)
 {
 	struct best b;
 	struct err why;
@@ -697,12 +747,12 @@ static void lookup(const struct attconf *c, const struct keyring *kr, const stru
 	}
 	str_copy(looked, sizeof(looked), c->looked);
 	if (c->reg != NULL)
-		str_fmt(looked + strlen(looked), sizeof(looked) - strlen(looked), "%s%s", looked[0] != '\0' ? " and " : "",
-		    ref->registry);
+		str_fmt(looked + strlen(looked), sizeof(looked) - strlen(looked), "%s%s",
+		    looked[0] != '\0' ? " and " : "", ref->registry);
 	res->status = ATT_DENY;
 	res->reason = WHY_NONE;
-	str_fmt(res->msg, sizeof(res->msg), "has no hardening attestation signed by a trusted key (looked in %s)",
-	    looked);
+	str_fmt(
+	    res->msg, sizeof(res->msg), "has no hardening attestation signed by a trusted key (looked in %s)", looked);
 }
 
 /* The canonical reference for messages, with the digest shortened to 12 hex digits and "…" (ascii: "...", for
@@ -743,9 +793,11 @@ static int resolve_tag(const struct attconf *c, struct imageref *ref, uint64_t d
 	int r;
 
 	if (reg_blocked(c->reg, ref->registry, now_ms()))
-		return err_set(e, ERR_NETWORK, "cannot resolve %s/%s:%s: registry %s failed %d times in a row and is "
-		    "skipped for %u s", ref->registry, ref->repository, imageref_reference(ref), ref->registry,
-		    REG_FAIL_LIMIT, REG_BACKOFF_MS / 1000);
+		return err_set(e, ERR_NETWORK,
+		    "cannot resolve %s/%s:%s: registry %s failed %d times in a row and is "
+		    "skipped for %u s",
+		    ref->registry, ref->repository, imageref_reference(ref), ref->registry, REG_FAIL_LIMIT,
+		    REG_BACKOFF_MS / 1000);
 	if ((r = registry_manifest_resolve(reg_client(c->reg, ref), ref, (int64_t)deadline, d, e)) != 0) {
 		reg_note(c->reg, ref->registry, r == ERR_NOT_FOUND, now_ms());
 		return err_prefix(e, "cannot resolve the tag to a digest");
@@ -766,8 +818,10 @@ static int deny_unpinned(const char *container, const char *image, struct adm_vi
 		nlen = (size_t)(colon - image);
 	str_escape(esc, sizeof(esc), image, strlen(image), 200);
 	str_escape(name, sizeof(name), image, nlen, 200);
-	str_fmt(fix, sizeof(fix), "use %s@sha256:<digest> (e.g. from \"skopeo inspect docker://%s\" or \"crane "
-	    "digest %s\")", name, esc, esc);
+	str_fmt(fix, sizeof(fix),
+	    "use %s@sha256:<digest> (e.g. from \"skopeo inspect docker://%s\" or \"crane "
+	    "digest %s\")",
+	    name, esc, esc);
 	return adm_violations_add(v, container, "image", fix, "%s is not pinned by digest", esc);
 }
 
@@ -837,8 +891,9 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 		goto out;
 	}
 	if (res.status == ATT_DENY) {
-		r = adm_violations_add(v, container, "image", res.reason == WHY_NONE ?
-		    "run `hardline attest --key \xe2\x80\xa6 --push`" : "harden the image again and attest it",
+		r = adm_violations_add(v, container, "image",
+		    res.reason == WHY_NONE ? "run `hardline attest --key \xe2\x80\xa6 --push`"
+					   : "harden the image again and attest it",
 		    "%s %s", shown, res.msg);
 		goto out;
 	}
@@ -851,9 +906,10 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 			goto out;
 		}
 		if (age > (int64_t)c->max_age_s)
-			log_warn("%s: image %s: hardening attestation %lldh old, over attestations.maxAge %s; admitted in "
-			    "the grace period; harden the image again and attest it", container, shown,
-			    (long long)(age / 3600), c->max_age_text);
+			log_warn(
+			    "%s: image %s: hardening attestation %lldh old, over attestations.maxAge %s; admitted in "
+			    "the grace period; harden the image again and attest it",
+			    container, shown, (long long)(age / 3600), c->max_age_text);
 	}
 out:
 	keyring_unref(kr);
@@ -861,8 +917,9 @@ out:
 	return r;
 }
 
-static int hook_check(void *arg, const char *container, const char *image, uint64_t deadline_ms,
-    struct adm_violations *v, struct err *e)
+/* The adm_image_checker entry point: arg is the struct attcheck. */
+static int hook_check(
+    void *arg, const char *container, const char *image, uint64_t deadline_ms, struct adm_violations *v, struct err *e)
 {
 	return attcheck_check(arg, container, image, deadline_ms, v, e);
 }

@@ -34,12 +34,13 @@ struct attdir_snap {
 
 struct attdir {
 	char path[PATH_MAX];
-	pthread_mutex_t mu;       /* guards cur */
+	pthread_mutex_t mu; /* guards cur */
 	struct attdir_snap *cur;
-	uint64_t sig;             /* hash of the listing cur was read from */
+	uint64_t sig; /* hash of the listing cur was read from */
 	bool read_once;
 };
 
+/* Frees a snapshot and the envelopes it holds; NULL is fine. Only with its last reference. */
 static void snap_free(struct attdir_snap *s)
 {
 	if (s == NULL)
@@ -70,6 +71,7 @@ struct attdir_snap *attdir_acquire(struct attdir *d)
 	return s;
 }
 
+/* FNV-1a step: h mixed with p[n]. */
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -79,6 +81,7 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* qsort orders: file names; entries by digest, then file name. */
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -213,8 +216,7 @@ out:
 }
 
 /* The claimed subject digests of envelope buf[len]: parses the envelope and its Statement without verifying. */
-static int claimed_subjects(const char *buf, size_t len, const char *label, struct intoto_statement **st,
-    struct err *e)
+static int claimed_subjects(const char *buf, size_t len, const char *label, struct intoto_statement **st, struct err *e)
 {
 	struct dsse_envelope *env = NULL;
 	int r;
@@ -352,8 +354,8 @@ int attdir_poll(struct attdir *d, struct err *e)
 	d->cur = s;
 	pthread_mutex_unlock(&d->mu);
 	attdir_release(old);
-	log_info("attestation directory %s: %zu envelopes indexed (%zu subject digests)", d->path, s->nfiles,
-	    s->nentries);
+	log_info(
+	    "attestation directory %s: %zu envelopes indexed (%zu subject digests)", d->path, s->nfiles, s->nentries);
 	d->sig = sig;
 	d->read_once = true;
 	r = 1;

@@ -11,18 +11,18 @@
 #include "lib/digest.h"
 #include "lib/err.h"
 
-#define ATTDIR_MAX_FILES 10000               /* files indexed per directory; more are skipped with a log line */
+#define ATTDIR_MAX_FILES 10000		      /* files indexed per directory; more are skipped with a log line */
 #define ATTDIR_MAX_TOTAL (256u * 1024 * 1024) /* bytes of envelopes held per directory */
 
 /* One envelope indexed under one subject digest. */
 struct attdir_entry {
 	char digest[DIGEST_STR_LEN + 1]; /* a subject digest the Statement claims (unverified) */
-	const char *file;                /* file name inside the directory */
-	const char *buf;                 /* the envelope bytes, NUL-terminated */
+	const char *file;		 /* file name inside the directory */
+	const char *buf;		 /* the envelope bytes, NUL-terminated */
 	size_t len;
 };
 
-struct attdir;      /* the source: path, current snapshot, change detection */
+struct attdir;	    /* the source: path, current snapshot, change detection */
 struct attdir_snap; /* an immutable, reference-counted index */
 
 /* Makes the source for directory path (copied) and reads it now. A missing or unreadable directory is not an error

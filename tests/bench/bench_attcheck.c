@@ -70,9 +70,12 @@ static int write_attestation(const char *dir, const struct key *k, unsigned i)
 	facts = json_pack("{s:{s:i, s:o}, s:{s:i, s:[]}, s:{s:i, s:[]}, s:{s:i, s:[]}}", "executables", "count", 40,
 	    "items", execs, "shells", "count", 0, "items", "fetchTools", "count", 0, "items", "packageManagers",
 	    "count", 0, "items");
-	if (intoto_predicate_hardening_new("bench", NULL, "sha256:0000000000000000000000000000000000000000000000000000"
-	    "000000000000", "default", NULL, facts, (int64_t)time(NULL), &pred, &e) != 0 ||
-	    intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred, &st, &e) != 0 ||
+	if (intoto_predicate_hardening_new("bench", NULL,
+		"sha256:0000000000000000000000000000000000000000000000000000"
+		"000000000000",
+		"default", NULL, facts, (int64_t)time(NULL), &pred, &e) != 0 ||
+	    intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred, &st, &e) !=
+		0 ||
 	    (body = json_dumps(st, JSON_COMPACT)) == NULL ||
 	    dsse_sign(INTOTO_PAYLOAD_TYPE, body, strlen(body), k, &env, &e) != 0 || dsse_fmt(env, &out, &len, &e) != 0)
 		goto out;
@@ -142,8 +145,10 @@ int main(int argc, char **argv)
 		images[i] = malloc(200);
 		str_fmt(images[i], 200, "registry.example.com/shop/web@%s", d);
 	}
-	str_fmt(cfg, sizeof(cfg), "{\"keys\": [\"%s\"], \"sources\": [{\"directory\": \"%s\"}], \"require\": "
-	    "{\"shells\": 0, \"packageManagers\": 0, \"fetchTools\": 0}, \"maxAge\": \"720h\"}", keys, atts);
+	str_fmt(cfg, sizeof(cfg),
+	    "{\"keys\": [\"%s\"], \"sources\": [{\"directory\": \"%s\"}], \"require\": "
+	    "{\"shells\": 0, \"packageManagers\": 0, \"fetchTools\": 0}, \"maxAge\": \"720h\"}",
+	    keys, atts);
 	att = json_loads(cfg, 0, NULL);
 	for (int r = 0; r < RUNS; r++) {
 		attcheck_free(ac);

@@ -85,7 +85,7 @@ static void test_lru_eviction(void **state)
 	put(c, "k2", ATT_OK, 1);
 	put(c, "k3", ATT_OK, 1);
 	assert_int_equal(attcache_get(c, "k1", 2, 0, &got), ATTCACHE_HIT); /* k1 is now the most recent */
-	put(c, "k4", ATT_OK, 3);                                            /* evicts k2, the least recent */
+	put(c, "k4", ATT_OK, 3);					   /* evicts k2, the least recent */
 	assert_int_equal(attcache_get(c, "k1", 4, 0, &got), ATTCACHE_HIT);
 	assert_int_equal(attcache_get(c, "k3", 4, 0, &got), ATTCACHE_HIT);
 	assert_int_equal(attcache_get(c, "k4", 4, 0, &got), ATTCACHE_HIT);
@@ -214,11 +214,11 @@ static void test_leader_gives_up(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hit_miss_ttl),
-		cmocka_unit_test(test_lru_eviction),
-		cmocka_unit_test(test_clear_and_long_keys),
-		cmocka_unit_test(test_single_flight),
-		cmocka_unit_test(test_leader_gives_up),
+	    cmocka_unit_test(test_hit_miss_ttl),
+	    cmocka_unit_test(test_lru_eviction),
+	    cmocka_unit_test(test_clear_and_long_keys),
+	    cmocka_unit_test(test_single_flight),
+	    cmocka_unit_test(test_leader_gives_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,17 +44,18 @@ static void write_file(const char *path, const void *p, size_t n)
 /* A signed envelope over a hardline Statement for digest with the given shells count and timestamp. */
 static char *envelope(const struct key *k, const char *digest, int shells, int64_t ts, size_t *len)
 {
-	json_t *facts = json_pack("{s{si s[]} s{si s[]}}", "shells", "count", shells, "items", "packageManagers",
-	    "count", 0, "items");
+	json_t *facts = json_pack(
+	    "{s{si s[]} s{si s[]}}", "shells", "count", shells, "items", "packageManagers", "count", 0, "items");
 	json_t *pred = NULL, *stmt = NULL;
 	struct dsse_envelope *env = NULL;
 	struct err e;
 	char *body, *out = NULL;
 
-	assert_int_equal(intoto_predicate_hardening_new("test", NULL, DIG_POLICY, "default", NULL, facts, ts, &pred, &e), 0);
+	assert_int_equal(
+	    intoto_predicate_hardening_new("test", NULL, DIG_POLICY, "default", NULL, facts, ts, &pred, &e), 0);
 	json_decref(facts);
-	assert_int_equal(intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred,
-	    &stmt, &e), 0);
+	assert_int_equal(
+	    intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred, &stmt, &e), 0);
 	body = json_dumps(stmt, JSON_COMPACT);
 	assert_non_null(body);
 	assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, body, strlen(body), k, &env, &e), 0);
@@ -65,8 +66,8 @@ static char *envelope(const struct key *k, const char *digest, int shells, int64
 	return out;
 }
 
-static void put_envelope(struct fixture *f, const char *name, const struct key *k, const char *digest, int shells,
-    int64_t ts)
+static void put_envelope(
+    struct fixture *f, const char *name, const struct key *k, const char *digest, int shells, int64_t ts)
 {
 	char path[256], *env;
 	size_t len;
@@ -158,7 +159,7 @@ static void test_admit_and_refuse(void **state)
 	int64_t now = (int64_t)time(NULL);
 
 	put_envelope(f, "a.json", f->trusted, DIG_A, 0, now);
-	put_envelope(f, "b.json", f->other, DIG_B, 0, now);  /* untrusted key */
+	put_envelope(f, "b.json", f->other, DIG_B, 0, now); /* untrusted key */
 	/* c: tampered payload (a byte of the base64 payload changed) */
 	env = envelope(f->trusted, DIG_C, 0, now, &len);
 	p = strstr(env, "\"payload\":\"");
@@ -173,13 +174,15 @@ static void test_admit_and_refuse(void **state)
 	assert_int_equal(check(ac, "registry.example.com/shop/web@" DIG_A, line, sizeof(line)), 0); /* cached */
 	assert_int_equal(check(ac, "registry.example.com/shop/web:1.2@" DIG_A, line, sizeof(line)), 0);
 	assert_int_equal(check(ac, "registry.example.com/shop/web@" DIG_B, line, sizeof(line)), 1);
-	assert_non_null(strstr(line, "container web: image registry.example.com/shop/web@sha256:bbbbbbbbbbbb\xe2\x80\xa6 "
+	assert_non_null(strstr(line,
+	    "container web: image registry.example.com/shop/web@sha256:bbbbbbbbbbbb\xe2\x80\xa6 "
 	    "has no hardening attestation signed by a trusted key (looked in "));
 	assert_non_null(strstr(line, "hardline attest --key"));
 	assert_int_equal(check(ac, "registry.example.com/shop/web@" DIG_C, line, sizeof(line)), 1);
 	assert_int_equal(check(ac, "registry.example.com/shop/web@" DIG_D, line, sizeof(line)), 1);
 	assert_int_equal(check(ac, "shop/web:1.2", line, sizeof(line)), 1);
-	assert_string_equal(line, "container web: image shop/web:1.2 is not pinned by digest; use shop/web@sha256:<digest> "
+	assert_string_equal(line,
+	    "container web: image shop/web:1.2 is not pinned by digest; use shop/web@sha256:<digest> "
 	    "(e.g. from \"skopeo inspect docker://shop/web:1.2\" or \"crane digest shop/web:1.2\")");
 	assert_int_equal(check(ac, "127.0.0.1:5000/web", line, sizeof(line)), 1);
 	assert_non_null(strstr(line, "is not pinned by digest; use 127.0.0.1:5000/web@sha256:<digest>"));
@@ -195,10 +198,10 @@ static void test_requirements_and_age(void **state)
 	char line[600];
 	int64_t now = (int64_t)time(NULL);
 
-	put_envelope(f, "a.json", f->trusted, DIG_A, 2, now);                /* two shells */
-	put_envelope(f, "b.json", f->trusted, DIG_B, 0, now - 800 * 3600);   /* 800h old: in the grace period */
-	put_envelope(f, "c.json", f->trusted, DIG_C, 0, now - 1000 * 3600);  /* past the grace period */
-	put_envelope(f, "d1.json", f->trusted, DIG_D, 1, now);               /* d: one bad, one good attestation */
+	put_envelope(f, "a.json", f->trusted, DIG_A, 2, now);		    /* two shells */
+	put_envelope(f, "b.json", f->trusted, DIG_B, 0, now - 800 * 3600);  /* 800h old: in the grace period */
+	put_envelope(f, "c.json", f->trusted, DIG_C, 0, now - 1000 * 3600); /* past the grace period */
+	put_envelope(f, "d1.json", f->trusted, DIG_D, 1, now);		    /* d: one bad, one good attestation */
 	put_envelope(f, "d2.json", f->trusted, DIG_D, 0, now - 3600);
 	ac = checker(f, "\"require\": {\"shells\": 0}, \"maxAge\": \"720h\", \"maxAgeGrace\": \"168h\"");
 	assert_int_equal(check(ac, "web@" DIG_A, line, sizeof(line)), 1);
@@ -220,14 +223,14 @@ static void test_bad_config(void **state)
 	struct fixture *f = *state;
 	struct attcheck *ac = NULL;
 	const char *bad[] = {
-		"{\"keys\": [\"/nonexistent/keys\"], \"sources\": [{\"directory\": \"/tmp\"}]}",
-		"{\"keys\": [\"@K\"], \"sources\": []}",
-		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"relative\"}]}",
-		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"maxAge\": \"soon\"}",
-		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"require\": {\"shells\": -1}}",
-		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"imageReferences\": \"tags\"}",
-		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"typo\": 1}",
-		"{\"sources\": [{\"directory\": \"/tmp\"}]}",
+	    "{\"keys\": [\"/nonexistent/keys\"], \"sources\": [{\"directory\": \"/tmp\"}]}",
+	    "{\"keys\": [\"@K\"], \"sources\": []}",
+	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"relative\"}]}",
+	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"maxAge\": \"soon\"}",
+	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"require\": {\"shells\": -1}}",
+	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"imageReferences\": \"tags\"}",
+	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"typo\": 1}",
+	    "{\"sources\": [{\"directory\": \"/tmp\"}]}",
 	};
 	char text[512], line[300];
 	struct err e;
@@ -282,7 +285,8 @@ static void test_hostile_directory(void **state)
 	str_fmt(path, sizeof(path), "%s/dangling", f->atts);
 	assert_int_equal(symlink("/nonexistent", path), 0);
 	{ /* signed, but its Statement's subject has no valid sha256 digest */
-		const char *bad = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"x\","
+		const char *bad =
+		    "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"x\","
 		    "\"digest\":{\"sha256\":\"not-hex\"}}],\"predicateType\":\"" HARDLINE_PREDICATE_TYPE "\"}";
 		struct dsse_envelope *env = NULL;
 		char *out = NULL;
@@ -402,12 +406,12 @@ static void test_changes_take_effect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_admit_and_refuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requirements_and_age, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_directory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changes_take_effect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_admit_and_refuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_requirements_and_age, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_take_effect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
