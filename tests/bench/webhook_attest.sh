@@ -5,7 +5,7 @@
 # cache hit; the per-image costs themselves come from build/bench/bench_attcheck (printed first).
 #   BENCH_DURATION=5s  length of each run     BENCH_CONNS=16  connections
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 DUR=${BENCH_DURATION:-5s}
 CONNS=${BENCH_CONNS:-16}
 B=${HARDLINE_BUILD:-build}

@@ -5,6 +5,7 @@
 # a removed key take effect without a restart; a registry that is down or hangs is refused within the deadline while
 # cached images keep being answered fast; a failing registry is backed off.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/webhook.sh"
 
 for tool in docker-registry skopeo umoci jq python3 openssl curl; do
 	if ! command -v "$tool" >/dev/null; then t_skip "webhook attest" "$tool is not installed (make deps)"; t_done; exit; fi
@@ -69,32 +70,12 @@ cat >policy.json <<EOF
 EOF
 
 # --- the webhook ----------------------------------------------------------------------------------------------
-for _ in 1 2 3 4 5; do
-	PORT=$(free_port); MPORT=$(free_port)
-	"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" --tls-cert s.crt \
-		--tls-key s.key --policy policy.json --threads 4 --namespace hardline-system 2>>webhook.log &
-	PID=$!
-	for _ in $(seq 50); do
-		curl -fsS "http://127.0.0.1:$MPORT/healthz" >/dev/null 2>&1 && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	curl -fsS "http://127.0.0.1:$MPORT/healthz" >/dev/null 2>&1 && { t_bg "$PID"; break; }
-	kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
-done
-[ -n "$PID" ] && t_ok "webhook starts with the attestation policy" ||
+webhook_start webhook.log healthz --tls-cert s.crt --tls-key s.key --policy policy.json --threads 4 \
+	--namespace hardline-system && t_ok "webhook starts with the attestation policy" ||
 	{ t_fail "webhook starts with the attestation policy" "$(tail -5 webhook.log)"; t_done; exit; }
 URL=https://127.0.0.1:$PORT
 
-review() {   # IMAGE: an AdmissionReview of a pod that passes every other rule
-	printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s",' "$RANDOM"
-	printf '"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},'
-	printf '"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1",'
-	printf '"kind":"Pod","metadata":{"name":"web","namespace":"default"},"spec":{"securityContext":{"runAsNonRoot":'
-	printf 'true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"web","image":'
-	printf '"%s","securityContext":{"readOnlyRootFilesystem":true,' "$1"
-	printf '"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
-}
+review() { webhook_review "u-$RANDOM" "$1"; }   # IMAGE: a pod that passes every other rule
 # ask IMAGE [TIMEOUT]: prints "allowed<TAB>code<TAB>message"
 ask() {
 	review "$1" | curl -sS --http1.1 --max-time 40 --cacert ca.crt -H 'Content-Type: application/json' \
