@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -426,7 +427,6 @@ static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct f
     struct err *e)
 {
 	char tmp[64], pb[256], buf[65536];
-	size_t off = 0;
 	off_t pos = 0;
 	int fd = -1, r, tries;
 
@@ -438,20 +438,12 @@ static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct f
 	}
 	if (fd < 0)
 		return err_errno(e, errno, "%s: cannot create a temporary file beside it", esc(n->path, pb, sizeof(pb)));
-	while (srcfd < 0 && off < n->content_len) {
-		ssize_t k = write(fd, n->content + off, n->content_len - off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
-			goto fail;
-		}
-		off += (size_t)k;
+	if (srcfd < 0 && fileio_write_all(fd, n->content, n->content_len) != 0) {
+		r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
+		goto fail;
 	}
 	while (srcfd >= 0) {
 		ssize_t k = pread(srcfd, buf, sizeof(buf), pos);
-		size_t done = 0;
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -461,16 +453,9 @@ static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct f
 		}
 		if (k == 0)
 			break;
-		while (done < (size_t)k) {
-			ssize_t w = write(fd, buf + done, (size_t)k - done);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
-				goto fail;
-			}
-			done += (size_t)w;
+		if (fileio_write_all(fd, buf, (size_t)k) != 0) {
+			r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
+			goto fail;
 		}
 		pos += k;
 	}

@@ -86,12 +86,28 @@ fail:
 	return r;
 }
 
+int fileio_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
 int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
     struct err *e)
 {
-	const char *base = strrchr(path, '/'), *p = data;
+	const char *base = strrchr(path, '/');
 	char tmp[PATH_MAX];
-	ssize_t k;
 	int fd, r;
 
 	base = base != NULL ? base + 1 : path;
@@ -99,18 +115,7 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t m
 		return err_set(e, ERR_TOO_LARGE, "%s: path too long", label);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return err_errno(e, errno, "%s: cannot create %s", label, tmp);
-	while (len > 0) {
-		k = write(fd, p, len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = err_errno(e, errno, "%s: cannot write %s", label, tmp);
-			goto fail;
-		}
-		p += k;
-		len -= (size_t)k;
-	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	if (fileio_write_all(fd, data, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
 		r = err_errno(e, errno, "%s: cannot write %s", label, tmp);
 		goto fail;
 	}

@@ -26,6 +26,10 @@ int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, s
  * *out and *len are cleared on entry. */
 int fileio_read_secret_fd(int fd, size_t max, unsigned char **out, size_t *len, const char *label, struct err *e);
 
+/* Writes all of p[n] to fd, retrying short writes and EINTR. Returns 0, or -1 with errno set (the caller names the
+ * file in its message, e.g. err_errno(e, errno, "write %s", path)). */
+int fileio_write_all(int fd, const void *p, size_t n);
+
 /* Replaces path with data[len] atomically: writes a hidden sibling temp file ".NAME.tmp-XXXXXX" in path's directory,
  * sets mode, fsyncs and renames it over path, so readers see the old file or the whole new one, never a part. The
  * temp file is removed on any error. label names the file in messages. Returns 0, ERR_TOO_LARGE (path too long) or

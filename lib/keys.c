@@ -279,9 +279,6 @@ int key_load_public(const char *path, struct key **out, struct err *e)
  * half-written is removed. */
 static int write_new_file(const char *path, const void *data, size_t n, mode_t mode, bool force, struct err *e)
 {
-	const char *p = data;
-	size_t done = 0;
-	ssize_t w;
 	int fd, r = ERR_IO;
 
 	if (force && unlink(path) != 0 && errno != ENOENT)
@@ -291,15 +288,9 @@ static int write_new_file(const char *path, const void *data, size_t n, mode_t m
 			return err_set(e, ERR_EXISTS, "%s already exists; remove it or use --force to replace it", path);
 		return err_errno(e, errno, "create %s", path);
 	}
-	while (done < n) {
-		w = write(fd, p + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = err_errno(e, errno, "write %s", path);
-			goto out;
-		}
-		done += (size_t)w;
+	if (fileio_write_all(fd, data, n) != 0) {
+		r = err_errno(e, errno, "write %s", path);
+		goto out;
 	}
 	if (fsync(fd) != 0) {
 		r = err_errno(e, errno, "fsync %s", path);

@@ -239,21 +239,11 @@ int oci_writer_blob_begin(struct oci_writer *w, struct oci_blob_out **out, struc
 
 int oci_blob_out_write(struct oci_blob_out *b, const void *p, size_t n, struct err *e)
 {
-	const char *c = p;
-	ssize_t k;
-
 	if (b->verified == NULL)
 		sha256_update(&b->h, p, n);
 	b->n += n;
-	while (n > 0) {
-		k = write(b->fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return err_errno(e, errno, "%s: write %s", b->w->label, b->tmp);
-		c += k;
-		n -= (size_t)k;
-	}
+	if (fileio_write_all(b->fd, p, n) != 0)
+		return err_errno(e, errno, "%s: write %s", b->w->label, b->tmp);
 	return 0;
 }
 
