@@ -71,8 +71,11 @@ int hpolicy_finalize(struct hpolicy *p, struct err *e);
 struct json_t;
 struct json_t *hpolicy_to_json(const struct hpolicy *p);
 
+/* Frees everything p owns (after hpolicy_init_defaults, even a failed load); p may be NULL. p is zeroed after. */
 void hpolicy_cleanup(struct hpolicy *p);
 
+/* A growable list of owned strings. strlist_has: whether s is in l (exact match). strlist_add: appends a copy of s,
+ * 0 or ERR_NOMEM (l unchanged). strlist_cleanup: frees the strings and the array; l is empty afterwards. */
 bool strlist_has(const struct strlist *l, const char *s);
 int strlist_add(struct strlist *l, const char *s);
 void strlist_cleanup(struct strlist *l);

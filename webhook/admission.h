@@ -39,6 +39,7 @@ struct adm_violations {
 	size_t dropped; /* violations over ADM_MAX_VIOLATIONS, counted only */
 };
 
+/* An empty list (no allocation until the first violation); cleanup frees the entries and leaves it empty. */
 void adm_violations_init(struct adm_violations *vs);
 void adm_violations_cleanup(struct adm_violations *vs);
 
