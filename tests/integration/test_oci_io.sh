@@ -4,6 +4,7 @@
 # writes is read back by skopeo, umoci and podman; corruption is refused with no partial output; output is
 # byte-reproducible; a multi-platform index is kept whole or narrowed with --platform.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ocifix.sh"
 
 for tool in podman skopeo umoci runc jq sha256sum; do
 	if ! command -v "$tool" >/dev/null; then
@@ -125,26 +126,7 @@ left=$(ls -d never* 2>/dev/null)
 
 # ---- multi-platform: an index of amd64 and arm64 (arm64 config made here) ----
 skopeo copy -q oci-archive:oci.tar oci:multi:base
-blob() {   # content on stdin -> blob in multi/, prints "digest size"
-	local f; f=$(mktemp "$T/blob.XXXXXX"); cat >"$f"
-	local d; d=$(sha256sum "$f" | cut -d' ' -f1)
-	mv "$f" "multi/blobs/sha256/$d"; echo "sha256:$d $(stat -c %s "multi/blobs/sha256/$d")"
-}
-m1=$(jq -r '.manifests[0].digest' multi/index.json)
-m1size=$(jq -r '.manifests[0].size' multi/index.json)
-cfg=$(jq -r .config.digest "multi/blobs/sha256/${m1#sha256:}")
-read -r c2 c2size < <(jq -c '.architecture = "arm64" | .variant = "v8"' "multi/blobs/sha256/${cfg#sha256:}" | tr -d '\n' | blob)
-read -r m2 m2size < <(jq -c --arg d "$c2" --argjson s "$c2size" '.config.digest = $d | .config.size = $s' \
-	"multi/blobs/sha256/${m1#sha256:}" | tr -d '\n' | blob)
-read -r ix ixsize < <(jq -nc --arg m1 "$m1" --argjson s1 "$m1size" --arg m2 "$m2" --argjson s2 "$m2size" \
-	'{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
-	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m1, size: $s1,
-	  platform: {architecture: "amd64", os: "linux"}},
-	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m2, size: $s2,
-	  platform: {architecture: "arm64", os: "linux", variant: "v8"}}]}' | tr -d '\n' | blob)
-jq -nc --arg d "$ix" --argjson s "$ixsize" '{schemaVersion: 2, manifests: [{mediaType:
-	"application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
-	annotations: {"org.opencontainers.image.ref.name": "all"}}]}' >multi/index.json
+ocifix_multi multi all
 n=$("$HARDLINE" image-inspect oci:multi:all | grep -c '^image ')
 [ "$n" = 2 ] && t_ok "multi-platform index: both platforms listed" || t_fail "multi-platform index: both platforms listed" "$n"
 plat=$("$HARDLINE" image-inspect --platform linux/arm64 oci:multi:all | awk '/^image /{print $2}')
