@@ -344,13 +344,20 @@ static json_t *resp_new(const struct review *rv, bool allowed)
 	return json_pack("{s:s, s:b}", "uid", rv->uid, "allowed", allowed);
 }
 
-/* allowed:true, no evaluation or no violation. note explains a pass without evaluation (for the log). */
-static int answer_allow(const struct review *rv, struct adm_result *out, const char *note, struct err *e)
+static json_t *warnings_for(const struct review *rv, const struct adm_violations *vs);
+
+/* allowed:true, no evaluation or no violation. note explains a pass without evaluation (for the log); notices (may be
+ * NULL) become the response's warnings. */
+static int answer_allow(const struct review *rv, struct adm_result *out, const char *note,
+    const struct adm_violations *notices, struct err *e)
 {
 	json_t *resp = resp_new(rv, true);
 
-	if (resp == NULL)
+	if (resp == NULL ||
+	    (notices != NULL && notices->n > 0 && jset(resp, "warnings", warnings_for(rv, notices)) != 0)) {
+		json_decref(resp);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	out->allowed = true;
 	out->decision = "allow";
 	if (jset(out->log_fields, "decision", json_string("allow")) != 0 ||
@@ -488,9 +495,31 @@ fail:
 	return NULL;
 }
 
+/* Adds the notices (admitted, but the user should know: e.g. an attestation in its maxAge grace period) to the
+ * response's warnings, after what is there, within ADM_MAX_WARNINGS. Returns 0 or ERR_NOMEM. */
+static int append_notices(const struct review *rv, json_t *resp, const struct adm_violations *notices)
+{
+	json_t *w, *more;
+	size_t i;
+
+	if (notices == NULL || notices->n == 0)
+		return 0;
+	if ((w = json_object_get(resp, "warnings")) == NULL)
+		return jset(resp, "warnings", warnings_for(rv, notices));
+	if ((more = warnings_for(rv, notices)) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < json_array_size(more) && json_array_size(w) < ADM_MAX_WARNINGS; i++)
+		if (json_array_append(w, json_array_get(more, i)) != 0) {
+			json_decref(more);
+			return ERR_NOMEM;
+		}
+	json_decref(more);
+	return 0;
+}
+
 /* The decision for a review with violations (vs->n + vs->dropped > 0), by mode. */
 static int answer_violations(const struct review *rv, enum adm_mode mode, const struct adm_violations *vs,
-    struct adm_result *out, struct err *e)
+    const struct adm_violations *notices, struct adm_result *out, struct err *e)
 {
 	char *msg = NULL;
 	json_t *resp = NULL, *reasons;
@@ -512,13 +541,15 @@ static int answer_violations(const struct review *rv, enum adm_mode mode, const 
 		r = answer_deny(rv, out, 403, "Forbidden", "deny", msg, e);
 		goto out;
 	case ADM_WARN:
-		if ((resp = resp_new(rv, true)) == NULL || jset(resp, "warnings", warnings_for(rv, vs)) != 0)
+		if ((resp = resp_new(rv, true)) == NULL || jset(resp, "warnings", warnings_for(rv, vs)) != 0 ||
+		    append_notices(rv, resp, notices) != 0)
 			goto nomem;
 		out->decision = "warn";
 		break;
 	case ADM_AUDIT:
 		if ((resp = resp_new(rv, true)) == NULL ||
-		    jset(resp, "auditAnnotations", json_pack("{s:s}", "violations", msg)) != 0)
+		    jset(resp, "auditAnnotations", json_pack("{s:s}", "violations", msg)) != 0 ||
+		    append_notices(rv, resp, notices) != 0)
 			goto nomem;
 		out->decision = "audit";
 		break;
@@ -577,7 +608,7 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 {
 	struct podspec ps, old_ps;
 	struct podspec_container *cs = NULL;
-	struct adm_violations vs;
+	struct adm_violations vs, notices;
 	struct err why;
 	const char *note;
 	bool ephemeral_only = false;
@@ -585,20 +616,21 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	int r;
 
 	adm_violations_init(&vs);
+	adm_violations_init(&notices);
 	err_clear(&why);
 	if (strcmp(rv->op, "DELETE") == 0 || strcmp(rv->op, "CONNECT") == 0) {
-		r = answer_allow(rv, out, "operation not evaluated", e);
+		r = answer_allow(rv, out, "operation not evaluated", NULL, e);
 		goto out;
 	}
 	/* Exemptions come before any look at the object: an exempt namespace is never blocked, whatever it sends. */
 	if ((note = exemption(p, rv)) != NULL) {
-		r = answer_allow(rv, out, note, e);
+		r = answer_allow(rv, out, note, NULL, e);
 		goto out;
 	}
 	if (*rv->subres != '\0') {
 		if ((strcmp(rv->kind, "Pod") != 0 && strcmp(rv->kind, "EphemeralContainers") != 0) || *rv->group != '\0' ||
 		    strcmp(rv->subres, "ephemeralcontainers") != 0) {
-			r = answer_allow(rv, out, "subresource not evaluated", e);
+			r = answer_allow(rv, out, "subresource not evaluated", NULL, e);
 			goto out;
 		}
 		ephemeral_only = true;
@@ -609,7 +641,7 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	}
 	r = podspec_find(rv->group, rv->kind, rv->object, &ps, &why);
 	if (r == ERR_NOT_FOUND) {
-		r = answer_allow(rv, out, "kind not evaluated", e);
+		r = answer_allow(rv, out, "kind not evaluated", NULL, e);
 		goto out;
 	}
 	if (r != 0)
@@ -620,7 +652,7 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	    json_equal(old_ps.spec, ps.spec)) {
 		/* Metadata or scale changes of an object admitted before (maybe before this policy): re-judging them
 		 * would block controllers (finalizers, status) without making anything safer. */
-		r = answer_allow(rv, out, "pod spec unchanged", e);
+		r = answer_allow(rv, out, "pod spec unchanged", NULL, e);
 		goto out;
 	}
 	err_clear(&why);
@@ -659,7 +691,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		for (size_t i = 0; i < kept; i++) {
 			char esc[220];
 
-			if ((r = checker->check(checker->arg, cs[i].who, cs[i].image, deadline_ms, &vs, &why)) == 0)
+			r = checker->check(checker->arg, cs[i].who, cs[i].image, deadline_ms, &vs, &notices, &why);
+			if (r == 0)
 				continue;
 			if (r == ERR_NOMEM)
 				goto nomem;
@@ -684,10 +717,21 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	}
 	if (exempt_imgs > 0 && jset(out->log_fields, "exemptImages", json_integer((json_int_t)exempt_imgs)) != 0)
 		goto nomem;
+	if (notices.n > 0) {
+		json_t *arr = json_array();
+		char line[600];
+
+		if (arr == NULL || jset(out->log_fields, "notices", arr) != 0)
+			goto nomem;
+		for (size_t i = 0; i < notices.n; i++)
+			if (json_array_append_new(arr, json_string(adm_violation_fmt(&notices.v[i], true, line,
+			    sizeof(line)))) != 0)
+				goto nomem;
+	}
 	if (vs.n + vs.dropped == 0)
-		r = answer_allow(rv, out, NULL, e);
+		r = answer_allow(rv, out, NULL, &notices, e);
 	else
-		r = answer_violations(rv, mode, &vs, out, e);
+		r = answer_violations(rv, mode, &vs, &notices, out, e);
 	goto out;
 malformed:
 	r = answer_malformed(rv, out, &why, e);
@@ -697,6 +741,7 @@ nomem:
 out:
 	free(cs);
 	adm_violations_cleanup(&vs);
+	adm_violations_cleanup(&notices);
 	return r;
 }
 

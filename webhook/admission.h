@@ -64,8 +64,10 @@ char *adm_violation_fmt(const struct adm_violation *v, bool with_fix, char *dst,
  * the failure as a warning/annotation. arg is the hook's
  * own state; the hook must be thread-safe. */
 struct adm_image_checker {
+	/* notices: what admits the image but the user should hear of (e.g. an attestation in its maxAge grace
+	 * period); they come back as warnings in every mode, beside the decision, and are logged. */
 	int (*check)(void *arg, const char *container, const char *image, uint64_t deadline_ms,
-	    struct adm_violations *v, struct err *e);
+	    struct adm_violations *v, struct adm_violations *notices, struct err *e);
 	void *arg;
 };
 

@@ -826,7 +826,7 @@ static int deny_unpinned(const char *container, const char *image, struct adm_vi
 }
 
 int attcheck_check(struct attcheck *ac, const char *container, const char *image, uint64_t deadline_ms,
-    struct adm_violations *v, struct err *e)
+    struct adm_violations *v, struct adm_violations *notices, struct err *e)
 {
 	struct attconf *c = conf_acquire(ac);
 	struct keyring *kr = NULL;
@@ -905,11 +905,10 @@ int attcheck_check(struct attcheck *ac, const char *container, const char *image
 			    (long long)(age / 3600), c->max_age_text);
 			goto out;
 		}
-		if (age > (int64_t)c->max_age_s)
-			log_warn(
-			    "%s: image %s: hardening attestation %lldh old, over attestations.maxAge %s; admitted in "
-			    "the grace period; harden the image again and attest it",
-			    container, shown, (long long)(age / 3600), c->max_age_text);
+		if (age > (int64_t)c->max_age_s && notices != NULL)
+			r = adm_violations_add(notices, container, "image", "harden the image again and attest it",
+			    "%s: attestation %lldh old, over maxAge %s (grace period)", shown, (long long)(age / 3600),
+			    c->max_age_text);
 	}
 out:
 	keyring_unref(kr);
@@ -918,10 +917,10 @@ out:
 }
 
 /* The adm_image_checker entry point: arg is the struct attcheck. */
-static int hook_check(
-    void *arg, const char *container, const char *image, uint64_t deadline_ms, struct adm_violations *v, struct err *e)
+static int hook_check(void *arg, const char *container, const char *image, uint64_t deadline_ms,
+    struct adm_violations *v, struct adm_violations *notices, struct err *e)
 {
-	return attcheck_check(arg, container, image, deadline_ms, v, e);
+	return attcheck_check(arg, container, image, deadline_ms, v, notices, e);
 }
 
 int attcheck_new(struct attcheck **out, struct err *e)

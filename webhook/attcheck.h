@@ -43,9 +43,10 @@ const struct adm_image_checker *attcheck_hook(struct attcheck *ac);
 
 /* The check itself (what the hook calls): container (display name) and image as in the pod spec; deadline_ms
  * absolute CLOCK_MONOTONIC ms (0: none), ATTCHECK_DEADLINE_MARGIN_MS before which the check gives up. Appends a
- * violation (field "image") when the image is not pinned, has no valid attestation, or fails a requirement;
+ * violation (field "image") when the image is not pinned, has no valid attestation, or fails a requirement, and a
+ * notice (may be NULL: none recorded) when the attestation is past maxAge but within maxAgeGrace;
  * returns ERR_TIMEOUT / ERR_NETWORK with e saying what could not be fetched from where (fail closed), ERR_NOMEM. */
 int attcheck_check(struct attcheck *ac, const char *container, const char *image, uint64_t deadline_ms,
-    struct adm_violations *v, struct err *e);
+    struct adm_violations *v, struct adm_violations *notices, struct err *e);
 
 #endif

@@ -102,7 +102,7 @@ static double run(struct attcheck *ac, unsigned n, const char *const *images, do
 
 	for (unsigned i = 0; i < n; i++) {
 		adm_violations_init(&vs);
-		if (attcheck_check(ac, "container web", images[i], 0, &vs, &e) != 0 || vs.n != 0) {
+		if (attcheck_check(ac, "container web", images[i], 0, &vs, NULL, &e) != 0 || vs.n != 0) {
 			fprintf(stderr, "bench_attcheck: image %u not admitted\n", i);
 			exit(1);
 		}

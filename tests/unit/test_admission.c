@@ -260,10 +260,11 @@ static void test_modes(void **state)
 struct hook_state {
 	int calls;
 	int fail;
+	int notice;   /* add a notice (an attestation in its grace period) for every pinned image */
 };
 
 static int hook(void *arg, const char *container, const char *image, uint64_t deadline_ms,
-    struct adm_violations *v, struct err *e)
+    struct adm_violations *v, struct adm_violations *notices, struct err *e)
 {
 	struct hook_state *st = arg;
 
@@ -273,6 +274,8 @@ static int hook(void *arg, const char *container, const char *image, uint64_t de
 		return err_set(e, ERR_TIMEOUT, "registry did not answer in time");
 	if (strstr(image, "@sha256:") == NULL)
 		return adm_violations_add(v, container, "image", "pin it by digest", "is not pinned by digest");
+	if (st->notice)
+		return adm_violations_add(notices, container, "image", "attest it again", "attestation in grace period");
 	return 0;
 }
 
@@ -282,7 +285,7 @@ static void test_image_hook(void **state)
 	    "\"request\":{\"uid\":\"u1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
 	    "\"operation\":\"CREATE\",\"namespace\":\"default\",\"object\":{\"spec\":{\"containers\":["
 	    "{\"name\":\"a\",\"image\":\"nginx:1\"},{\"name\":\"b\",\"image\":\"nginx@sha256:00\"}]}}}}";
-	struct hook_state st = { 0, 0 };
+	struct hook_state st = { 0, 0, 0 };
 	struct adm_image_checker ck = { hook, &st };
 	struct wpolicy *p = NULL;
 	struct adm_result res;
@@ -328,6 +331,29 @@ static void test_image_hook(void **state)
 	assert_true(res.allowed);
 	assert_non_null(strstr(res.response_body, "could not be checked"));
 	adm_result_cleanup(&res);
+
+	/* notices: an admitted pod still tells the user, as a warning, in enforce mode too */
+	{
+		static const char pinned[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+		    "\"request\":{\"uid\":\"u2\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+		    "\"operation\":\"CREATE\",\"namespace\":\"default\",\"object\":{\"spec\":{\"containers\":["
+		    "{\"name\":\"b\",\"image\":\"nginx@sha256:00\"}]}}}}";
+
+		st.fail = 0;
+		st.notice = 1;
+		assert_int_equal(adm_review(p, ADM_ENFORCE, &ck, pinned, strlen(pinned), 4242, &res, &e), 0);
+		assert_true(res.allowed);
+		assert_non_null(strstr(res.response_body,
+		    "\"warnings\":[\"hardline: container b: image attestation in grace period; attest it again\"]"));
+		assert_non_null(json_object_get(res.log_fields, "notices"));
+		adm_result_cleanup(&res);
+		/* and beside the violations of warn mode */
+		assert_int_equal(adm_review(p, ADM_WARN, &ck, review, strlen(review), 4242, &res, &e), 0);
+		assert_true(res.allowed);
+		assert_non_null(strstr(res.response_body, "container a: image is not pinned by digest"));
+		assert_non_null(strstr(res.response_body, "container b: image attestation in grace period"));
+		adm_result_cleanup(&res);
+	}
 	wpolicy_unref(p);
 }
 

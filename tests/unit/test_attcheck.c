@@ -141,7 +141,7 @@ static size_t check(struct attcheck *ac, const char *image, char *line, size_t s
 
 	adm_violations_init(&vs);
 	err_clear(&e);
-	assert_int_equal(attcheck_check(ac, "container web", image, 0, &vs, &e), 0);
+	assert_int_equal(attcheck_check(ac, "container web", image, 0, &vs, NULL, &e), 0);
 	n = vs.n;
 	line[0] = '\0';
 	if (n > 0)
