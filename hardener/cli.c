@@ -6,6 +6,10 @@
 #include "hardener/cli.h"
 #include "lib/str.h"
 
+#ifndef HARDLINE_VERSION
+#define HARDLINE_VERSION "0.1.0"
+#endif
+
 #include <getopt.h>
 
 const char *cli_opt_error(int c, char **argv, char *msg, size_t size)
@@ -64,4 +68,14 @@ out:
 	if (r != 0)
 		hpolicy_cleanup(pol);
 	return r;
+}
+
+void cli_report_run(struct report *rep, const char *mode, const struct hpolicy *pol, size_t entries)
+{
+	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
+	report_set(rep, "mode", json_string(mode));
+	report_set(rep, "policyDigest", json_string(pol->digest));
+	report_set(rep, "profile", json_string(pol->profile));
+	report_set(rep, "policy", hpolicy_to_json(pol));
+	report_set(rep, "entries", json_integer((json_int_t)entries));
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hardener/policy.h"
+#include "hardener/report.h"
 #include "lib/err.h"
 
 /* The reason for a usage error after getopt_long (optstring starting with "+:") returned c for argv[optind - 1]:
@@ -25,5 +26,10 @@ int cli_parse_size(const char *s, uint64_t *out, struct err *e);
  * keep[i] (--keep NAME) allowed, then finalized (digest computed). On success the caller owns pol and frees it with
  * hpolicy_cleanup; on error pol holds nothing to free and e names the file or name at fault (hpolicy_* codes). */
 int cli_policy_load(struct hpolicy *pol, const char *file, char *const *keep, size_t nkeep, struct err *e);
+
+/* Records in rep what every hardening run reports about itself: "hardener" (name and version), "mode" (e.g.
+ * "rootfs", "image"), the effective policy pol ("policyDigest", "profile", "policy") and the count of indexed
+ * "entries". An allocation failure is remembered by the report (report_write_file then fails). */
+void cli_report_run(struct report *rep, const char *mode, const struct hpolicy *pol, size_t entries);
 
 #endif

@@ -135,13 +135,8 @@ static int harden_one(const struct harden_job *job, struct oci_store *store, con
 	report_set(rep, "facts", facts);
 	facts = NULL; /* transferred */
 
-	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
-	report_set(rep, "mode", json_string(job->squash ? "image-squash" : "image"));
+	cli_report_run(rep, job->squash ? "image-squash" : "image", job->pol, fstree_count(tree));
 	report_set(rep, "platform", json_string(platform));
-	report_set(rep, "policyDigest", json_string(job->pol->digest));
-	report_set(rep, "profile", json_string(job->pol->profile));
-	report_set(rep, "policy", hpolicy_to_json(job->pol));
-	report_set(rep, "entries", json_integer((json_int_t)fstree_count(tree)));
 	if ((root = oci_store_root(store)) != NULL)
 		report_set(rep, "input", json_pack("{s:s, s:s, s:s}", "reference", job->src, "digest", root->digest,
 		    "manifestDigest", img->manifest_desc.digest));

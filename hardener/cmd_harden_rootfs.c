@@ -18,10 +18,6 @@
 #include "lib/log.h"
 #include "lib/str.h"
 
-#ifndef HARDLINE_VERSION
-#define HARDLINE_VERSION "0.1.0"
-#endif
-
 int cmd_harden_rootfs(int argc, char **argv);
 
 static const char synopsis[] =
@@ -235,12 +231,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 	else if (backend->ops->commit(backend, tree, &e) != 0)
 		goto fail;
 
-	report_set(rep, "hardener", json_pack("{s:s, s:s}", "name", "hardline", "version", HARDLINE_VERSION));
-	report_set(rep, "mode", json_string("rootfs"));
-	report_set(rep, "policyDigest", json_string(pol.digest));
-	report_set(rep, "profile", json_string(pol.profile));
-	report_set(rep, "policy", hpolicy_to_json(&pol));
-	report_set(rep, "entries", json_integer((json_int_t)fstree_count(tree)));
+	cli_report_run(rep, "rootfs", &pol, fstree_count(tree));
 	if (report_file != NULL && report_write_file(rep, report_file, &e) != 0)
 		goto fail;
 	if (!quiet)
