@@ -353,11 +353,8 @@ int cmd_harden(int argc, char **argv)
 fail:
 	fprintf(stderr, "hardline: %s\n", e.msg);
 	if (nreps > 0 && report_file != NULL) {
-		struct err e2;
-
 		report_set(reps[nreps - 1], "error", json_string(e.msg));
-		if (report_write_file(reps[nreps - 1], report_file, &e2) != 0)
-			fprintf(stderr, "hardline: %s\n", e2.msg);
+		report_write_after_failure(reps[nreps - 1], report_file);
 	}
 	rc = e.code == ERR_USAGE ? 2 : 1;
 out:

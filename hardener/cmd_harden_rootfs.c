@@ -244,12 +244,8 @@ fail:
 	if (ran && !quiet)   /* the commit failed: show what was meant to change, then why it failed */
 		report_print_summary(rep, stderr);
 	fprintf(stderr, "hardline: %s\n", e.msg);
-	if (rep != NULL && report_file != NULL) {
-		struct err e2;
-
-		if (report_write_file(rep, report_file, &e2) != 0)
-			fprintf(stderr, "hardline: %s\n", e2.msg);
-	}
+	if (rep != NULL)
+		report_write_after_failure(rep, report_file);
 	rc = 1;
 out:
 	if (backend != NULL)

@@ -276,6 +276,14 @@ out:
 	return rc;
 }
 
+void report_write_after_failure(const struct report *r, const char *path)
+{
+	struct err e;
+
+	if (path != NULL && report_write_file(r, path, &e) != 0)
+		fprintf(stderr, "hardline: %s\n", e.msg);
+}
+
 void report_print_summary(const struct report *r, FILE *out)
 {
 	size_t i, total = report_total_changes(r);

@@ -46,6 +46,9 @@ void report_set(struct report *r, const char *key, json_t *value);
 json_t *report_to_json(const struct report *r);
 /* Writes the JSON to path (0644, via a temporary file and rename). */
 int report_write_file(const struct report *r, const char *path, struct err *e);
+/* On a failed run: writes r to path when path is not NULL (as report_write_file) and, when that fails too, prints
+ * "hardline: <why>" on stderr; nothing is returned because the run's own error is what the caller reports. */
+void report_write_after_failure(const struct report *r, const char *path);
 /* The human summary: one line per step with its counts, then the facts; "nothing to change" when idempotent. */
 void report_print_summary(const struct report *r, FILE *out);
 
