@@ -121,8 +121,8 @@ static void print_plan(struct fstree *t, FILE *out)
 		fprintf(out, "nothing to change\n");
 }
 
-/* The command (argv[0] is "harden-rootfs"): exit 0 done (failed non-fatal steps are in the report), 1 failure,
- * 2 usage error. */
+/* The command (argv[0] is "harden-rootfs"): exit 0 done; 1 failure (a failed step other than the upgrade fails the
+ * run before anything is changed); 2 usage error. */
 int cmd_harden_rootfs(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -16,6 +16,16 @@ const struct step harden_steps[] = {
 const size_t harden_nsteps = sizeof(harden_steps) / sizeof(harden_steps[0]);
 
 /* Whether the policy enables the step named name. */
+/* The key of a step in the policy file's "steps" object (docs/policy.md). */
+static const char *policy_step_key(const char *name)
+{
+	if (strcmp(name, "package-manager") == 0)
+		return "packageManager";
+	if (strcmp(name, "system-cruft") == 0)
+		return "systemCruft";
+	return name;
+}
+
 static bool step_enabled(const struct hpolicy *p, const char *name)
 {
 	if (strcmp(name, "upgrade") == 0)
@@ -76,11 +86,23 @@ int harden_run_before_index(struct harden_ctx *ctx, struct err *e)
 
 int harden_run(struct harden_ctx *ctx, struct err *e)
 {
+	const char *why;
 	size_t i;
 	int r;
 
 	for (i = 0; i < harden_nsteps; i++)
 		if ((r = run_one(ctx, &harden_steps[i], e)) != 0)
 			return r;
+	/* A step that could not do its job (e.g. a malformed /etc/passwd left as it is, with a second uid-0 account
+	 * in it) must not pass for a hardened image: refuse the run before anything is committed. Only the upgrade
+	 * may fail (offline builds), unless the policy requires it, in which case it already failed the run. */
+	for (i = 0; i < harden_nsteps; i++) {
+		if (strcmp(harden_steps[i].name, "upgrade") == 0)
+			continue;
+		if (report_step_failed(report_step_find(ctx->report, harden_steps[i].name), &why))
+			return err_set(e, ERR_INVALID, "step %s failed: %.400s; nothing was changed (fix the input, or "
+			    "switch the step off in the policy: steps.%s.enabled false)", harden_steps[i].name, why,
+			    policy_step_key(harden_steps[i].name));
+	}
 	return 0;
 }

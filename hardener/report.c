@@ -131,6 +131,15 @@ void report_step_fail(struct report_step *s, const char *msg)
 	set_reason(s, STEP_FAILED, msg);
 }
 
+bool report_step_failed(const struct report_step *s, const char **why)
+{
+	if (s == NULL || s->status != STEP_FAILED)
+		return false;
+	if (why != NULL)
+		*why = s->reason != NULL ? s->reason : "no reason given";
+	return true;
+}
+
 void report_change(struct report_step *s, const char *action, const char *path, const char *detail)
 {
 	json_t *c = s->counts != NULL ? json_object_get(s->counts, action) : NULL;

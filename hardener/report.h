@@ -27,8 +27,11 @@ struct report_step *report_step_begin(struct report *r, const char *name);
 struct report_step *report_step_find(struct report *r, const char *name);
 /* Marks the step skipped (disabled by policy, not applicable, ...) with a reason. */
 void report_step_skip(struct report_step *s, const char *why);
-/* Marks the step failed with a message (a non-fatal failure: the run continues). */
+/* Marks the step failed with a message. The other steps still run, so that the report shows everything, but the
+ * engine then refuses the run (harden_run) unless the step may fail (upgrade without "required"). */
 void report_step_fail(struct report_step *s, const char *msg);
+/* True when the step was marked failed; *why (may be NULL) then gets its message (borrowed). */
+bool report_step_failed(const struct report_step *s, const char **why);
 /* Records one change: action is a short verb ("delete", "chmod", "chown", "rewrite", "lock", "create",
  * "clear-setuid", ...), path the object, detail an optional note (NULL ok). Also counts it by action. */
 void report_change(struct report_step *s, const char *action, const char *path, const char *detail);

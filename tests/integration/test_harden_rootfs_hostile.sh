@@ -105,14 +105,22 @@ R2=$W/root2; mkdir -p "$R2/usr"; ln -s "$OUT/etc" "$R2/etc"; ln -s "$OUT/bin" "$
 ln -s "$OUT" "$R2/app"
 
 before=$(snapshot "$OUT"); root_before=$(stat -c '%a %u %g' / /usr /usr/bin /etc /etc/passwd /tmp)
-"$HARDLINE" harden-rootfs --report "$W/hostile.json" "$R" >"$W/out1" 2>"$W/err1"; rc1=$?
+# The account files are links out of DIR: the users step refuses them, and a failed step refuses the whole run
+# (nothing committed). The other steps are then exercised with the users step switched off, so that their
+# commits run against the hostile tree too.
+printf '{"steps": {"users": {"enabled": false}}}\n' >"$W/nousers.json"
+"$HARDLINE" harden-rootfs "$R" >"$W/out0" 2>"$W/err0"; rc0=$?
+"$HARDLINE" harden-rootfs --policy "$W/nousers.json" --report "$W/hostile.json" "$R" >"$W/out1" 2>"$W/err1"; rc1=$?
 "$HARDLINE" harden-rootfs --report "$W/hostile2.json" "$R2" >"$W/out2" 2>"$W/err2"; rc2=$?
 chmod 755 "$W"
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$HARDLINE" harden-rootfs --dry-run "$R" >/dev/null \
-	    2>"$W/err3"; rc3=$?
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HARDLINE" harden-rootfs --policy "$W/nousers.json" \
+	    --dry-run "$R" >/dev/null 2>"$W/err3"; rc3=$?
 fi
 after=$(snapshot "$OUT"); root_after=$(stat -c '%a %u %g' / /usr /usr/bin /etc /etc/passwd /tmp)
+if [ "$rc0" -eq 1 ] && grep -q 'step users failed: .*nothing was changed' "$W/err0"; then
+	t_ok "hostile trees: account files linked out of DIR fail the users step, and the run (nothing changed)"
+else t_fail "hostile trees: a failed users step fails the run" "rc $rc0: $(tail -3 "$W/err0")"; fi
 if [ "$rc1" -le 1 ] && [ "$rc2" -le 1 ] && [ -s "$W/hostile.json" ]; then t_ok "hostile trees: runs end (rc $rc1, $rc2)"
 else t_fail "hostile trees: runs end" "rc $rc1 $rc2: $(tail -3 "$W/err1" "$W/err2")"; fi
 if [ "$before" = "$after" ]; then t_ok "hostile trees: every canary outside DIR is byte-, mode- and owner-identical"
@@ -132,6 +140,19 @@ else
 	t_skip "non-root: unreadable directory" "needs root and setpriv"
 fi
 chmod 755 "$R/locked" 2>/dev/null
+
+# A malformed /etc/passwd that hides a second uid-0 account: the users step cannot rewrite it safely, so the run
+# fails and changes nothing, rather than pass for hardened with "bob" still root.
+t_tmpdir M
+mkdir -p "$M/etc" "$M/usr/bin"; printf '\177ELF sh\n' >"$M/usr/bin/sh"; chmod 4755 "$M/usr/bin/sh"
+printf 'root:x:0:0:root:/root:/bin/sh\nbob:x:0:0::/:/bin/sh\nbad line\n' >"$M/etc/passwd"
+mb=$(cat "$M/etc/passwd"; stat -c %a "$M/usr/bin/sh")
+"$HARDLINE" harden-rootfs --quiet "$M" 2>"$M.err"; rcm=$?
+ma=$(cat "$M/etc/passwd"; stat -c %a "$M/usr/bin/sh")
+if [ "$rcm" -eq 1 ] && [ "$mb" = "$ma" ] && grep -q '/etc/passwd line 3' "$M.err"; then
+	t_ok "malformed passwd: exit 1 naming the file and line, nothing changed"
+else t_fail "malformed passwd: exit 1, nothing changed" "rc $rcm: $(cat "$M.err")"; fi
+rm -f "$M.err"
 
 # Mount points inside DIR (as a container runtime makes /proc, /dev, /etc/hosts): recorded, never descended, their
 # changes skipped with a warning, not a failure. In a private mount namespace, so nothing leaks if the test dies.
