@@ -35,6 +35,7 @@ static const char synopsis[] =
     "harden [--policy FILE] [--keep NAME]... [--squash] [--compression gzip|zstd|none] [--max-expanded SIZE] "
     "[--platform OS/ARCH[/VARIANT]] [--report FILE] [--dry-run] [--quiet] [--key KEY] SRC DST";
 
+/* Prints the reason and the synopsis on stderr; returns 2. */
 static int usage(const char *reason)
 {
 	const struct command c = { "harden", synopsis, NULL, NULL };
@@ -42,6 +43,7 @@ static int usage(const char *reason)
 	return command_usage(&c, reason);
 }
 
+/* --help on stdout. */
 static void help(void)
 {
 	printf("usage: hardline %s\n\n"

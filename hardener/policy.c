@@ -240,6 +240,7 @@ static int opt_bool(const struct loader *ld, const json_t *obj, const char *wher
 	return r == ERR_NOT_FOUND ? 0 : r != 0 ? fail_at(ld, r, where, key) : 0;
 }
 
+/* An optional uid or gid (1..POLICY_UID_MAX): absent keeps *out; a bad value fails with its line. */
 static int opt_id(const struct loader *ld, const json_t *obj, const char *where, const char *key, uint32_t *out)
 {
 	int64_t v;
@@ -322,6 +323,7 @@ static int take_str(const struct loader *ld, const char *where, const char *key,
 	return 0;
 }
 
+/* An optional string of the given kind (take_str checks and copies it into *dst): absent keeps *dst. */
 static int opt_str(const struct loader *ld, const json_t *obj, const char *where, const char *key,
     enum str_kind kind, char **dst)
 {

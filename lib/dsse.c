@@ -71,6 +71,7 @@ static int required_str(const json_t *obj, const char *key, const char *where, c
 	return 0;
 }
 
+/* signatures[i] of an envelope into s (sig decoded, keyid copied); errors name label and the index. */
 static int parse_signature(const json_t *js, size_t i, const char *label, struct dsse_signature *s, struct err *e)
 {
 	char where[40], what[48];
@@ -172,6 +173,7 @@ struct fast_str {
 	size_t n;
 };
 
+/* Skips JSON whitespace at *i. */
 static void fast_ws(const char *b, size_t len, size_t *i)
 {
 	while (*i < len && (b[*i] == ' ' || b[*i] == '\t' || b[*i] == '\n' || b[*i] == '\r'))
@@ -207,6 +209,7 @@ static int fast_string(const char *b, size_t len, size_t *i, struct fast_str *s)
 	return 0;
 }
 
+/* Whether the scanned string s is exactly word. */
 static int fast_is(const struct fast_str *s, const char *word)
 {
 	return s->n == strlen(word) && memcmp(s->p, word, s->n) == 0;

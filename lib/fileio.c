@@ -97,6 +97,10 @@ int fileio_write_all(int fd, const void *p, size_t n)
 			continue;
 		if (k < 0)
 			return -1;
+		if (k == 0) {   /* no progress on a non-empty write: give up rather than spin */
+			errno = EIO;
+			return -1;
+		}
 		c += k;
 		n -= (size_t)k;
 	}

@@ -26,7 +26,8 @@ int fileio_read_capped(const char *path, struct strbuf *sb, const char *label, s
  * *out and *len are cleared on entry. */
 int fileio_read_secret_fd(int fd, size_t max, unsigned char **out, size_t *len, const char *label, struct err *e);
 
-/* Writes all of p[n] to fd, retrying short writes and EINTR. Returns 0, or -1 with errno set (the caller names the
+/* Writes all of p[n] to fd, retrying short writes and EINTR. Returns 0, or -1 with errno set (EIO when write made no
+ * progress) (the caller names the
  * file in its message, e.g. err_errno(e, errno, "write %s", path)). */
 int fileio_write_all(int fd, const void *p, size_t n);
 

@@ -55,6 +55,7 @@ void intoto_statement_free(struct intoto_statement *st)
 	free(st);
 }
 
+/* Whether s is exactly DIGEST_HEX_LEN lowercase hex digits. */
 static int is_lower_hex64(const char *s)
 {
 	size_t i;
@@ -65,6 +66,7 @@ static int is_lower_hex64(const char *s)
 	return s[DIGEST_HEX_LEN] == '\0';
 }
 
+/* subject[i] of a Statement into sub (its sha256 digest; name required in v0.1); errors name the index. */
 static int parse_subject(const json_t *js, size_t i, bool v01, struct intoto_subject *sub, struct err *e)
 {
 	char where[40];

@@ -597,11 +597,6 @@ void keyring_unref(struct keyring *kr)
 	free(kr);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Adds every *.pub / *.pem regular file of dir to kr, in name order. */
 static int keyring_add_dir(struct keyring *kr, const char *dir, struct err *e)
 {
@@ -633,7 +628,7 @@ static int keyring_add_dir(struct keyring *kr, const char *dir, struct err *e)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	qsort(names, n, sizeof(*names), str_cmp_ptrs);
 	for (i = 0; i < n; i++) {
 		if (str_fmt(path, sizeof(path), "%s/%s", dir, names[i]) != 0) {
 			r = err_set(e, ERR_TOO_LARGE, "key directory %s: path of %s too long", dir, names[i]);

@@ -1,6 +1,7 @@
 /* log — leveled stderr logging; each line is assembled in a buffer and written with one write(2) so that lines
  * from concurrent threads never interleave. */
 #include "lib/log.h"
+#include "lib/fileio.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,16 +44,10 @@ int log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+/* Writes p[n] to stderr whole (EINTR retried); a failure is ignored, as there is nowhere left to report it. */
 static void write_all(const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	(void)fileio_write_all(STDERR_FILENO, p, n);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -45,13 +45,15 @@ struct oci_blob_out {
 	const char *verified;      /* copy_blob: the digest the source reader verifies; the bytes are not hashed again */
 };
 
+/* nftw callback of rm_tree: removes one entry (directories after their contents); never stops the walk. */
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;
 	if (flag == FTW_DP)
-		return rmdir(path) != 0 ? 0 : 0;
-	(void)unlink(path);
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
 	return 0;
 }
 
@@ -61,6 +63,7 @@ static void rm_tree(const char *path)
 	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Creates blobs/ and blobs/sha256/ in the layout being built (existing ones are fine). Errors name the path. */
 static int mkdirs_layout(struct oci_writer *w, struct err *e)
 {
 	char p[PATH_MAX];
@@ -370,6 +373,7 @@ static json_t *content_desc_json(const struct oci_descriptor *d, struct err *e)
 	return o;
 }
 
+/* Remembers a copy of the image descriptor d for index.json; ERR_TOO_LARGE past OCI_MAX_ENTRIES, ERR_NOMEM. */
 static int record_image(struct oci_writer *w, const struct oci_descriptor *d, struct err *e)
 {
 	struct oci_descriptor *g;
@@ -556,11 +560,6 @@ out:
 	return r;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Adds one tar entry: a directory (src NULL, dir true) or the file src as name. */
 static int tar_add(struct oci_writer *w, struct archive *a, const char *name, const char *src, bool dir,
     time_t mtime, struct err *e)
@@ -652,7 +651,7 @@ static int write_archive(struct oci_writer *w, struct err *e)
 		nn++;
 	}
 	if (nn > 0)
-		qsort(names, nn, sizeof(*names), name_cmp);
+		qsort(names, nn, sizeof(*names), str_cmp_ptrs);
 	if (str_fmt(w->tmp_tar, sizeof(w->tmp_tar), "%s.tmp-XXXXXX", w->ref.path) != 0 ||
 	    (fd = mkostemp(w->tmp_tar, O_CLOEXEC)) < 0) {
 		r = err_errno(e, errno, "%s: create a temporary file beside %s", w->label, w->ref.path);

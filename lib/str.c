@@ -199,6 +199,7 @@ void sb_cleanup(struct strbuf *sb)
 	sb->alloc = 0;
 }
 
+/* Makes room for n more bytes and the NUL: ERR_TOO_LARGE past the cap (checked without overflow), ERR_NOMEM. */
 static int sb_reserve(struct strbuf *sb, size_t n)
 {
 	size_t want, na;
@@ -268,4 +269,9 @@ char *sb_steal(struct strbuf *sb, size_t *len)
 	sb->len = 0;
 	sb->alloc = 0;
 	return p;
+}
+
+int str_cmp_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }

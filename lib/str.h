@@ -28,6 +28,9 @@ int str_to_duration_ms(const char *s, uint64_t *out_ms, const char *what, struct
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 
+/* qsort comparator for an array of C strings (char *): byte order, as strcmp. */
+int str_cmp_ptrs(const void *a, const void *b);
+
 /* Writes src (at most srclen bytes) into dst[size] for a log line or a message: printable ASCII is kept, '"' and '\'
  * are backslash-escaped, other bytes become \xNN; when longer than maxout characters it ends in "...".
  * Always NUL-terminates (size >= 1). Returns dst. */
