@@ -81,24 +81,28 @@ static ssize_t blob_src(void *arg, void *buf, size_t n, struct err *e)
 typedef int (*entry_fn)(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
     struct tarlayer_reader *r, const char *label, void *arg, struct err *e);
 
-static int layer_stream(struct imageview *v, uint32_t li, entry_fn fn, void *arg, struct err *e)
+/* Streams layer li through fn. check: also verify the config's diff_id of the layer (the load pass does, once per
+ * run; later passes are covered by the blob digest). */
+static int layer_stream(struct imageview *v, uint32_t li, entry_fn fn, void *arg, bool check, struct err *e)
 {
 	const struct oci_descriptor *d = &v->img->layers[li];
 	struct oci_reader *br = NULL;
 	struct tarlayer_reader *r = NULL;
 	const struct tarlayer_entry *ent;
-	char label[DIGEST_STR_LEN + 32];
+	char label[DIGEST_STR_LEN + 32], what[64];
 	enum oci_compression comp;
 	uint64_t last = 0;
 	int rc;
 
 	str_fmt(label, sizeof(label), "layer %s", d->digest);
+	str_fmt(what, sizeof(what), "the config's rootfs.diff_ids[%u]", li);
 	if ((rc = oci_mt_layer(d->media_type, &comp, e)) != 0) {
 		err_prefix(e, "%s", label);
 		goto out;
 	}
 	if ((rc = oci_blob_open(v->store, d, &br, e)) != 0 ||
-	    (rc = tarlayer_reader_open(label, blob_src, br, &v->opts.limits, &r, e)) != 0)
+	    (rc = tarlayer_reader_open_checked(label, check ? v->img->diff_ids[li] : NULL, what, blob_src, br,
+	    &v->opts.limits, &r, e)) != 0)
 		goto out;
 	while ((rc = tarlayer_next(r, &ent, e)) == 1) {
 		if ((rc = fn(v, li, ent, r, label, arg, e)) < 0)
@@ -860,7 +864,7 @@ static int collect(struct commit_ctx *c, struct err *e)
 		if (c->v->opts.progress)
 			fprintf(stderr, "\rhardline: collecting contents from layer %u of %zu ", c->needs[i].layer + 1,
 			    c->v->img->n_layers);
-		if ((rc = layer_stream(c->v, c->needs[i].layer, spool_entry, &s, e)) != 0)
+		if ((rc = layer_stream(c->v, c->needs[i].layer, spool_entry, &s, false, e)) != 0)
 			return rc;
 	}
 	for (i = 0; i < c->nneeds; i++)
@@ -1234,7 +1238,7 @@ int imageview_open(struct oci_store *s, const struct oci_image *img, const struc
 	for (i = 0; i < img->n_layers; i++) {
 		if (v->opts.progress)
 			fprintf(stderr, "\rhardline: layer %zu of %zu ", i + 1, img->n_layers);
-		if ((rc = layer_stream(v, (uint32_t)i, apply_entry, t, e)) != 0)
+		if ((rc = layer_stream(v, (uint32_t)i, apply_entry, t, true, e)) != 0)
 			goto out;
 	}
 	if (v->opts.progress)

@@ -16,14 +16,20 @@
 #define TL_ZSTD_LEVEL "3"
 
 struct tarlayer_reader {
-	struct archive *a;
+	struct archive *raw;          /* decompresses the source (format "raw": one entry, the whole tar stream) */
+	struct archive *a;            /* reads the tar from raw's output (filter "none") */
 	char *label;
 	tarlayer_src_fn src;
 	void *arg;
 	struct tarlayer_limits lim;
 	unsigned char *buf;
 	struct err src_err;
-	bool src_failed, src_eof, done;
+	bool src_failed, src_eof, raw_eof, done;
+	uint64_t expanded;            /* uncompressed bytes taken from raw */
+	bool check;                   /* hash the uncompressed stream and compare it with want at the end */
+	struct sha256 diff;
+	char want[DIGEST_STR_LEN + 1];
+	char *want_what;
 	char *path, *link, *prev;    /* each lim.max_path + 2 bytes */
 	struct tarlayer_entry ent;
 	uint64_t nentries;
@@ -87,6 +93,7 @@ toolong:
 	    size - 2);
 }
 
+/* Feeds raw (the decompressor) with the compressed bytes of the source. */
 static la_ssize_t reader_cb(struct archive *a, void *cd, const void **buf)
 {
 	struct tarlayer_reader *r = cd;
@@ -106,9 +113,54 @@ static la_ssize_t reader_cb(struct archive *a, void *cd, const void **buf)
 	return n;
 }
 
+/* The next block of the uncompressed stream from raw into *buf (borrowed until the next call): its size, 0 at the
+ * end, or -1 with the error set on a (the tar reader; its message carries raw's or the source's). Every block is
+ * hashed when checking and counted against max_expanded, so that trailing bytes after the tar's end count too. */
+static la_ssize_t tar_cb(struct archive *a, void *cd, const void **buf)
+{
+	struct tarlayer_reader *r = cd;
+	size_t n = 0;
+	la_int64_t off;
+	int rc;
+
+	*buf = NULL;
+	if (r->raw_eof)
+		return 0;
+	do
+		rc = archive_read_data_block(r->raw, buf, &n, &off);
+	while (rc == ARCHIVE_OK && n == 0);
+	if (rc == ARCHIVE_EOF) {
+		r->raw_eof = true;
+		return 0;
+	}
+	if (rc < ARCHIVE_WARN) {
+		archive_set_error(a, EIO, "%s", archive_error_string(r->raw) ? archive_error_string(r->raw) :
+		    "decompression failed");
+		return -1;
+	}
+	if (n > r->lim.max_expanded - r->expanded) {
+		r->src_failed = true;
+		err_set(&r->src_err, ERR_TOO_LARGE, "the layer expands past the cap of %llu bytes (--max-expanded); "
+		    "refusing a possible decompression bomb", (unsigned long long)r->lim.max_expanded);
+		archive_set_error(a, EFBIG, "%s", r->src_err.msg);
+		return -1;
+	}
+	r->expanded += n;
+	if (r->check)
+		sha256_update(&r->diff, *buf, n);
+	return (la_ssize_t)n;
+}
+
 int tarlayer_reader_open(const char *label, tarlayer_src_fn src, void *arg, const struct tarlayer_limits *lim,
     struct tarlayer_reader **out, struct err *e)
 {
+	return tarlayer_reader_open_checked(label, NULL, NULL, src, arg, lim, out, e);
+}
+
+int tarlayer_reader_open_checked(const char *label, const char *diff_id, const char *what, tarlayer_src_fn src,
+    void *arg, const struct tarlayer_limits *lim, struct tarlayer_reader **out, struct err *e)
+{
+	struct archive_entry *ae;
 	struct tarlayer_reader *r;
 	int rc = ERR_NOMEM;
 
@@ -120,28 +172,43 @@ int tarlayer_reader_open(const char *label, tarlayer_src_fn src, void *arg, cons
 	r->lim = *lim;
 	if ((r->label = strdup(label)) == NULL || (r->buf = malloc(TL_READ_BUF)) == NULL ||
 	    (r->path = malloc(lim->max_path + 2)) == NULL || (r->link = malloc(lim->max_path + 2)) == NULL ||
-	    (r->prev = calloc(1, lim->max_path + 2)) == NULL || (r->a = archive_read_new()) == NULL) {
+	    (r->prev = calloc(1, lim->max_path + 2)) == NULL || (r->a = archive_read_new()) == NULL ||
+	    (r->raw = archive_read_new()) == NULL ||
+	    (what != NULL && (r->want_what = strdup(what)) == NULL)) {
 		err_set(e, ERR_NOMEM, "out of memory opening %s", label);
 		goto out;
 	}
-	if (archive_read_support_filter_gzip(r->a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(r->a) != ARCHIVE_OK ||
+	if (diff_id != NULL) {
+		if ((rc = sha256_init(&r->diff, e)) != 0)
+			goto out;
+		r->check = true;
+		(void)str_copy(r->want, sizeof(r->want), diff_id);
+	}
+	if (archive_read_support_filter_gzip(r->raw) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(r->raw) != ARCHIVE_OK ||
+	    archive_read_support_filter_none(r->raw) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(r->raw) != ARCHIVE_OK ||
 	    archive_read_support_filter_none(r->a) != ARCHIVE_OK ||
 	    archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
 	    archive_read_support_format_gnutar(r->a) != ARCHIVE_OK) {
 		err_set(e, ERR_INTERNAL, "%s: libarchive lacks gzip/zstd/tar support: %s", label,
-		    archive_error_string(r->a));
+		    archive_error_string(r->raw));
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	if (archive_read_open(r->a, r, NULL, reader_cb, NULL) != ARCHIVE_OK) {
+	if (archive_read_open(r->raw, r, NULL, reader_cb, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(r->raw, &ae) < ARCHIVE_WARN ||
+	    archive_read_open(r->a, r, NULL, tar_cb, NULL) != ARCHIVE_OK) {
 		if (r->src_failed) {
 			rc = r->src_err.code;
 			err_set(e, rc, "%s: %s", label, r->src_err.msg);
 		} else {
 			rc = ERR_PARSE;
+			const char *why = archive_error_string(r->a) ? archive_error_string(r->a) :
+			    archive_error_string(r->raw);
+
 			err_set(e, rc, "%s: not a tar layer (gzip, zstd or uncompressed): %s", label,
-			    archive_error_string(r->a));
+			    why ? why : "unrecognized data");
 		}
 		goto out;
 	}
@@ -164,11 +231,17 @@ static int reader_fail(struct tarlayer_reader *r, const char *what, struct err *
 	    esc(eb, sizeof(eb), r->prev), archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
 }
 
-/* Reads what is left of the source after the end of the archive so that a verifying source checks its digest. */
+/* Reads what is left of the uncompressed stream after the end of the archive (it counts in the diff_id), then of
+ * the source so that a verifying source checks its digest, then compares the diff_id when checking. */
 static int reader_drain(struct tarlayer_reader *r, struct err *e)
 {
+	const void *p;
+	char got[DIGEST_STR_LEN + 1];
 	ssize_t n;
 
+	while (!r->raw_eof)
+		if (tar_cb(r->a, r, &p) < 0)
+			return reader_fail(r, "data after the end of the archive, after entry", e);
 	while (!r->src_eof) {
 		n = r->src(r->arg, r->buf, TL_READ_BUF, &r->src_err);
 		if (n < 0)
@@ -176,6 +249,13 @@ static int reader_drain(struct tarlayer_reader *r, struct err *e)
 		if (n == 0)
 			r->src_eof = true;
 	}
+	if (!r->check)
+		return 0;
+	r->check = false;
+	sha256_final(&r->diff, NULL, got);
+	if (strcmp(got, r->want) != 0)
+		return err_set(e, ERR_VERIFY, "%s: uncompressed content is %s but %s says %s; the image is corrupt",
+		    r->label, got, r->want_what ? r->want_what : "the expected diff_id", r->want);
 	return 0;
 }
 
@@ -334,7 +414,7 @@ ssize_t tarlayer_read_data(struct tarlayer_reader *r, void *buf, size_t n, struc
 
 uint64_t tarlayer_reader_expanded(const struct tarlayer_reader *r)
 {
-	return r->a ? (uint64_t)archive_filter_bytes(r->a, 0) : 0;
+	return r->expanded;
 }
 
 void tarlayer_reader_free(struct tarlayer_reader *r)
@@ -343,6 +423,10 @@ void tarlayer_reader_free(struct tarlayer_reader *r)
 		return;
 	if (r->a != NULL)
 		archive_read_free(r->a);
+	if (r->raw != NULL)
+		archive_read_free(r->raw);
+	sha256_cleanup(&r->diff);
+	free(r->want_what);
 	free(r->label);
 	free(r->buf);
 	free(r->path);

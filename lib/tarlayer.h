@@ -63,6 +63,14 @@ struct tarlayer_reader;
 int tarlayer_reader_open(const char *label, tarlayer_src_fn src, void *arg, const struct tarlayer_limits *lim,
     struct tarlayer_reader **out, struct err *e);
 
+/* tarlayer_reader_open that also checks the layer's diff_id: the sha256 of the whole uncompressed stream (trailing
+ * bytes after the tar's end included) must equal diff_id, else the end of the layer (tarlayer_next returning 0) is
+ * ERR_VERIFY "<label>: uncompressed content is <got> but <what> says <diff_id>; the image is corrupt". what names
+ * where diff_id comes from ("the config's rootfs.diff_ids[0]"); both are copied. A reader not read to its end
+ * checks nothing. Costs one SHA-256 over the uncompressed bytes. */
+int tarlayer_reader_open_checked(const char *label, const char *diff_id, const char *what, tarlayer_src_fn src,
+    void *arg, const struct tarlayer_limits *lim, struct tarlayer_reader **out, struct err *e);
+
 /* Reads the next entry header. Returns 1 with *ent set (borrowed, valid until the next call), 0 at the end of the
  * layer (after the whole source was read, so that a verifying source has checked its digest), or a negative code:
  * ERR_ESCAPE (absolute path, ".." component, hard link leaving the root), ERR_INVALID (NUL, bare ".wh.", unknown

@@ -3,6 +3,7 @@
 # saved as oci-archive and docker-archive; the output is read by skopeo and umoci, pushed to and pulled from a real
 # registry, and run read-only as uid 1000 by podman. Also reproducibility, squash, zstd and hostile inputs.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ocifix.sh"
 
 for tool in podman skopeo umoci jq python3 gcc; do
 	if ! command -v "$tool" >/dev/null; then
@@ -231,6 +232,24 @@ blob=$(jq -r '.Layers[0]' "$W/inspect.json" | cut -d: -f2)
 chmod u+w "$W/corrupt/blobs/sha256/$blob"
 printf 'X' | dd of="$W/corrupt/blobs/sha256/$blob" bs=1 seek=1000 conv=notrunc 2>/dev/null
 hostile "a layer that does not match its digest" "does not match\|corrupt\|digest" oci:"$W/corrupt:hard"
+# a config whose rootfs.diff_ids[0] is not the uncompressed layer 0 (re-digested config -> manifest -> index)
+cp -a "$W/out" "$W/baddiff"
+chmod -R u+w "$W/baddiff"
+bm=$(jq -r '.manifests[0].digest' "$W/baddiff/index.json")
+bc=$(jq -r .config.digest "$W/baddiff/blobs/sha256/${bm#sha256:}")
+good_id=$(jq -r '.rootfs.diff_ids[0]' "$W/baddiff/blobs/sha256/${bc#sha256:}")
+bad_id=$(jq -r '.rootfs.diff_ids[1]' "$W/baddiff/blobs/sha256/${bc#sha256:}")
+read -r nc ncs < <(jq -c --arg d "$bad_id" '.rootfs.diff_ids[0] = $d' "$W/baddiff/blobs/sha256/${bc#sha256:}" |
+	tr -d '\n' | ocifix_blob "$W/baddiff")
+read -r nm nms < <(jq -c --arg d "$nc" --argjson s "$ncs" '.config.digest = $d | .config.size = $s' \
+	"$W/baddiff/blobs/sha256/${bm#sha256:}" | tr -d '\n' | ocifix_blob "$W/baddiff")
+jq -c --arg d "$nm" --argjson s "$nms" '.manifests[0].digest = $d | .manifests[0].size = $s' \
+	"$W/baddiff/index.json" >"$W/baddiff/index.new" && mv "$W/baddiff/index.new" "$W/baddiff/index.json"
+want="uncompressed content is $good_id but the config's rootfs.diff_ids\[0\] says $bad_id; the image is corrupt"
+hostile "a config with a wrong rootfs.diff_ids[0]" "$want" oci:"$W/baddiff:hard"
+"$HARDLINE" scan oci:"$W/baddiff:hard" >/dev/null 2>"$W/serr"; rc=$?
+if [ "$rc" -eq 1 ] && grep -q -- "$want" "$W/serr"; then t_ok "scan refuses a wrong rootfs.diff_ids[0]"
+else t_fail "scan refuses a wrong rootfs.diff_ids[0]" "rc=$rc msg=$(cat "$W/serr")"; fi
 t_refute "usage error exits 2, not 1" bash -c "'$HARDLINE' harden --compression xz a b; [ \$? -ne 2 ]"
 
 t_done

@@ -229,6 +229,58 @@ static void test_truncated_gzip(void **state)
 	free(m.p);
 }
 
+/* Reads all of m through a reader checking diff_id; returns the first error. */
+static int read_checked(struct mem *m, const char *diff_id, struct err *e)
+{
+	struct tarlayer_limits lim;
+	struct tarlayer_reader *r = NULL;
+	const struct tarlayer_entry *ent;
+	int rc;
+
+	tarlayer_limits_default(&lim);
+	m->pos = 0;
+	err_clear(e);
+	if ((rc = tarlayer_reader_open_checked("layer sha256:test", diff_id, "the config's rootfs.diff_ids[3]",
+	    mem_src, m, &lim, &r, e)) != 0)
+		return rc;
+	while ((rc = tarlayer_next(r, &ent, e)) == 1)
+		;
+	tarlayer_reader_free(r);
+	return rc;
+}
+
+/* The diff_id is the sha256 of the whole uncompressed stream, for gzip and plain layers alike. */
+static void test_diff_id(void **state)
+{
+	const struct tent ents[] = { { "a", 'f', NULL, 100000, 0 }, { "b", 'f', "hello", 0, 0 } };
+	const char *wrong = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	char plain_id[DIGEST_STR_LEN + 1], longer_id[DIGEST_STR_LEN + 1];
+	struct mem plain, gz;
+	struct err e;
+
+	build(&plain, ents, 2, false);
+	build(&gz, ents, 2, true);
+	assert_int_equal(sha256_digest_str(plain.p, plain.len, plain_id, &e), 0);
+	assert_int_equal(read_checked(&plain, plain_id, &e), 0);
+	assert_int_equal(read_checked(&gz, plain_id, &e), 0);
+	assert_int_equal(read_checked(&gz, wrong, &e), ERR_VERIFY);
+	assert_non_null(strstr(e.msg, "layer sha256:test: uncompressed content is "));
+	assert_non_null(strstr(e.msg, plain_id));
+	assert_non_null(strstr(e.msg, "but the config's rootfs.diff_ids[3] says sha256:0000"));
+	assert_non_null(strstr(e.msg, "the image is corrupt"));
+	assert_int_equal(read_checked(&plain, wrong, &e), ERR_VERIFY);
+	/* bytes after the end-of-archive blocks are part of the stream the diff_id covers */
+	plain.p = realloc(plain.p, plain.len + 1024);
+	assert_non_null(plain.p);
+	memset(plain.p + plain.len, 0, 1024);
+	plain.len += 1024;
+	assert_int_equal(sha256_digest_str(plain.p, plain.len, longer_id, &e), 0);
+	assert_int_equal(read_checked(&plain, plain_id, &e), ERR_VERIFY);
+	assert_int_equal(read_checked(&plain, longer_id, &e), 0);
+	free(plain.p);
+	free(gz.p);
+}
+
 static void test_whiteouts(void **state)
 {
 	const struct tent ents[] = { { "etc/.wh..wh..opq", 'f', NULL, 0, 0 }, { "etc/.wh.passwd", 'f', NULL, 0, 0 },
@@ -366,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_truncated_gzip),
+		cmocka_unit_test(test_diff_id),
 		cmocka_unit_test(test_whiteouts),
 		cmocka_unit_test(test_writer_roundtrip),
 		cmocka_unit_test(test_compression_parse),
