@@ -308,6 +308,22 @@ static int check_header(const json_t *doc, const char *label, const char *kind, 
 	return 0;
 }
 
+/* Parses buf[len] strictly (at most OCI_JSON_MAX) into *doc (a new reference) and checks its header as check_header
+ * does; on error *doc is NULL. */
+static int parse_with_header(const char *buf, size_t len, const char *label, const char *kind,
+    bool (*accept)(const char *), json_t **doc, struct err *e)
+{
+	int r;
+
+	if ((r = json_parse_buf(buf, len, OCI_JSON_MAX, label, doc, e)) != 0)
+		return r;
+	if ((r = check_header(*doc, label, kind, accept, e)) != 0) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+	return r;
+}
+
 /* Gets the array member key of doc with at most OCI_MAX_ENTRIES entries, required. */
 static int get_capped_array(const json_t *doc, const char *key, const char *label, json_t **out, struct err *e)
 {
@@ -349,9 +365,7 @@ int oci_index_parse(const char *buf, size_t len, const char *label, json_t **out
 	int r;
 
 	*out = NULL;
-	if ((r = json_parse_buf(buf, len, OCI_JSON_MAX, label, &doc, e)) != 0)
-		goto out;
-	if ((r = check_header(doc, label, "index", oci_mt_is_index, e)) != 0 ||
+	if ((r = parse_with_header(buf, len, label, "index", oci_mt_is_index, &doc, e)) != 0 ||
 	    (r = get_capped_array(doc, "manifests", label, &arr, e)) != 0 ||
 	    (r = check_descriptors(arr, label, "manifests", e)) != 0)
 		goto out;
@@ -371,9 +385,7 @@ int oci_manifest_parse(const char *buf, size_t len, const char *label, json_t **
 	int r;
 
 	*out = NULL;
-	if ((r = json_parse_buf(buf, len, OCI_JSON_MAX, label, &doc, e)) != 0)
-		goto out;
-	if ((r = check_header(doc, label, "manifest", oci_mt_is_manifest, e)) != 0)
+	if ((r = parse_with_header(buf, len, label, "manifest", oci_mt_is_manifest, &doc, e)) != 0)
 		goto out;
 	if ((cfg = json_object_get(doc, "config")) == NULL) {
 		r = err_set(e, ERR_INVALID, "%s: the manifest has no config; the image is malformed", label);
