@@ -404,10 +404,11 @@ static int answer_malformed(const struct review *rv, struct adm_result *out, con
 	return answer_deny(rv, out, 400, "BadRequest", "error", msg, e);
 }
 
-/* "Pod default/web" for messages; an empty name (generateName on CREATE) shows the prefix with a star. */
-static void object_display(const struct review *rv, char *dst, size_t size)
+/* The object's name escaped into dst[size] (at most SHOW_MAX shown): request.name, else metadata.name, else (a
+ * CREATE with generateName) the prefix with a star, "web-5d8f6-*"; "" when there is none. */
+static void object_name(const struct review *rv, char *dst, size_t size)
 {
-	char ns[80], name[280];
+	char name[SHOW_MAX * 4 + 8];
 	const char *n = rv->name;
 	json_t *meta = json_object_get(rv->object, "metadata");
 	bool gen = false;
@@ -420,9 +421,18 @@ static void object_display(const struct review *rv, char *dst, size_t size)
 	}
 	if (n == NULL)
 		n = "";
-	str_escape(ns, sizeof(ns), rv->ns, strlen(rv->ns), 63);
 	str_escape(name, sizeof(name), n, strlen(n), SHOW_MAX);
-	str_fmt(dst, size, "%s %s%s%s%s", rv->kind, ns, *ns ? "/" : "", name, gen ? "*" : "");
+	str_fmt(dst, size, "%s%s", name, gen ? "*" : "");
+}
+
+/* "Pod default/web" for messages (the name as object_name gives it). */
+static void object_display(const struct review *rv, char *dst, size_t size)
+{
+	char ns[80], name[SHOW_MAX * 4 + 16];
+
+	str_escape(ns, sizeof(ns), rv->ns, strlen(rv->ns), 63);
+	object_name(rv, name, sizeof(name));
+	str_fmt(dst, size, "%s %s%s%s", rv->kind, ns, *ns ? "/" : "", name);
 }
 
 /* The status.message / audit annotation: every violation with its fix, capped at ADM_MESSAGE_MAX. */
@@ -745,12 +755,15 @@ out:
 	return r;
 }
 
-/* The log fields known once the request is parsed. */
+/* The log fields known once the request is parsed; "name" is the one the deny message shows (object_name). */
 static int log_request(const struct review *rv, json_t *lf)
 {
+	char name[SHOW_MAX * 4 + 16];
+
+	object_name(rv, name, sizeof(name));
 	if (jset(lf, "uid", jshow(rv->uid)) != 0 || jset(lf, "kind", jshow(rv->kind)) != 0 ||
 	    jset(lf, "group", jshow(rv->group)) != 0 || jset(lf, "namespace", jshow(rv->ns)) != 0 ||
-	    jset(lf, "name", jshow(rv->name)) != 0 || jset(lf, "user", jshow(rv->user)) != 0 ||
+	    jset(lf, "name", json_string(name)) != 0 || jset(lf, "user", jshow(rv->user)) != 0 ||
 	    jset(lf, "operation", jshow(rv->op)) != 0 ||
 	    (*rv->subres != '\0' && jset(lf, "subResource", jshow(rv->subres)) != 0) ||
 	    jset(lf, "dryRun", json_boolean(rv->dry_run)) != 0)

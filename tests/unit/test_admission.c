@@ -385,6 +385,14 @@ static void test_log_fields(void **state)
 	assert_string_equal(res.metric_kind, "Pod");
 	adm_result_cleanup(&res);
 	free(body);
+	/* a CREATE with generateName and no name: logged as the deny message shows it */
+	snprintf(path, sizeof(path), "%s/pod-generate-name/review.json", fixture_dir());
+	body = read_all(path, &len);
+	assert_int_equal(adm_review(p, ADM_ENFORCE, NULL, body, len, 0, &res, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(res.log_fields, "name")), "web-5d8f6-*");
+	assert_non_null(strstr(res.response_body, "Pod shop/web-5d8f6-*:"));
+	adm_result_cleanup(&res);
+	free(body);
 	wpolicy_unref(p);
 }
 
