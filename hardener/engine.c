@@ -15,7 +15,6 @@ const struct step harden_steps[] = {
 };
 const size_t harden_nsteps = sizeof(harden_steps) / sizeof(harden_steps[0]);
 
-/* Whether the policy enables the step named name. */
 /* The key of a step in the policy file's "steps" object (docs/policy.md). */
 static const char *policy_step_key(const char *name)
 {
@@ -26,6 +25,7 @@ static const char *policy_step_key(const char *name)
 	return name;
 }
 
+/* Whether the policy enables the step named name (unknown names are enabled). */
 static bool step_enabled(const struct hpolicy *p, const char *name)
 {
 	if (strcmp(name, "upgrade") == 0)
