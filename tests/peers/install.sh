@@ -6,7 +6,9 @@
 # Usage: tests/peers/install.sh [TOOL...]      (no TOOL = all)
 #   HARDLINE_PEERS=DIR       cache root (default ~/.cache/hardline-peers)
 #   HARDLINE_PEERS_FORCE=1   rebuild even when the stamp matches
-#   GO=/path/to/go           go binary (default: go on PATH, else /usr/local/go/bin/go)
+#   GO=/path/to/go           go binary (default: the first Go >= 1.21 of PATH, /usr/local/go, /usr/lib/go-1.23;
+#                            when there is none, golang-1.23-go from bookworm-backports, which fetches the
+#                            toolchain a module asks for through the Go module proxy)
 #
 # A tool is rebuilt only when its binary is missing or its version stamp
 # (module@version, go version, hash of the pinned go.mod/go.sum) differs.
@@ -23,11 +25,30 @@ BIN="$PEERS/bin"
 STAMPS="$PEERS/stamps"
 LOGS="$PEERS/logs"
 
-if [[ -z "${GO:-}" ]]; then
-	if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
-	elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-	else echo "install.sh: no go toolchain found (set GO=...)" >&2; exit 2
+# A go whose minor version is at least 21 (toolchain switching), or nothing.
+go_usable() {
+	local v
+	v="$(GOFLAGS= GOTOOLCHAIN=local "$1" env GOVERSION 2>/dev/null)" || return 1
+	v="${v#go1.}"; v="${v%%[.a-z]*}"
+	[[ "$v" =~ ^[0-9]+$ ]] && (( v >= 21 ))
+}
+# Debian 12 ships Go 1.19, too old for these modules; its backports have Go 1.23, which fetches the exact toolchain
+# a module asks for (go 1.25 for cosign) from the Go module proxy (GOTOOLCHAIN=auto).
+backports_go() {
+	local list=/etc/apt/sources.list.d/hardline-backports.list
+	if [[ ! -x /usr/lib/go-1.23/bin/go ]]; then
+		echo "install.sh: no Go >= 1.21 here; installing golang-1.23-go from bookworm-backports" >&2
+		[[ -f "$list" ]] || echo "deb http://deb.debian.org/debian bookworm-backports main" >"$list"
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-1.23-go >/dev/null
 	fi
+	GO=/usr/lib/go-1.23/bin/go
+}
+if [[ -z "${GO:-}" ]]; then
+	for g in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go /usr/lib/go-1.23/bin/go; do
+		if [[ -n "$g" && -x "$g" ]] && go_usable "$g"; then GO="$g"; break; fi
+	done
+	[[ -n "${GO:-}" ]] || backports_go
+	go_usable "$GO" || { echo "install.sh: no usable go toolchain (set GO=...)" >&2; exit 2; }
 fi
 
 # Tool table: name | module dir under tools/peers | pinned module | main package
@@ -92,8 +113,11 @@ mkdir -p "$BIN" "$STAMPS" "$LOGS"
 exec 9>"$PEERS/.install.lock"
 flock 9
 
-goversion="$(GOFLAGS= "$GO" env GOVERSION)"
-export GOTOOLCHAIN=local
+goversion="$(GOFLAGS= GOTOOLCHAIN=local "$GO" env GOVERSION)"
+# The local toolchain when it is new enough for every module here (go 1.25 at most), else the one each module
+# names, fetched through the module proxy.
+gominor="${goversion#go1.}"; gominor="${gominor%%[.a-z]*}"
+if (( gominor >= 25 )); then export GOTOOLCHAIN=local; else export GOTOOLCHAIN=auto; fi
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod -buildvcs=false"
 
 rc=0
