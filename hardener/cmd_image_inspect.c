@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "lib/oci.h"
 
@@ -18,13 +19,15 @@ static int parse_opts(int argc, char **argv, const char **platform)
 		{ "platform", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char msg[200];
 	int c;
 
 	*platform = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
+	opterr = 0;   /* the usage message below names the option; getopt's own would repeat it */
+	while ((c = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
 		if (c != 'p')
-			return command_usage(command_find(argv[0]), "unknown option");
+			return command_usage(command_find(argv[0]), cli_opt_error(c, argv, msg, sizeof(msg)));
 		*platform = optarg;
 	}
 	return 0;
