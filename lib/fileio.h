@@ -38,4 +38,8 @@ int fileio_write_all(int fd, const void *p, size_t n);
 int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
     struct err *e);
 
+/* Removes the directory tree at path, contents first, never following a symbolic link (a link is removed, not its
+ * target). Best effort, for cleaning up what the caller created: entries that cannot be removed are left. */
+void fileio_remove_tree(const char *path);
+
 #endif

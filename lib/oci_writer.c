@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,24 +43,6 @@ struct oci_blob_out {
 	uint64_t n;
 	const char *verified;      /* copy_blob: the digest the source reader verifies; the bytes are not hashed again */
 };
-
-/* nftw callback of rm_tree: removes one entry (directories after their contents); never stops the walk. */
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
-/* Removes a directory tree this writer created. */
-static void rm_tree(const char *path)
-{
-	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Creates blobs/ and blobs/sha256/ in the layout being built (existing ones are fine). Errors name the path. */
 static int mkdirs_layout(struct oci_writer *w, struct err *e)
@@ -172,7 +153,7 @@ void oci_writer_free(struct oci_writer *w)
 	if (w == NULL)
 		return;
 	if (w->layout_is_temp && w->layout[0] != '\0')
-		rm_tree(w->layout);
+		fileio_remove_tree(w->layout);
 	if (w->tmp_tar[0] != '\0')
 		(void)unlink(w->tmp_tar);
 	for (i = 0; i < w->n_images; i++)
