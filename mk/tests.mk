@@ -39,3 +39,4 @@ BENCH_PROGS += tests/bench/bench_attcheck.c
 UNIT_TESTS += tests/unit/test_registry.c
 UNIT_TESTS += tests/unit/test_cli.c
 UNIT_TESTS += tests/unit/test_fileio.c
+UNIT_TESTS += tests/unit/test_cleanup.c
