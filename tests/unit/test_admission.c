@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/casedirs.h"
+#include "tests/unit/failalloc.h"
 
 #include "lib/json.h"
 #include "webhook/admission.h"
@@ -398,17 +399,6 @@ static void test_log_fields(void **state)
 
 /* jansson allocations fail after a budget: every budget gives either an answer or ERR_NOMEM, never a crash or a
  * leak (ASan's leak check runs at exit). */
-static long alloc_budget = -1;
-
-static void *failing_malloc(size_t n)
-{
-	if (alloc_budget == 0)
-		return NULL;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return malloc(n);
-}
-
 static void test_alloc_failures(void **state)
 {
 	static const char *const cases[] = { "warn-many", "audit-one", "cronjob-template", "pod-compliant",
@@ -430,10 +420,9 @@ static void test_alloc_failures(void **state)
 			struct adm_result res;
 			int r;
 
-			alloc_budget = budget;
-			json_set_alloc_funcs(failing_malloc, free);
+			failalloc_arm_latched(budget);
 			r = adm_review(p, modes[c], NULL, body, len, 0, &res, &e);
-			json_set_alloc_funcs(malloc, free);
+			failalloc_disarm();
 			if (r == ERR_NOMEM) {
 				assert_null(res.response_body);
 				assert_null(res.log_fields);
@@ -443,13 +432,12 @@ static void test_alloc_failures(void **state)
 			assert_int_equal(r, 0);
 			assert_non_null(res.response_body);
 			adm_result_cleanup(&res);
-			if (alloc_budget > 0) /* the whole review ran within the budget */
+			if (failalloc_untouched()) /* the whole review ran within the budget */
 				break;
 		}
 		assert_true(nomem > 0);
 		free(body);
 	}
-	alloc_budget = -1;
 	wpolicy_unref(p);
 }
 

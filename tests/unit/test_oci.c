@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/casedirs.h"
+#include "tests/unit/failalloc.h"
 
 #include "lib/json.h"
 #include "lib/oci.h"
@@ -705,15 +706,6 @@ static void test_docker_archive_oci(void **state)
 	assert_non_null(strstr(e.msg, arm64));
 }
 
-static long alloc_budget;   /* jansson allocations left before one fails */
-
-static void *failing_malloc(size_t n)
-{
-	if (alloc_budget-- <= 0)
-		return NULL;
-	return malloc(n);
-}
-
 /* Every jansson allocation of a read and of a write fails once in turn: each call either succeeds or returns an
  * error, never crashes, and leaks nothing (the sanitizer build checks); a failed write leaves no destination. */
 static void test_alloc_failures(void **state)
@@ -729,13 +721,12 @@ static void test_alloc_failures(void **state)
 
 	snprintf(ref, sizeof(ref), "oci:%s/ok-nested-index/layout", fixture_dir());
 	for (k = 0; k < 5000 && !done; k++) {
-		alloc_budget = k;
-		json_set_alloc_funcs(failing_malloc, free);
+		failalloc_arm_latched(k);
 		r = load_all(ref, NULL, &n, &e);
-		json_set_alloc_funcs(malloc, free);
+		failalloc_disarm();
 		if (r == 0) {
 			assert_int_equal(n, 2);
-			done = alloc_budget >= 0;   /* succeeded without an injected failure */
+			done = failalloc_untouched();   /* succeeded without an injected failure */
 		}
 	}
 	assert_true(done);
@@ -745,8 +736,7 @@ static void test_alloc_failures(void **state)
 	snprintf(path, sizeof(path), "%s/out", tmproot);
 	snprintf(dst, sizeof(dst), "oci:%s:v1", path);
 	for (done = 0, k = 0; k < 5000 && !done; k++) {
-		alloc_budget = k;
-		json_set_alloc_funcs(failing_malloc, free);
+		failalloc_arm_latched(k);
 		r = oci_writer_new(dst, &w, &e);
 		if (r == 0) {
 			memset(&ld, 0, sizeof(ld));
@@ -756,9 +746,9 @@ static void test_alloc_failures(void **state)
 				oci_descriptor_cleanup(&root);
 			oci_writer_free(w);
 		}
-		json_set_alloc_funcs(malloc, free);
+		failalloc_disarm();
 		if (r == 0) {
-			done = alloc_budget >= 0;
+			done = failalloc_untouched();
 			nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		} else {
 			assert_int_equal(access(path, F_OK), -1);
