@@ -1,6 +1,7 @@
 /* oci_writer — writing an output image: blobs are streamed and hashed into a layout built beside the destination,
  * manifests and config are serialized deterministically, and finish puts the result in place with one rename
- * (oci:DIR) or writes a reproducible tar of the layout (oci-archive:FILE). An unfinished writer leaves nothing. */
+ * (oci:DIR) or writes a reproducible tar of the layout (oci-archive:FILE). An unfinished writer leaves nothing,
+ * nor does one killed by SIGTERM, SIGINT or SIGHUP: its temporaries are registered with lib/cleanup. */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/oci.h"
@@ -43,6 +45,13 @@ struct oci_blob_out {
 	uint64_t n;
 	const char *verified;      /* copy_blob: the digest the source reader verifies; the bytes are not hashed again */
 };
+
+/* Removes a temporary file made with cleanup_mkstemp and unregisters it. */
+static void tmp_remove(const char *path)
+{
+	(void)unlink(path);
+	cleanup_forget(path);
+}
 
 /* Creates blobs/ and blobs/sha256/ in the layout being built (existing ones are fine). Errors name the path. */
 static int mkdirs_layout(struct oci_writer *w, struct err *e)
@@ -128,8 +137,9 @@ int oci_writer_new(const char *dst_ref, struct oci_writer **out, struct err *e)
 			r = err_set(e, ERR_TOO_LARGE, "%s: path too long", w->label);
 			goto out;
 		}
-		if (mkdtemp(w->layout) == NULL) {
-			r = err_errno(e, errno, "%s: create a temporary directory beside %s", w->label, w->ref.path);
+		/* registered: SIGTERM/SIGINT/SIGHUP remove it (lib/cleanup) */
+		if ((r = cleanup_mkdtemp(w->layout, e)) != 0) {
+			err_prefix(e, "%s: create a temporary directory beside %s", w->label, w->ref.path);
 			w->layout[0] = '\0';
 			goto out;
 		}
@@ -152,10 +162,12 @@ void oci_writer_free(struct oci_writer *w)
 
 	if (w == NULL)
 		return;
-	if (w->layout_is_temp && w->layout[0] != '\0')
+	if (w->layout_is_temp && w->layout[0] != '\0') {
 		fileio_remove_tree(w->layout);
+		cleanup_forget(w->layout);
+	}
 	if (w->tmp_tar[0] != '\0')
-		(void)unlink(w->tmp_tar);
+		tmp_remove(w->tmp_tar);
 	for (i = 0; i < w->n_images; i++)
 		oci_descriptor_cleanup(&w->images[i]);
 	free(w->images);
@@ -206,14 +218,15 @@ int oci_writer_blob_begin(struct oci_writer *w, struct oci_blob_out **out, struc
 		free(b);
 		return err_set(e, ERR_TOO_LARGE, "%s: path too long", w->label);
 	}
-	if ((b->fd = mkostemp(b->tmp, O_CLOEXEC)) < 0) {
-		r = err_errno(e, errno, "%s: create a blob file in %s", w->label, w->layout);
+	if ((b->fd = cleanup_mkstemp(b->tmp, O_CLOEXEC, e)) < 0) {
+		r = b->fd;
+		err_prefix(e, "%s: create a blob file in %s", w->label, w->layout);
 		free(b);
 		return r;
 	}
 	if ((r = sha256_init(&b->h, e)) != 0) {
 		close(b->fd);
-		(void)unlink(b->tmp);
+		tmp_remove(b->tmp);
 		free(b);
 		return r;
 	}
@@ -238,7 +251,7 @@ void oci_blob_out_abort(struct oci_blob_out *b)
 	sha256_cleanup(&b->h);
 	if (b->fd >= 0)
 		close(b->fd);
-	(void)unlink(b->tmp);
+	tmp_remove(b->tmp);
 	free(b);
 }
 
@@ -266,6 +279,7 @@ int oci_blob_out_commit(struct oci_blob_out *b, const char *media_type, struct o
 		r = err_errno(e, errno, "%s: rename %s to %s", w->label, b->tmp, final);
 		goto out;
 	}
+	cleanup_forget(b->tmp);
 	b->tmp[0] = '\0';
 	if ((desc->media_type = strdup(media_type)) == NULL) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
@@ -276,7 +290,7 @@ int oci_blob_out_commit(struct oci_blob_out *b, const char *media_type, struct o
 	r = 0;
 out:
 	if (b->tmp[0] != '\0')
-		(void)unlink(b->tmp);
+		tmp_remove(b->tmp);
 	sha256_cleanup(&b->h);
 	close(b->fd);
 	free(b);
@@ -633,9 +647,14 @@ static int write_archive(struct oci_writer *w, struct err *e)
 	}
 	if (nn > 0)
 		qsort(names, nn, sizeof(*names), str_cmp_ptrs);
-	if (str_fmt(w->tmp_tar, sizeof(w->tmp_tar), "%s.tmp-XXXXXX", w->ref.path) != 0 ||
-	    (fd = mkostemp(w->tmp_tar, O_CLOEXEC)) < 0) {
-		r = err_errno(e, errno, "%s: create a temporary file beside %s", w->label, w->ref.path);
+	if (str_fmt(w->tmp_tar, sizeof(w->tmp_tar), "%s.tmp-XXXXXX", w->ref.path) != 0) {
+		r = err_set(e, ERR_TOO_LARGE, "%s: path too long", w->label);
+		w->tmp_tar[0] = '\0';
+		goto out;
+	}
+	if ((fd = cleanup_mkstemp(w->tmp_tar, O_CLOEXEC, e)) < 0) {
+		r = fd;
+		err_prefix(e, "%s: create a temporary file beside %s", w->label, w->ref.path);
 		w->tmp_tar[0] = '\0';
 		goto out;
 	}
@@ -668,6 +687,7 @@ static int write_archive(struct oci_writer *w, struct err *e)
 		r = err_errno(e, errno, "%s: put %s in place", w->label, w->ref.path);
 		goto out;
 	}
+	cleanup_forget(w->tmp_tar);
 	w->tmp_tar[0] = '\0';
 	r = 0;
 out:
@@ -751,6 +771,7 @@ int oci_writer_finish(struct oci_writer *w, struct oci_descriptor *root, struct 
 			r = err_errno(e, errno, "%s: rename %s to %s", w->label, w->layout, w->ref.path);
 			goto out;
 		}
+		cleanup_forget(w->layout);
 		w->layout_is_temp = false;
 	} else if (w->mode == W_ARCHIVE) {
 		if ((r = write_archive(w, e)) != 0)
