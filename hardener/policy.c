@@ -308,7 +308,10 @@ static int take_str(const struct loader *ld, const char *where, const char *key,
 	const char *why = str_problem(s, kind);
 
 	if (why != NULL) {
-		err_set(ld->e, ERR_INVALID, "%s.%s %s, not \"%.80s\"", where, key, why, s);
+		char shown[100];
+
+		str_escape(shown, sizeof(shown), s, strlen(s), 80);
+		err_set(ld->e, ERR_INVALID, "%s.%s %s, not \"%s\"", where, key, why, shown);
 		return fail_at(ld, ERR_INVALID, where, key);
 	}
 	if (kind == STR_ABS_PATH) {

@@ -124,8 +124,13 @@ int json_check_keys(const json_t *obj, const char *const *allowed, const char *w
 {
 	const char *key = json_unknown_key(obj, allowed);
 
-	if (key != NULL)
-		return err_set(e, ERR_INVALID, "%s: unknown key \"%.60s\" (check its spelling)", where, key);
+	if (key != NULL) {
+		char shown[80];
+
+		str_escape(shown, sizeof(shown), key, strlen(key), 60);
+		return err_set(e, ERR_INVALID, "%s%sunknown key \"%s\" (check its spelling)", where,
+		    where[0] != '\0' ? ": " : "", shown);
+	}
 	return 0;
 }
 
