@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hardener/cli.h"
 #include "hardener/command.h"
 #include "lib/imageref.h"
 #include "lib/json.h"
@@ -247,8 +248,7 @@ int cmd_registry_probe(int argc, char **argv)
 			command_usage(self, NULL);
 			return 0;
 		default:
-			snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
-			return command_usage(self, msg);
+			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}
 	}
 	if (argc - optind < 2)

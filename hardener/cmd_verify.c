@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hardener/attest.h"
+#include "hardener/cli.h"
 #include "hardener/command.h"
 
 int cmd_verify(int argc, char **argv);
@@ -68,8 +69,7 @@ int cmd_verify(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'h': help(self); return 0;
 		default:
-			snprintf(msg, sizeof(msg), "unknown option or missing value: \"%.100s\"", argv[optind - 1]);
-			return command_usage(self, msg);
+			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}
 	}
 	if (o.n_keys == 0)
