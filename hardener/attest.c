@@ -1,10 +1,9 @@
 /* attest — measure + sign + store hardening attestations, and find + verify them (see attest.h). The .att manifest
  * layout is att_store.c; the crypto and the Statement are lib/dsse + lib/intoto; images come from lib/oci stores
  * (a registry image is first copied, verified, into a private temporary layout). */
-#define _GNU_SOURCE /* mkostemp, nftw */
+#define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "hardener/imageview.h"
 #include "hardener/report.h"
 #include "lib/dsse.h"
+#include "lib/fileio.h"
 #include "lib/imageref.h"
 #include "lib/intoto.h"
 #include "lib/json.h"
@@ -81,32 +81,11 @@ struct blob_sink {
 static int sink_write(void *arg, const void *p, size_t n, struct err *e)
 {
 	struct blob_sink *bs = arg;
-	const char *c = p;
-	ssize_t k;
 
 	if (bs->mem != NULL)
 		return sb_append(bs->mem, p, n) != 0 ? err_set(e, ERR_TOO_LARGE, "blob larger than expected") : 0;
-	while (n > 0) {
-		k = write(bs->fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return err_errno(e, errno, "write a downloaded blob");
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* nftw callback removing the private layout, depth first, never following links. */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
+	if (fileio_write_all(bs->fd, p, n) != 0)
+		return err_errno(e, errno, "write a downloaded blob");
 	return 0;
 }
 
@@ -114,14 +93,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static int layout_write(const char *layout, const char *rel, const void *p, size_t n, struct err *e)
 {
 	char path[PATH_MAX + 100];
-	struct blob_sink bs = { -1, NULL };
-	int r;
+	int fd, r = 0;
 
 	(void)str_fmt(path, sizeof(path), "%s/%s", layout, rel);
-	if ((bs.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
 		return err_errno(e, errno, "create %s", path);
-	r = sink_write(&bs, p, n, e);
-	close(bs.fd);
+	if (fileio_write_all(fd, p, n) != 0)
+		r = err_errno(e, errno, "write a downloaded blob");
+	close(fd);
 	return r;
 }
 
@@ -209,7 +188,7 @@ static void attest_remote_free(struct attest_remote *rm)
 	if (rm == NULL)
 		return;
 	if (rm->layout[0] != '\0')
-		(void)nftw(rm->layout, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fileio_remove_tree(rm->layout);
 	registry_client_free(rm->c);
 	free(rm);
 }
@@ -696,19 +675,14 @@ out:
 static bool file_has_line(const char *path, const char *env, size_t len)
 {
 	struct strbuf sb;
-	char chunk[16384];
+	struct err ignored;
 	const char *p, *end;
 	bool found = false;
-	size_t n;
-	FILE *f;
 
-	if ((f = fopen(path, "rbe")) == NULL)
-		return false;
 	sb_init(&sb, (size_t)DSSE_ENVELOPE_MAX * 4);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (sb_append(&sb, chunk, n) != 0)
-			break;
-	fclose(f);
+	/* over the cap or unreadable: what was read is searched */
+	if (fileio_read_capped(path, &sb, path, &ignored) == ERR_NOT_FOUND)
+		return false;
 	for (p = sb.data, end = sb.data + sb.len; p != NULL && p < end && !found;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t k = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
@@ -724,22 +698,12 @@ static bool file_has_line(const char *path, const char *env, size_t len)
 static int file_append(const char *path, bool truncate, const char *env, size_t len, struct err *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0644);
-	ssize_t k;
-	size_t off = 0;
 	int r = 0;
 
 	if (fd < 0)
 		return err_errno(e, errno, "create %s", path);
-	while (off < len + 1) {
-		k = off < len ? write(fd, env + off, len - off) : write(fd, "\n", 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = err_errno(e, errno, "write %s", path);
-			break;
-		}
-		off += (size_t)k;
-	}
+	if (fileio_write_all(fd, env, len) != 0 || fileio_write_all(fd, "\n", 1) != 0)
+		r = err_errno(e, errno, "write %s", path);
 	if (close(fd) != 0 && r == 0)
 		r = err_errno(e, errno, "write %s", path);
 	return r;
@@ -887,21 +851,14 @@ static int envelopes_from_file(const char *path, struct found_list *l, struct er
 	char where[300], *p, *nl, *copy;
 	size_t n, line = 0;
 	json_t *one = NULL;
-	FILE *f;
-	char chunk[16384];
-	int r = 0;
+	int r;
 
 	sb_init(&sb, (size_t)DSSE_ENVELOPE_MAX * 4);
-	if ((f = fopen(path, "rbe")) == NULL)
-		return err_errno(e, errno, "open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((r = sb_append(&sb, chunk, n)) != 0) {
+	if ((r = fileio_read_capped(path, &sb, path, e)) != 0) {
+		if (r == ERR_TOO_LARGE)
 			err_set(e, r, "%s: larger than %u bytes; not an attestation file", path, DSSE_ENVELOPE_MAX * 4);
-			break;
-		}
-	fclose(f);
-	if (r != 0)
 		goto out;
+	}
 	/* one JSON value (also pretty-printed, as cosign writes it) is one envelope; else one envelope per line */
 	if (sb.len <= DSSE_ENVELOPE_MAX && json_parse_buf(sb.data, sb.len, DSSE_ENVELOPE_MAX, path, &one, NULL) == 0) {
 		json_decref(one);
