@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/dsse.h"
+#include "lib/fileio.h"
 #include "lib/intoto.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -81,12 +82,7 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* qsort orders: file names; entries by digest, then file name. */
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* qsort order of entries: by digest, then file name. */
 static int cmp_entries(const void *a, const void *b)
 {
 	const struct attdir_entry *x = a, *y = b;
@@ -133,7 +129,7 @@ static int list_dir(const char *path, char ***names, size_t *n, uint64_t *sig, s
 		cnt++;
 	}
 	if (cnt > 1)
-		qsort(v, cnt, sizeof(*v), cmp_names);
+		qsort(v, cnt, sizeof(*v), str_cmp_ptrs);
 	for (size_t i = 0; i < cnt; i++) {
 		h = mix(h, v[i], strlen(v[i]) + 1);
 		if (fstatat(dirfd(dir), v[i], &st, 0) == 0) {
@@ -166,13 +162,12 @@ out:
  * buffer. Errors say why (not regular, too large, I/O). */
 static int read_file(int dfd, const char *name, char **out, size_t *len, struct err *e)
 {
+	struct strbuf sb;
 	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	ssize_t k;
-	int fd, r = ERR_IO;
+	int fd, r;
 
 	*out = NULL;
+	sb_init(&sb, DSSE_ENVELOPE_MAX);
 	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return err_errno(e, errno, "cannot open");
 	if (fstat(fd, &st) != 0) {
@@ -188,29 +183,16 @@ static int read_file(int dfd, const char *name, char **out, size_t *len, struct 
 		    DSSE_ENVELOPE_MAX);
 		goto out;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+	/* changed while reading: take what is there (within the cap); the next poll sees the change */
+	if ((r = fileio_read_fd(fd, &sb, "envelope", e)) != 0)
+		goto out;
+	if ((*out = sb_steal(&sb, len)) == NULL) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		k = read(fd, buf + got, (size_t)st.st_size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = err_errno(e, errno, "read");
-			goto out;
-		}
-		if (k == 0)
-			break; /* shrank while reading: take what is there; the next poll sees the change */
-		got += (size_t)k;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL; /* transferred */
 	r = 0;
 out:
-	free(buf);
+	sb_cleanup(&sb);
 	close(fd);
 	return r;
 }
