@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/failalloc.h"
 #include "hardener/att_store.h"
 #include "lib/json.h"
 
@@ -193,16 +194,6 @@ static void test_layer_cap(void **state)
 	sb_cleanup(&sb);
 }
 
-/* jansson allocations fail at the fail_at-th call (-1: never). */
-static int fail_at = -1, allocs;
-
-static void *failing_malloc(size_t n)
-{
-	if (fail_at >= 0 && allocs++ == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
 /* Every jansson allocation of a merge and a listing fails in turn: each is refused with ERR_NOMEM (or, when the
  * failure hits the parse of the old manifest, a parse error) and frees what it took (ASan checks the leaks), until
  * the run where nothing fails gives the same bytes as a run without failures. */
@@ -212,13 +203,13 @@ static void test_allocation_failures(void **state)
 	struct att_layer *ls;
 	size_t n;
 	struct err e;
+	long at;
 	int r, done = 0;
 
 	(void)state;
 	assert_int_equal(att_manifest_merge(NULL, 0, "new", DA, 10, PT, &ref, &e), 0);
-	json_set_alloc_funcs(failing_malloc, free);
-	for (fail_at = 0; !done && fail_at < 10000; fail_at++) {
-		allocs = 0;
+	for (at = 0; !done && at < 10000; at++) {
+		failalloc_arm(at);
 		r = att_manifest_merge(ref.manifest.data, ref.manifest.len, "old", DB, 20, PT, &a, &e);
 		if (r != 0) {
 			assert_true(r == ERR_NOMEM || r == ERR_PARSE || r == ERR_INVALID);
@@ -232,17 +223,16 @@ static void test_allocation_failures(void **state)
 			continue;
 		}
 		free(ls);
-		done = allocs <= fail_at; /* nothing failed: every allocation point has been tried */
+		done = failalloc_untouched(); /* nothing failed: every allocation point has been tried */
 		if (done) {
-			fail_at = -1;
+			failalloc_disarm();
 			assert_int_equal(att_manifest_merge(ref.manifest.data, ref.manifest.len, "old", DB, 20, PT, &b, &e), 0);
 			assert_string_equal(a.manifest_digest, b.manifest_digest);
 			att_manifest_cleanup(&b);
 		}
 		att_manifest_cleanup(&a);
 	}
-	fail_at = -1;
-	json_set_alloc_funcs(malloc, free);
+	failalloc_disarm();
 	assert_true(done);
 	att_manifest_cleanup(&ref);
 }
