@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "lib/registry_auth.h"
+#include "tests/unit/failalloc.h"
 
 static int chal(const char *h, struct registry_challenge *c, struct err *e)
 {
@@ -291,16 +292,6 @@ static void test_token(void **state)
 	assert_null(tok);
 }
 
-static int fail_at = -1, allocs;
-
-/* A jansson allocator that fails the fail_at-th allocation. */
-static void *failing_malloc(size_t n)
-{
-	if (fail_at >= 0 && allocs++ == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
 /* Fails each jansson allocation in turn while looking up credentials and parsing a token reply: every failure must
  * be an error with nothing half-filled (LeakSanitizer checks that nothing leaks), and a success the real thing. */
 static void test_allocation_failures(void **state)
@@ -312,16 +303,16 @@ static void test_allocation_failures(void **state)
 	struct err e;
 	int64_t exp;
 	char *tok;
+	long at;
 	int done_lookup = 0, done_token = 0;
 
 	(void)state;
-	json_set_alloc_funcs(failing_malloc, free);
-	for (fail_at = 0; fail_at < 1000 && !(done_lookup && done_token); fail_at++) {
-		allocs = 0;
+	for (at = 0; at < 1000 && !(done_lookup && done_token); at++) {
+		failalloc_arm(at);
 		/* jansson 2.14 may drop a byte of a string when its buffer cannot grow: a success with a failure injected
 		 * may carry such a string, a success without one must be exact */
 		if (registry_auth_lookup(file, strlen(file), "f", "r.io", "ns/app", &c, &e) == 0) {
-			if (allocs <= fail_at) {
+			if (failalloc_untouched()) {
 				assert_string_equal(c.user, "alice");
 				assert_string_equal(c.pass, "s3cret");
 				done_lookup = 1;
@@ -330,10 +321,10 @@ static void test_allocation_failures(void **state)
 		} else {
 			assert_string_equal(c.user, "");
 		}
-		allocs = 0;
+		failalloc_arm(at);
 		tok = NULL;
 		if (registry_token_parse(reply, strlen(reply), &tok, &exp, &e) == 0) {
-			if (allocs <= fail_at) {
+			if (failalloc_untouched()) {
 				assert_string_equal(tok, "abc");
 				assert_int_equal(exp, 300);
 				done_token = 1;
@@ -343,8 +334,7 @@ static void test_allocation_failures(void **state)
 			assert_null(tok);
 		}
 	}
-	fail_at = -1;
-	json_set_alloc_funcs(malloc, free);
+	failalloc_disarm();
 	assert_true(done_lookup && done_token);
 }
 
