@@ -5,6 +5,7 @@
 # wrong key, tampered payload and signature, wrong subject, wrong predicate type, no signatures, invalid base64,
 # oversized envelope, a registry that answers garbage, --require failing on an image with a shell.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ocifix.sh"
 
 for tool in umoci skopeo jq python3; do
 	if ! command -v "$tool" >/dev/null; then t_skip "attest" "$tool is not installed"; t_done; exit; fi
@@ -140,23 +141,10 @@ t_check "attest reads the policy label of a hardened image" bash -c \
 
 # --- a multi-platform index (amd64 + an arm64 config made here): every platform is its own subject ---
 cp -r img2 multi
-blob() {   # content on stdin -> blob in multi/, prints "digest size"
-	local f d; f=$(mktemp "$W/blob.XXXXXX"); cat >"$f"
-	d=$(sha256sum "$f" | cut -d' ' -f1); mv "$f" "multi/blobs/sha256/$d"; echo "sha256:$d $(stat -c %s "multi/blobs/sha256/$d")"
-}
-m1=$(jq -r '.manifests[0].digest' multi/index.json); m1size=$(jq -r '.manifests[0].size' multi/index.json)
-cfg=$(jq -r .config.digest "multi/blobs/sha256/${m1#sha256:}")
-read -r c2 c2size < <(jq -c '.architecture = "arm64" | .variant = "v8"' "multi/blobs/sha256/${cfg#sha256:}" | tr -d '\n' | blob)
-read -r m2 m2size < <(jq -c --arg d "$c2" --argjson s "$c2size" '.config.digest = $d | .config.size = $s' \
-	"multi/blobs/sha256/${m1#sha256:}" | tr -d '\n' | blob)
-read -r ix ixsize < <(jq -nc --arg m1 "$m1" --argjson s1 "$m1size" --arg m2 "$m2" --argjson s2 "$m2size" \
-	'{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
-	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m1, size: $s1, platform: {architecture: "amd64", os: "linux"}},
-	 {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m2, size: $s2,
-	  platform: {architecture: "arm64", os: "linux", variant: "v8"}}]}' | tr -d '\n' | blob)
-jq -nc --arg d "$ix" --argjson s "$ixsize" '{schemaVersion: 2, manifests: [{mediaType:
-	"application/vnd.oci.image.index.v1+json", digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "all"}}]}' \
-	>multi/index.json
+ocifix_multi multi all
+ix=$(jq -r '.manifests[0].digest' multi/index.json)
+m1=$(jq -r '.manifests[0].digest' "multi/blobs/sha256/${ix#sha256:}")
+m2=$(jq -r '.manifests[1].digest' "multi/blobs/sha256/${ix#sha256:}")
 out=$("$H" attest --key ours.key oci:multi:all 2>&1)
 [ "$(echo "$out" | grep -c '\.att$')" = 2 ] && [ "$(att_layers multi "$m1")" = 1 ] && [ "$(att_layers multi "$m2")" = 1 ] &&
 	t_ok "attest of an index: one attestation per platform manifest" || t_fail "attest of an index: one attestation per platform manifest" "$out"
