@@ -6,6 +6,7 @@
 # cached images keep being answered fast; a failing registry is backed off.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/webhook.sh"
+source "$(dirname "$0")/certs.sh"
 
 for tool in docker-registry skopeo umoci jq python3 openssl curl; do
 	if ! command -v "$tool" >/dev/null; then t_skip "webhook attest" "$tool is not installed (make deps)"; t_done; exit; fi
@@ -18,12 +19,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 now_ms() { date +%s%3N; }
 
 # --- certificates for the webhook (IP 127.0.0.1) -------------------------------------------------------------
-gen() { openssl "$@" >/dev/null 2>&1; }
-gen req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=t-ca
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >ext
-gen req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.csr -subj /CN=hardline-webhook
-gen x509 -req -in s.csr -CA ca.crt -CAkey ca.key -set_serial 4097 -days 1 -extfile ext -out s.crt
-[ -s s.crt ] || { t_fail "test certificates" "openssl could not make them"; t_done; exit; }
+certs_ca "$D" t-ca && certs_server "$D" s 4097 IP:127.0.0.1 ||
+	{ t_fail "test certificates" "openssl could not make them"; t_done; exit; }
 
 # --- a registry and four small images (same files, different labels: different digests) ----------------------
 RP=$(free_port)
@@ -245,11 +242,10 @@ if ! kubeconfig=$("$CP" start "$cpdir" 2>"$D/cp.err"); then
 fi
 k() { kubectl --kubeconfig "$kubeconfig" --request-timeout=30s "$@"; }
 certs=$("$CP" cert "$cpdir" webhook) || { t_fail "webhook serving cert" "$certs"; t_done; exit; }
-KPORT=$(free_port); KMPORT=$(free_port)
-"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$KPORT" --metrics-listen "127.0.0.1:$KMPORT" --tls-cert "${certs%% *}" \
-	--tls-key "${certs##* }" --policy policy.json --threads 2 --namespace hardline-system 2>>kube-webhook.log &
-t_bg $!
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$KMPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+webhook_start kube-webhook.log readyz --tls-cert "${certs%% *}" --tls-key "${certs##* }" --policy policy.json \
+	--threads 2 --namespace hardline-system ||
+	{ t_fail "webhook for the API server starts" "$(tail -5 kube-webhook.log)"; t_done; exit; }
+KPORT=$PORT
 "$CP" ns "$cpdir" shop >/dev/null
 cat >vwc.yaml <<YAML
 apiVersion: admissionregistration.k8s.io/v1
