@@ -11,6 +11,7 @@
 # kube-system and hardline-system are excluded by kubernetes.io/metadata.name in every entry (never called);
 # hardline.dev/mode=off opts a namespace out. The policy's exempt.namespaces is the second line of defence.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/webhook.sh"
 
 CP=$HL_ROOT/tests/peers/controlplane.sh
 KUBECTL=${KUBECTL:-kubectl}
@@ -65,24 +66,8 @@ cat >"$D/policy.json" <<'JSON'
   "exempt": { "namespaces": ["kube-system", "tools"] }
 }
 JSON
-start_webhook() {
-	local _try
-	for _try in 1 2 3 4 5; do
-		PORT=$((20000 + RANDOM % 20000)); MPORT=$((PORT + 1))
-		"$HARDLINE_WEBHOOK" --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" \
-			--tls-cert "$CRT" --tls-key "$KEY" --policy "$D/policy.json" --threads 2 \
-			--namespace hardline-system 2>>"$D/webhook.log" &
-		WPID=$!
-		for _ in $(seq 50); do
-			curl -fsS "http://127.0.0.1:$MPORT/readyz" >/dev/null 2>&1 && { t_bg "$WPID"; return 0; }
-			kill -0 "$WPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
-	done
-	return 1
-}
-if ! start_webhook; then t_fail "webhook starts" "$(tail -5 "$D/webhook.log")"; t_done; exit; fi
+if ! webhook_start "$D/webhook.log" readyz --tls-cert "$CRT" --tls-key "$KEY" --policy "$D/policy.json" --threads 2 \
+	--namespace hardline-system; then t_fail "webhook starts" "$(tail -5 "$D/webhook.log")"; t_done; exit; fi
 t_ok "hardline-webhook serves on 127.0.0.1:$PORT with a certificate from the cluster CA"
 
 # --- namespaces: shop (enforce), relaxed (warn), audited (audit), tools (policy-exempt), optout (off), probe ------
