@@ -64,7 +64,7 @@ interrupt() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	sleep 0.3
+	sleep 0.2
 	kill -"$sig" "$pid" 2>/dev/null
 	{ wait "$pid"; } 2>/dev/null; st=$?
 	if [ "$seen" != yes ]; then
