@@ -3,6 +3,7 @@
 # htpasswd basic auth, with TLS from a test CA), skopeo as the independent client, and a small python3 server for
 # what a well-behaved registry never does (bearer challenges, redirects, garbage, oversized and slow answers).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/certs.sh"
 
 for tool in docker-registry skopeo umoci python3 openssl jq htpasswd; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -144,22 +145,18 @@ else
 fi
 
 # --- TLS with a test CA
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hardline test CA" -keyout "$T/ca.key" -out "$T/ca.pem" \
-	>/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$T/srv.key" -out "$T/srv.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/ext"
-openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 2 -extfile "$T/ext" \
-	-out "$T/srv.pem" >/dev/null 2>&1
+certs_ca "$T" "hardline test CA" && certs_server "$T" srv 4097 IP:127.0.0.1,DNS:localhost 127.0.0.1 ||
+	t_fail "test certificates" "openssl could not make them"
 P3=$(free_port)
 if start_registry tls "$P3" "  tls:
-    certificate: $T/srv.pem
+    certificate: $T/srv.crt
     key: $T/srv.key"; then
 	RT=127.0.0.1:$P3
 	skopeo copy -q --dest-tls-verify=false "oci:$T/oci:t" "docker://$RT/tls/app:1" >/dev/null 2>&1
-	got=$(probe --ca-file "$T/ca.pem" resolve "$RT/tls/app:1" 2>"$T/err")
+	got=$(probe --ca-file "$T/ca.crt" resolve "$RT/tls/app:1" 2>"$T/err")
 	[ "$got" = "$want_digest" ] && t_ok "TLS registry with the CA file option" ||
 		t_fail "TLS registry with the CA file option" "got '$got': $(cat "$T/err")"
-	mkdir -p "$T/certs.d/$RT" && cp "$T/ca.pem" "$T/certs.d/$RT/ca.crt"
+	mkdir -p "$T/certs.d/$RT" && cp "$T/ca.crt" "$T/certs.d/$RT/ca.crt"
 	t_check "TLS registry with a per-registry CA in the certs dir" probe --certs-dir "$T/certs.d" manifest "$RT/tls/app:1"
 	probe manifest "$RT/tls/app:1" >/dev/null 2>"$T/err"
 	grep -q "TLS: .*CA file option" "$T/err" && t_ok "TLS without the CA: certificate refused, message says what to do" ||
