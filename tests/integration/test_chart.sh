@@ -5,6 +5,7 @@
 # With no kubelet the webhook pods stay Pending, so an installed configuration (failurePolicy Fail) refuses creates
 # in enforced namespaces: that is checked, and each configuration is removed before the next step.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/certs.sh"
 
 PEERS=${HARDLINE_PEERS:-$HOME/.cache/hardline-peers}
 CP=$HL_ROOT/tests/peers/controlplane.sh
@@ -133,8 +134,7 @@ jq -e '[.webhooks[] | .rules | length] == [3, 3, 3] and .webhooks[0].failurePoli
 	t_fail "deploy/ webhook configuration" "$dvwc"
 
 # --- both policies are accepted by the real webhook's strict parser ------------------------------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/w.key" -out "$D/w.crt" -days 1 \
-	-subj /CN=hardline-test -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+certs_ca "$D" && certs_server "$D" w 4097 IP:127.0.0.1 hardline-test || t_fail "test certificates" "openssl could not make them"
 yq_json "$D/chart.yaml" ConfigMap | jq -r '.data["policy.json"]' >"$D/chart-policy.json"
 yq_json "$D/deploy.yaml" ConfigMap | jq -r '.data["policy.json"]' >"$D/deploy-policy.json"
 # serves POLICY CRT KEY [HOST CA]: hardline-webhook starts with these files and /readyz answers 200; with HOST, a
