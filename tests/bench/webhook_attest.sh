@@ -29,8 +29,8 @@ T=$(mktemp -d /tmp/hardline-bench.XXXXXX)
 PIDS=()
 cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" \
-	-days 1 -subj /CN=bench -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+source tests/integration/certs.sh
+certs_ca "$T" && certs_server "$T" tls 4097 IP:127.0.0.1 bench || { echo "openssl could not make the certificates" >&2; exit 1; }
 
 # One image digest, attested in a directory with a Statement written with jq and signed by hardline dsse-sign.
 HEX=$(printf 'ab%.0s' $(seq 32))
