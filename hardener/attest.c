@@ -399,6 +399,8 @@ out:
 struct found_list;
 static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why,
     struct err *e);
+static int found_add_read(struct found_list *l, int read_r, struct strbuf *sb, const char *where, const char *why,
+    struct err *e);
 
 /* The envelopes of the registry's sha256-<hex>.att manifest for digest (none: nothing added). A layer that cannot
  * be fetched or is over the envelope cap is recorded with why; a malformed manifest is an error. */
@@ -410,8 +412,8 @@ static int attest_remote_envelopes(struct attest_remote *rm, const char *digest,
 	struct blob_sink bs = { -1, NULL };
 	struct strbuf sb;
 	struct err e2;
-	char where[500], *copy;
-	size_t i, n = 0, len;
+	char where[500];
+	size_t i, n = 0;
 	int r;
 
 	memset(&m, 0, sizeof(m));
@@ -443,16 +445,7 @@ static int attest_remote_envelopes(struct attest_remote *rm, const char *digest,
 		else
 			r = registry_blob_get(rm->c, &rm->ref, ls[i].digest, DSSE_ENVELOPE_MAX, sink_write, &bs,
 			    registry_now_ms() + REMOTE_BUDGET_MS, &e2);
-		if (r != 0) {
-			if ((r = found_add(l, NULL, 0, where, e2.msg, e)) != 0)
-				goto out;
-			continue;
-		}
-		if ((copy = sb_steal(&sb, &len)) == NULL) {
-			r = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((r = found_add(l, copy, len, where, NULL, e)) != 0)
+		if ((r = found_add_read(l, r, &sb, where, e2.msg, e)) != 0)
 			goto out;
 	}
 	r = 0;
@@ -843,6 +836,21 @@ static int found_add(struct found_list *l, char *buf, size_t len, const char *wh
 	return 0;
 }
 
+/* Records the outcome of reading one envelope into l: when the read failed (read_r != 0) an entry saying why, else
+ * an entry holding the bytes of sb (taken: sb is left empty). Returns 0, or ERR_NOMEM / found_add's error. */
+static int found_add_read(struct found_list *l, int read_r, struct strbuf *sb, const char *where, const char *why,
+    struct err *e)
+{
+	char *copy;
+	size_t len;
+
+	if (read_r != 0)
+		return found_add(l, NULL, 0, where, why, e);
+	if ((copy = sb_steal(sb, &len)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return found_add(l, copy, len, where, NULL, e);
+}
+
 /* Reads an envelope file: one envelope, or several one per line (what attest --out writes for an index). A missing
  * file is ERR_NOT_FOUND. */
 static int envelopes_from_file(const char *path, struct found_list *l, struct err *e)
@@ -905,8 +913,7 @@ static int envelopes_from_layout(struct oci_store *st, const char *dir, const ch
 	json_t *idx = NULL, *v;
 	struct err e2;
 	const char *t;
-	size_t i, n = 0, len;
-	char *copy;
+	size_t i, n = 0;
 	int r;
 
 	memset(&md, 0, sizeof(md));
@@ -938,16 +945,7 @@ static int envelopes_from_layout(struct oci_store *st, const char *dir, const ch
 		err_clear(&e2);
 		r = oci_blob_read_all(st, &ld, DSSE_ENVELOPE_MAX, &eb, &e2);
 		ld.media_type = NULL;
-		if (r != 0) {
-			if ((r = found_add(l, NULL, 0, where, e2.msg, e)) != 0)
-				goto out;
-			continue;
-		}
-		if ((copy = sb_steal(&eb, &len)) == NULL) {
-			r = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((r = found_add(l, copy, len, where, NULL, e)) != 0)
+		if ((r = found_add_read(l, r, &eb, where, e2.msg, e)) != 0)
 			goto out;
 	}
 	r = 0;
