@@ -2,6 +2,7 @@
  * package databases stay, so that vulnerability scanners still see what is installed (the original `.*apk.*` delete
  * blinded Trivy). Language package managers (pip, npm, gem) count too: `python -m pip` works without /usr/bin/pip. */
 #include "hardener/engine.h"
+#include "hardener/pathpat.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -59,27 +60,6 @@ static bool matches(const char *const *pats, const char *s, int flags)
 		if (fnmatch(pats[i], s, flags) == 0)
 			return true;
 	return false;
-}
-
-/* How the patterns relate to path: 2 when one matches it, 1 when one could still match something beneath it (their
- * literal parts agree as far as both go), 0 when neither, so that a whole subtree can be skipped. */
-static int pattern_scan(const char *const *pats, size_t npats, const char *path)
-{
-	int best = 0;
-	size_t k, i;
-
-	for (k = 0; k < npats && best < 2; k++) {
-		const char *pat = pats[k];
-
-		if (fnmatch(pat, path, FNM_PATHNAME) == 0)
-			return 2;
-		for (i = 0; pat[i] != '\0' && path[i] != '\0'; i++)
-			if (strchr("*?[\\", pat[i]) != NULL || pat[i] != path[i])
-				break;
-		if (path[i] == '\0' || (pat[i] != '\0' && strchr("*?[\\", pat[i]) != NULL))
-			best = 1;
-	}
-	return best;
 }
 
 /* True when deleting path would take a package database with it. */
@@ -165,7 +145,7 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 			report_change(rs, "delete", n->path, "package-manager program");
 			continue;
 		}
-		m = pattern_scan(paths, npaths, n->path);
+		m = pathpat_scan(paths, npaths, n->path);
 		if (m == 2 && !holds_database(n->path)) {
 			fstree_mark_delete(ctx->tree, n);
 			report_change(rs, "delete", n->path,

@@ -2,8 +2,8 @@
  * sysctl/modprobe settings, fstab, root's home contents, the policy's extra paths, and then every symlink left
  * pointing nowhere (including those the earlier steps broke). Runs after the other deleting steps for that reason. */
 #include "hardener/engine.h"
+#include "hardener/pathpat.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,27 +39,6 @@ static bool runtime_path(const char *p)
 	return false;
 }
 
-/* How the patterns relate to path: 2 when one matches it, 1 when one could still match something beneath it (their
- * literal parts agree as far as both go), 0 when neither, so that a whole subtree can be skipped. */
-static int pattern_scan(const char *const *pats, size_t npats, const char *path)
-{
-	int best = 0;
-	size_t k, i;
-
-	for (k = 0; k < npats && best < 2; k++) {
-		const char *pat = pats[k];
-
-		if (fnmatch(pat, path, FNM_PATHNAME) == 0)
-			return 2;
-		for (i = 0; pat[i] != '\0' && path[i] != '\0'; i++)
-			if (strchr("*?[\\", pat[i]) != NULL || pat[i] != path[i])
-				break;
-		if (path[i] == '\0' || (pat[i] != '\0' && strchr("*?[\\", pat[i]) != NULL))
-			best = 1;
-	}
-	return best;
-}
-
 /* Whether a policy path is an fnmatch pattern rather than a path. */
 static bool is_pattern(const char *s)
 {
@@ -81,13 +60,13 @@ static int delete_listed(struct harden_ctx *ctx, struct report_step *rs, struct 
 
 		if (n->changes & FS_CH_DELETE)
 			continue;
-		m = pattern_scan(cruft, sizeof(cruft) / sizeof(cruft[0]) - 1, n->path);
+		m = pathpat_scan(cruft, sizeof(cruft) / sizeof(cruft[0]) - 1, n->path);
 		if (m == 2) {
 			fstree_mark_delete(ctx->tree, n);
 			report_change(rs, "delete", n->path, NULL);
 		} else {
 			for (k = 0; k < extra->n && mx < 2; k++) {
-				int mk = is_pattern(extra->v[k]) ? pattern_scan((const char *const *)&extra->v[k], 1, n->path) : 0;
+				int mk = is_pattern(extra->v[k]) ? pathpat_scan((const char *const *)&extra->v[k], 1, n->path) : 0;
 
 				mx = mk > mx ? mk : mx;
 			}

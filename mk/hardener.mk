@@ -19,3 +19,4 @@ HARDENER_SRCS += hardener/step_executables.c
 HARDENER_SRCS += hardener/step_package_manager.c
 HARDENER_SRCS += hardener/step_system_cruft.c
 HARDENER_SRCS += hardener/facts.c
+HARDENER_SRCS += hardener/pathpat.c

@@ -40,3 +40,4 @@ UNIT_TESTS += tests/unit/test_registry.c
 UNIT_TESTS += tests/unit/test_cli.c
 UNIT_TESTS += tests/unit/test_fileio.c
 UNIT_TESTS += tests/unit/test_cleanup.c
+UNIT_TESTS += tests/unit/test_pathpat.c
