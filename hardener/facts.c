@@ -13,7 +13,6 @@
 #include "hardener/accounts.h"
 #include "hardener/multicall.h"
 
-#define MAX_HOPS 40
 #define INTERP_MAX 200   /* characters of a "#!" line kept */
 #define MAX_NOTES 100
 
@@ -209,18 +208,8 @@ static int look_cmp(const void *a, const void *b)
 /* The executable regular file a name leads to, or NULL. */
 static struct fs_node *exec_target(struct fstree *t, struct fs_node *n)
 {
-	struct fs_node *m = n;
-	char out[4096];
-	struct err e;
-	int hops = 0;
+	struct fs_node *m = fstree_final(t, n);
 
-	if (n->type == FS_SYMLINK) {
-		if (fstree_resolve(t, n->path, true, out, sizeof(out), &e) != 0)
-			return NULL;
-		m = fstree_get(t, out);
-	}
-	while (m != NULL && m->type == FS_HARDLINK && m->link != NULL && ++hops < MAX_HOPS)
-		m = fstree_get(t, m->link);
 	if (m == NULL || m->type != FS_REG || (m->changes & FS_CH_DELETE) || !(m->mode & 0111))
 		return NULL;
 	return m;

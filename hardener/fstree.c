@@ -449,6 +449,24 @@ int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, c
 	return 0;
 }
 
+struct fs_node *fstree_final(const struct fstree *t, const struct fs_node *n)
+{
+	char out[4096];
+	struct fs_node *m;
+	struct err e;
+	int hops = 0;
+
+	if (n->type != FS_SYMLINK)
+		m = fstree_get(t, n->path);   /* n itself, as the tree hands it out */
+	else if (fstree_resolve(t, n->path, true, out, sizeof(out), &e) == 0)
+		m = fstree_get(t, out);
+	else
+		return NULL;
+	while (m != NULL && m->type == FS_HARDLINK && m->link != NULL && ++hops < 40)
+		m = fstree_get(t, m->link);
+	return m;
+}
+
 int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap,
     struct strbuf *out, struct err *e)
 {

@@ -91,6 +91,11 @@ int fstree_mark_content(struct fs_node *n, const void *data, size_t len, struct 
 int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, char *out, size_t size,
     struct err *e);
 
+/* The node the name n (a node of t) finally leads to: a symlink resolved as fstree_resolve does, then hard links
+ * followed (at most 40). Borrowed from t; NULL when the name leads nowhere. The caller checks the type and the marks
+ * (a chain longer than 40 ends on a hard link). */
+struct fs_node *fstree_final(const struct fstree *t, const struct fs_node *n);
+
 /* A backend: where the tree came from and where its changes go. */
 struct fs_backend;
 struct fs_backend_ops {

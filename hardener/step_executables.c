@@ -126,18 +126,8 @@ static int keep_chain(struct fstree *t, const char *path, struct pathset *set)
 /* The regular file a name finally leads to, or NULL. */
 static char *final_target(struct fstree *t, const struct fs_node *n)
 {
-	char out[4096];
-	const struct fs_node *m = n;
-	struct err e;
-	int hops = 0;
+	const struct fs_node *m = fstree_final(t, n);
 
-	if (n->type == FS_SYMLINK) {
-		if (fstree_resolve(t, n->path, true, out, sizeof(out), &e) != 0)
-			return NULL;
-		m = fstree_get(t, out);
-	}
-	while (m != NULL && m->type == FS_HARDLINK && m->link != NULL && ++hops < MAX_HOPS)
-		m = fstree_get(t, m->link);
 	if (m == NULL || m->type != FS_REG || (m->changes & FS_CH_DELETE))
 		return NULL;
 	return strdup(m->path);

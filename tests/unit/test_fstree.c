@@ -136,11 +136,38 @@ static void test_resolve(void **state)
 	fstree_free(t);
 }
 
+/* fstree_final: a symlink (through a symlinked parent) and then a hard link lead to the file; a dangling link and a
+ * loop lead nowhere; a regular file is itself. */
+static void test_final(void **state)
+{
+	struct fstree *t = fstree_new();
+	struct fs_node *bb;
+
+	(void)state;
+	add(t, "/", FS_DIR, NULL);
+	add(t, "/usr", FS_DIR, NULL);
+	add(t, "/usr/bin", FS_DIR, NULL);
+	add(t, "/usr/bin/busybox", FS_REG, NULL);
+	add(t, "/usr/bin/ash", FS_HARDLINK, "/usr/bin/busybox");
+	add(t, "/bin", FS_SYMLINK, "usr/bin");
+	add(t, "/sh", FS_SYMLINK, "/bin/ash");
+	add(t, "/gone", FS_SYMLINK, "/usr/bin/nope");
+	add(t, "/loop", FS_SYMLINK, "/loop");
+	bb = fstree_get(t, "/usr/bin/busybox");
+	assert_non_null(bb);
+	assert_ptr_equal(fstree_final(t, bb), bb);
+	assert_ptr_equal(fstree_final(t, fstree_get(t, "/usr/bin/ash")), bb);
+	assert_ptr_equal(fstree_final(t, fstree_get(t, "/sh")), bb);
+	assert_null(fstree_final(t, fstree_get(t, "/gone")));
+	assert_null(fstree_final(t, fstree_get(t, "/loop")));
+	fstree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize), cmocka_unit_test(test_order_and_subtree), cmocka_unit_test(test_many),
-		cmocka_unit_test(test_marks), cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_marks), cmocka_unit_test(test_resolve), cmocka_unit_test(test_final),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
