@@ -467,6 +467,24 @@ struct fs_node *fstree_final(const struct fstree *t, const struct fs_node *n)
 	return m;
 }
 
+size_t fstree_resolve_dirs(const struct fstree *t, char *const *names, size_t n, char (*dirs)[4096], size_t max)
+{
+	const struct fs_node *d;
+	struct err sub;
+	size_t nd = 0, i, j;
+
+	for (i = 0; i < n && nd < max; i++) {
+		if (fstree_resolve(t, names[i], true, dirs[nd], sizeof(dirs[nd]), &sub) != 0 ||
+		    (d = fstree_get(t, dirs[nd])) == NULL || d->type != FS_DIR)
+			continue;
+		for (j = 0; j < nd && strcmp(dirs[j], dirs[nd]) != 0; j++)
+			;
+		if (j == nd)
+			nd++;
+	}
+	return nd;
+}
+
 int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap,
     struct strbuf *out, struct err *e)
 {

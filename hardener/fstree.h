@@ -96,6 +96,11 @@ int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, c
  * (a chain longer than 40 ends on a hard link). */
 struct fs_node *fstree_final(const struct fstree *t, const struct fs_node *n);
 
+/* Resolves each of names[0..n) as fstree_resolve does (the last component followed too) and writes those that are
+ * directories of t into dirs[0..max), each real directory once (/bin -> usr/bin and /usr/bin are one), in the
+ * order given. Names that do not resolve to a directory are skipped. Returns how many dirs were written. */
+size_t fstree_resolve_dirs(const struct fstree *t, char *const *names, size_t n, char (*dirs)[4096], size_t max);
+
 /* A backend: where the tree came from and where its changes go. */
 struct fs_backend;
 struct fs_backend_ops {

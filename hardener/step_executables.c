@@ -205,21 +205,9 @@ static int collect(struct harden_ctx *ctx, struct entry **out, size_t *nout, str
 	const struct strlist *l = &ctx->policy->bin_dirs;
 	struct fs_node *const *v;
 	struct entry *ents = NULL;
-	size_t nv, i, j, k, n = 0;
+	size_t nv, i, k, n = 0;
 
-	nd = 0;
-	for (i = 0; i < l->n && nd < MAX_DIRS; i++) {
-		const struct fs_node *d;
-		struct err sub;
-
-		if (fstree_resolve(ctx->tree, l->v[i], true, dirs[nd], sizeof(dirs[nd]), &sub) != 0 ||
-		    (d = fstree_get(ctx->tree, dirs[nd])) == NULL || d->type != FS_DIR)
-			continue;
-		for (j = 0; j < nd && strcmp(dirs[j], dirs[nd]) != 0; j++)
-			;
-		if (j == nd)
-			nd++;
-	}
+	nd = fstree_resolve_dirs(ctx->tree, l->v, l->n, dirs, MAX_DIRS);
 	if ((v = fstree_sorted(ctx->tree, &nv)) == NULL && nv != 0)
 		return err_set(e, ERR_NOMEM, "out of memory sorting the tree");
 	if ((ents = calloc(nv ? nv : 1, sizeof(*ents))) == NULL)

@@ -113,21 +113,10 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 	static char dirs[MAX_DIRS][4096];
 	const struct hpolicy *p = ctx->policy;
 	struct fs_node *const *v;
-	size_t nd = 0, nv, i, j, npaths = sizeof(paths) / sizeof(paths[0]) - 1;
+	size_t nd, nv, i, npaths = sizeof(paths) / sizeof(paths[0]) - 1;
 	int m;
 
-	for (i = 0; i < p->bin_dirs.n && nd < MAX_DIRS; i++) {
-		const struct fs_node *d;
-		struct err sub;
-
-		if (fstree_resolve(ctx->tree, p->bin_dirs.v[i], true, dirs[nd], sizeof(dirs[nd]), &sub) != 0 ||
-		    (d = fstree_get(ctx->tree, dirs[nd])) == NULL || d->type != FS_DIR)
-			continue;
-		for (j = 0; j < nd && strcmp(dirs[j], dirs[nd]) != 0; j++)
-			;
-		if (j == nd)
-			nd++;
-	}
+	nd = fstree_resolve_dirs(ctx->tree, p->bin_dirs.v, p->bin_dirs.n, dirs, MAX_DIRS);
 	if ((v = fstree_sorted(ctx->tree, &nv)) == NULL && nv != 0)
 		return err_set(e, ERR_NOMEM, "out of memory sorting the tree");
 	for (i = 0; i < nv; i++) {

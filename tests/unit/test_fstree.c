@@ -163,11 +163,35 @@ static void test_final(void **state)
 	fstree_free(t);
 }
 
+/* fstree_resolve_dirs: a symlinked directory and its target count once; a missing name and a file are skipped;
+ * max bounds what is written. */
+static void test_resolve_dirs(void **state)
+{
+	static char *const names[] = { "/bin", "/usr/bin", "/nope", "/usr/bin/busybox", "/sbin" };
+	struct fstree *t = fstree_new();
+	char dirs[4][4096];
+
+	(void)state;
+	add(t, "/", FS_DIR, NULL);
+	add(t, "/usr", FS_DIR, NULL);
+	add(t, "/usr/bin", FS_DIR, NULL);
+	add(t, "/usr/bin/busybox", FS_REG, NULL);
+	add(t, "/bin", FS_SYMLINK, "usr/bin");
+	add(t, "/sbin", FS_DIR, NULL);
+	assert_int_equal(fstree_resolve_dirs(t, names, 5, dirs, 4), 2);
+	assert_string_equal(dirs[0], "/usr/bin");
+	assert_string_equal(dirs[1], "/sbin");
+	assert_int_equal(fstree_resolve_dirs(t, names, 5, dirs, 1), 1);
+	assert_string_equal(dirs[0], "/usr/bin");
+	fstree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize), cmocka_unit_test(test_order_and_subtree), cmocka_unit_test(test_many),
 		cmocka_unit_test(test_marks), cmocka_unit_test(test_resolve), cmocka_unit_test(test_final),
+		cmocka_unit_test(test_resolve_dirs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
