@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hardener/facts.h"
+#include "tests/unit/fsfix.h"
 
 #define MAX_FILES 32
 
@@ -36,24 +37,10 @@ static int fake_read(struct fs_backend *b, const struct fs_node *n, size_t cap, 
 
 static const struct fs_backend_ops fake_ops = { "fake", fake_read, NULL, NULL };
 
-static struct fs_node *put(struct fstree *t, const char *path, enum fs_type type, uint32_t mode, const char *link)
-{
-	struct fs_node n, *out;
-	struct err e;
-
-	memset(&n, 0, sizeof(n));
-	n.path = (char *)path;
-	n.type = type;
-	n.mode = mode;
-	n.link = (char *)link;
-	assert_int_equal(fstree_put(t, &n, &out, &e), 0);
-	return out;
-}
-
 static struct fs_node *file(struct fstree *t, struct fake_backend *b, const char *path, uint32_t mode, const char *data,
     size_t len)
 {
-	struct fs_node *n = put(t, path, FS_REG, mode, NULL);
+	struct fs_node *n = fsfix_put(t, path, FS_REG, mode, NULL);
 
 	n->size = len;
 	n->head_len = len < FS_HEAD_LEN ? len : FS_HEAD_LEN;
@@ -116,22 +103,22 @@ static void test_categories(void **state)
 	struct err e;
 	char line[512];
 
-	put(t, "/", FS_DIR, 0755, NULL);
-	put(t, "/bin", FS_DIR, 0755, NULL);
-	put(t, "/usr", FS_DIR, 0755, NULL);
-	put(t, "/usr/bin", FS_DIR, 0755, NULL);
-	put(t, "/usr/local", FS_DIR, 0755, NULL);
-	put(t, "/usr/local/bin", FS_DIR, 0755, NULL);
-	put(t, "/etc", FS_DIR, 0755, NULL);
-	put(t, "/dev", FS_DIR, 0755, NULL);
-	put(t, "/dev/null", FS_CHR, 0666, NULL);
-	put(t, "/tmp", FS_DIR, 01777, NULL);
-	put(t, "/shared", FS_DIR, 0777, NULL);
+	fsfix_put(t, "/", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/bin", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/usr", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/usr/bin", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/usr/local", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/usr/local/bin", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/etc", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/dev", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/dev/null", FS_CHR, 0666, NULL);
+	fsfix_put(t, "/tmp", FS_DIR, 01777, NULL);
+	fsfix_put(t, "/shared", FS_DIR, 0777, NULL);
 	file(t, &b, "/bin/busybox", 0755, busybox_bin, sizeof(busybox_bin));
-	put(t, "/bin/sh", FS_SYMLINK, 0777, "busybox");
-	put(t, "/bin/ls", FS_SYMLINK, 0777, "/bin/busybox");
+	fsfix_put(t, "/bin/sh", FS_SYMLINK, 0777, "busybox");
+	fsfix_put(t, "/bin/ls", FS_SYMLINK, 0777, "/bin/busybox");
 	text(t, &b, "/usr/bin/python3.11", 0755, "\177ELF python");
-	put(t, "/usr/bin/python3", FS_SYMLINK, 0777, "python3.11");
+	fsfix_put(t, "/usr/bin/python3", FS_SYMLINK, 0777, "python3.11");
 	text(t, &b, "/usr/bin/python3.11-config", 0755, "#!/bin/sh\n");
 	text(t, &b, "/usr/bin/curl", 0755, "\177ELF curl");
 	text(t, &b, "/usr/bin/apt", 0755, "\177ELF apt");
@@ -205,11 +192,11 @@ static void test_lookalike_copies(void **state)
 	struct err e;
 
 	/* a live directory shows busybox hard links as identical regular files; an image as hard-link entries */
-	put(t, "/", FS_DIR, 0755, NULL);
-	put(t, "/bin", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/bin", FS_DIR, 0755, NULL);
 	file(t, &b, "/bin/busybox", 0755, busybox_bin, sizeof(busybox_bin));
 	file(t, &b, "/bin/cp", 0755, busybox_bin, sizeof(busybox_bin));
-	put(t, "/bin/vi", FS_HARDLINK, 0755, "/bin/busybox");
+	fsfix_put(t, "/bin/vi", FS_HARDLINK, 0755, "/bin/busybox");
 	assert_int_equal(facts_compute(t, &b.base, &f, &e), 0);
 	assert_string_equal(json_string_value(json_object_get(exe(f, "/bin/cp"), "kind")), "multicall");
 	assert_string_equal(json_string_value(json_object_get(exe(f, "/bin/vi"), "kind")), "multicall");
@@ -228,13 +215,13 @@ static void test_malformed_passwd_and_caps(void **state)
 	struct err e;
 	size_t i;
 
-	put(t, "/", FS_DIR, 0755, NULL);
-	put(t, "/etc", FS_DIR, 0755, NULL);
-	put(t, "/s", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/etc", FS_DIR, 0755, NULL);
+	fsfix_put(t, "/s", FS_DIR, 0755, NULL);
 	text(t, &b, "/etc/passwd", 0644, "root:x:0:0\n");
 	for (i = 0; i < FACTS_MAX_ITEMS + 5; i++) {
 		snprintf(p, sizeof(p), "/s/f%05zu", i);
-		put(t, p, FS_REG, 04644, NULL);
+		fsfix_put(t, p, FS_REG, 04644, NULL);
 	}
 	assert_int_equal(facts_compute(t, &b.base, &f, &e), 0);
 	assert_int_equal(count_of(f, "setuid"), FACTS_MAX_ITEMS + 5);

@@ -9,18 +9,12 @@
 #include <cmocka.h>
 
 #include "hardener/fstree.h"
+#include "tests/unit/fsfix.h"
 
+/* fsfix_put with the usual mode (0755 for a directory, else 0644). */
 static void add(struct fstree *t, const char *path, enum fs_type type, const char *link)
 {
-	struct fs_node n;
-	struct err e;
-
-	memset(&n, 0, sizeof(n));
-	n.path = (char *)path;
-	n.type = type;
-	n.mode = type == FS_DIR ? 0755 : 0644;
-	n.link = (char *)link;
-	assert_int_equal(fstree_put(t, &n, NULL, &e), 0);
+	(void)fsfix_put(t, path, type, type == FS_DIR ? 0755 : 0644, link);
 }
 
 static void test_normalize(void **state)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hardener/engine.h"
+#include "tests/unit/fsfix.h"
 
 /* ---- fixture: a tree, a fake backend, a policy, a report ---- */
 
@@ -85,18 +86,10 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
+/* fsfix_put into the fixture's tree. */
 static struct fs_node *put(struct fx *f, const char *path, enum fs_type type, uint32_t mode, const char *link)
 {
-	struct fs_node n, *out;
-	struct err e;
-
-	memset(&n, 0, sizeof(n));
-	n.path = (char *)path;
-	n.type = type;
-	n.mode = mode;
-	n.link = (char *)link;
-	assert_int_equal(fstree_put(f->t, &n, &out, &e), 0);
-	return out;
+	return fsfix_put(f->t, path, type, mode, link);
 }
 
 static void dir(struct fx *f, const char *path)
