@@ -15,32 +15,10 @@
 #include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "tests/bench/benchtime.h"
 #include "webhook/attcheck.h"
 
 #define RUNS 5
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static double cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void digest_of(unsigned i, char out[DIGEST_STR_LEN + 1])
 {
@@ -98,7 +76,7 @@ static double run(struct attcheck *ac, unsigned n, const char *const *images, do
 {
 	struct adm_violations vs;
 	struct err e;
-	double t0 = now_us(), c0 = cpu_us();
+	double t0 = benchtime_wall_us(), c0 = benchtime_cpu_us();
 
 	for (unsigned i = 0; i < n; i++) {
 		adm_violations_init(&vs);
@@ -108,8 +86,8 @@ static double run(struct attcheck *ac, unsigned n, const char *const *images, do
 		}
 		adm_violations_cleanup(&vs);
 	}
-	*cpu = (cpu_us() - c0) / n;
-	return (now_us() - t0) / n;
+	*cpu = (benchtime_cpu_us() - c0) / n;
+	return (benchtime_wall_us() - t0) / n;
 }
 
 int main(int argc, char **argv)
@@ -159,10 +137,10 @@ int main(int argc, char **argv)
 		cold[r] = run(ac, n, (const char *const *)images, &cold_cpu[r]);
 		hit[r] = run(ac, n, (const char *const *)images, &hit_cpu[r]);
 	}
-	qsort(cold, RUNS, sizeof(double), cmp_double);
-	qsort(hit, RUNS, sizeof(double), cmp_double);
-	qsort(cold_cpu, RUNS, sizeof(double), cmp_double);
-	qsort(hit_cpu, RUNS, sizeof(double), cmp_double);
+	qsort(cold, RUNS, sizeof(double), benchtime_cmp);
+	qsort(hit, RUNS, sizeof(double), benchtime_cmp);
+	qsort(cold_cpu, RUNS, sizeof(double), benchtime_cmp);
+	qsort(hit_cpu, RUNS, sizeof(double), benchtime_cmp);
 	printf("attestation check, %u images, directory source, ECDSA P-256, ~4 KiB envelopes (median of %d runs):\n",
 	    n, RUNS);
 	printf("  cold (index + DSSE + signature + Statement + requirements): %7.1f us per image (CPU %.1f us)\n",

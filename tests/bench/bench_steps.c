@@ -9,6 +9,7 @@
 
 #include "hardener/engine.h"
 #include "hardener/facts.h"
+#include "tests/bench/benchtime.h"
 
 static const char busybox_bin[] = "\177ELF\2\1\1\0 BusyBox v1.36.1 (bench)\0"
     "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0";
@@ -101,20 +102,6 @@ static struct fstree *build(size_t n)
 	return t;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -148,19 +135,19 @@ int main(int argc, char **argv)
 		for (s = 0; s < 5; s++) {
 			struct report_step *rs = report_step_begin(rep, steps[s].name);
 
-			t0 = now_ms();
+			t0 = benchtime_wall_us() / 1e3;
 			if (steps[s].fn(&ctx, rs, &e) != 0) {
 				fprintf(stderr, "bench_steps: %s: %s\n", steps[s].name, e.msg);
 				return 1;
 			}
-			ms[s][r] = now_ms() - t0;
+			ms[s][r] = benchtime_wall_us() / 1e3 - t0;
 		}
-		t0 = now_ms();
+		t0 = benchtime_wall_us() / 1e3;
 		if (facts_compute(t, &b, &facts, &e) != 0) {
 			fprintf(stderr, "bench_steps: facts: %s\n", e.msg);
 			return 1;
 		}
-		ms[5][r] = now_ms() - t0;
+		ms[5][r] = benchtime_wall_us() / 1e3 - t0;
 		changes = report_total_changes(rep);
 		json_decref(facts);
 		report_free(rep);
@@ -169,7 +156,7 @@ int main(int argc, char **argv)
 	}
 	printf("steps on a synthetic index of %zu entries (%zu changes per run), median of %zu runs:\n", n, changes, runs);
 	for (s = 0; s < 6; s++) {
-		qsort(ms[s], runs, sizeof(double), dbl_cmp);
+		qsort(ms[s], runs, sizeof(double), benchtime_cmp);
 		printf("  %-16s %8.1f ms\n", s < 5 ? steps[s].name : "facts", ms[s][runs / 2]);
 	}
 	printf("  (permissions includes re-sorting the index once: users added the home directory)\n");

@@ -13,23 +13,9 @@
 #include "lib/json.h"
 #include "lib/keys.h"
 #include "lib/str.h"
+#include "tests/bench/benchtime.h"
 
 #define RUNS 7
-
-static double cpu_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* A Statement shaped like a real hardening attestation, padded with facts to about 8 KiB. */
 static char *make_statement(size_t *len)
@@ -84,7 +70,7 @@ static void bench(enum key_alg alg, const char *stmt, size_t stmt_len, int iters
 		exit(1);
 	}
 	for (run = 0; run < RUNS; run++) {
-		t0 = cpu_now_us();
+		t0 = benchtime_cpu_us();
 		for (i = 0; i < iters; i++) {
 			if (dsse_parse(json, json_len, "bench", &tmp, &e) != 0 ||
 			    dsse_verify(tmp, kr, INTOTO_PAYLOAD_TYPE, &signer, &e) != 0 ||
@@ -95,39 +81,39 @@ static void bench(enum key_alg alg, const char *stmt, size_t stmt_len, int iters
 			intoto_statement_free(st);
 			dsse_envelope_free(tmp);
 		}
-		full[run] = (cpu_now_us() - t0) / iters;
-		t0 = cpu_now_us();
+		full[run] = (benchtime_cpu_us() - t0) / iters;
+		t0 = benchtime_cpu_us();
 		for (i = 0; i < iters; i++)
 			if (dsse_verify(env, kr, INTOTO_PAYLOAD_TYPE, &signer, &e) != 0)
 				exit(1);
-		crypto[run] = (cpu_now_us() - t0) / iters;
-		t0 = cpu_now_us();
+		crypto[run] = (benchtime_cpu_us() - t0) / iters;
+		t0 = benchtime_cpu_us();
 		for (i = 0; i < iters; i++) {
 			if (dsse_parse(json, json_len, "bench", &tmp, &e) != 0)
 				exit(1);
 			dsse_envelope_free(tmp);
 		}
-		penv[run] = (cpu_now_us() - t0) / iters;
-		t0 = cpu_now_us();
+		penv[run] = (benchtime_cpu_us() - t0) / iters;
+		t0 = benchtime_cpu_us();
 		for (i = 0; i < iters; i++) {
 			if (intoto_parse(env->payload, env->payload_len, &st, &e) != 0)
 				exit(1);
 			intoto_statement_free(st);
 		}
-		pst[run] = (cpu_now_us() - t0) / iters;
-		t0 = cpu_now_us();
+		pst[run] = (benchtime_cpu_us() - t0) / iters;
+		t0 = benchtime_cpu_us();
 		for (i = 0; i < iters; i++) {
 			if (dsse_sign(INTOTO_PAYLOAD_TYPE, stmt, stmt_len, k, &tmp, &e) != 0)
 				exit(1);
 			dsse_envelope_free(tmp);
 		}
-		sign[run] = (cpu_now_us() - t0) / iters;
+		sign[run] = (benchtime_cpu_us() - t0) / iters;
 	}
-	qsort(full, RUNS, sizeof(double), cmp_double);
-	qsort(crypto, RUNS, sizeof(double), cmp_double);
-	qsort(sign, RUNS, sizeof(double), cmp_double);
-	qsort(penv, RUNS, sizeof(double), cmp_double);
-	qsort(pst, RUNS, sizeof(double), cmp_double);
+	qsort(full, RUNS, sizeof(double), benchtime_cmp);
+	qsort(crypto, RUNS, sizeof(double), benchtime_cmp);
+	qsort(sign, RUNS, sizeof(double), benchtime_cmp);
+	qsort(penv, RUNS, sizeof(double), benchtime_cmp);
+	qsort(pst, RUNS, sizeof(double), benchtime_cmp);
 	printf("%-10s  verify (envelope parse + signature + statement parse)  %8.1f us  [min %.1f, max %.1f]\n",
 	    key_alg_name(alg), full[RUNS / 2], full[0], full[RUNS - 1]);
 	printf("%-10s  verify (signature over PAE only)                       %8.1f us  [min %.1f, max %.1f]\n",
