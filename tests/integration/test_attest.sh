@@ -6,6 +6,7 @@
 # oversized envelope, a registry that answers garbage, --require failing on an image with a shell.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ocifix.sh"
+source "$(dirname "$0")/registry.sh"
 
 for tool in umoci skopeo jq python3; do
 	if ! command -v "$tool" >/dev/null; then t_skip "attest" "$tool is not installed"; t_done; exit; fi
@@ -209,20 +210,7 @@ if ! command -v docker-registry >/dev/null; then
 	t_skip "registry flows" "docker-registry is not installed"; t_done; exit
 fi
 port=$((20000 + RANDOM % 20000))
-mkdir -p regdata
-cat >registry.yml <<EOF
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $W/regdata
-http:
-  addr: 127.0.0.1:$port
-EOF
-docker-registry serve registry.yml >registry.log 2>&1 &
-t_bg $!
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+registry_start "$W/registry" "$port" || { t_fail "docker-registry starts" "see above"; t_done; exit; }
 R=127.0.0.1:$port/hl/app
 timeout 120 skopeo copy --dest-tls-verify=false oci:img2:t "docker://$R:t" >/dev/null 2>&1
 RD=$(skopeo inspect --tls-verify=false "docker://$R:t" | jq -r .Digest)

@@ -4,6 +4,7 @@
 # what a well-behaved registry never does (bearer challenges, redirects, garbage, oversized and slow answers).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/certs.sh"
+source "$(dirname "$0")/registry.sh"
 
 for tool in docker-registry skopeo umoci python3 openssl jq htpasswd; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -17,26 +18,8 @@ t_tmpdir T
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 probe() { "$HARDLINE" registry-probe "$@"; }
 
-# start_registry NAME PORT [extra yaml under http:] [auth yaml]: a docker-registry with its own storage, waited for.
-start_registry() {
-	local name=$1 port=$2 tls=${3:-} auth=${4:-} i scheme=http
-	mkdir -p "$T/$name/data"
-	{
-		printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n' "$T/$name/data"
-		printf '  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' "$port"
-		[ -n "$tls" ] && printf '%s\n' "$tls"
-		[ -n "$auth" ] && printf '%s\n' "$auth"
-	} >"$T/$name/config.yml"
-	docker-registry serve "$T/$name/config.yml" >"$T/$name/log" 2>&1 &
-	t_bg $!
-	[ -n "$tls" ] && scheme=https
-	for i in $(seq 1 100); do
-		curl -ks -o /dev/null "$scheme://127.0.0.1:$port/v2/" && return 0
-		sleep 0.1
-	done
-	echo "# registry $name did not start: $(tail -3 "$T/$name/log")"
-	return 1
-}
+# start_registry NAME PORT [extra yaml under http:] [auth yaml]: registry_start in $T/NAME.
+start_registry() { registry_start "$T/$1" "${@:2}"; }
 
 # A tiny OCI image (one layer with two files) made by umoci.
 mkdir -p "$T/src/app"

@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/webhook.sh"
 source "$(dirname "$0")/certs.sh"
+source "$(dirname "$0")/registry.sh"
 
 for tool in docker-registry skopeo umoci jq python3 openssl curl; do
 	if ! command -v "$tool" >/dev/null; then t_skip "webhook attest" "$tool is not installed (make deps)"; t_done; exit; fi
@@ -24,12 +25,7 @@ certs_ca "$D" t-ca && certs_server "$D" s 4097 IP:127.0.0.1 ||
 
 # --- a registry and four small images (same files, different labels: different digests) ----------------------
 RP=$(free_port)
-mkdir -p reg/data
-printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-	"$D/reg/data" "$RP" >reg/config.yml
-docker-registry serve reg/config.yml >reg/log 2>&1 &
-t_bg $!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$RP/v2/" && break; sleep 0.1; done
+registry_start "$D/reg" "$RP" || { t_fail "docker-registry starts" "see above"; t_done; exit; }
 R=127.0.0.1:$RP
 umoci init --layout img >/dev/null 2>&1 && umoci new --image img:base >/dev/null 2>&1 &&
 	umoci unpack --rootless --image img:base b >/dev/null 2>&1 ||
