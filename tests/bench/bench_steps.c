@@ -102,7 +102,6 @@ static struct fstree *build(size_t n)
 	return t;
 }
 
-
 int main(int argc, char **argv)
 {
 	static const struct {

@@ -101,18 +101,27 @@ static void test_marks(void **state)
 	fstree_free(t);
 }
 
-static void test_resolve(void **state)
+/* A new tree of a usr-merged root: /usr/bin/busybox, and /bin a symlink to usr/bin. */
+static struct fstree *usrmerged(void)
 {
 	struct fstree *t = fstree_new();
-	char out[256];
-	struct err e;
 
+	assert_non_null(t);
 	add(t, "/", FS_DIR, NULL);
 	add(t, "/usr", FS_DIR, NULL);
 	add(t, "/usr/bin", FS_DIR, NULL);
 	add(t, "/usr/bin/busybox", FS_REG, NULL);
-	add(t, "/usr/bin/sh", FS_SYMLINK, "busybox");
 	add(t, "/bin", FS_SYMLINK, "usr/bin");
+	return t;
+}
+
+static void test_resolve(void **state)
+{
+	struct fstree *t = usrmerged();
+	char out[256];
+	struct err e;
+
+	add(t, "/usr/bin/sh", FS_SYMLINK, "busybox");
 	add(t, "/up", FS_SYMLINK, "../../../../usr");
 	add(t, "/loop", FS_SYMLINK, "/loop");
 	add(t, "/abs", FS_SYMLINK, "/usr/bin/sh");
@@ -134,16 +143,11 @@ static void test_resolve(void **state)
  * loop lead nowhere; a regular file is itself. */
 static void test_final(void **state)
 {
-	struct fstree *t = fstree_new();
+	struct fstree *t = usrmerged();
 	struct fs_node *bb;
 
 	(void)state;
-	add(t, "/", FS_DIR, NULL);
-	add(t, "/usr", FS_DIR, NULL);
-	add(t, "/usr/bin", FS_DIR, NULL);
-	add(t, "/usr/bin/busybox", FS_REG, NULL);
 	add(t, "/usr/bin/ash", FS_HARDLINK, "/usr/bin/busybox");
-	add(t, "/bin", FS_SYMLINK, "usr/bin");
 	add(t, "/sh", FS_SYMLINK, "/bin/ash");
 	add(t, "/gone", FS_SYMLINK, "/usr/bin/nope");
 	add(t, "/loop", FS_SYMLINK, "/loop");
@@ -162,15 +166,10 @@ static void test_final(void **state)
 static void test_resolve_dirs(void **state)
 {
 	static char *const names[] = { "/bin", "/usr/bin", "/nope", "/usr/bin/busybox", "/sbin" };
-	struct fstree *t = fstree_new();
+	struct fstree *t = usrmerged();
 	char dirs[4][4096];
 
 	(void)state;
-	add(t, "/", FS_DIR, NULL);
-	add(t, "/usr", FS_DIR, NULL);
-	add(t, "/usr/bin", FS_DIR, NULL);
-	add(t, "/usr/bin/busybox", FS_REG, NULL);
-	add(t, "/bin", FS_SYMLINK, "usr/bin");
 	add(t, "/sbin", FS_DIR, NULL);
 	assert_int_equal(fstree_resolve_dirs(t, names, 5, dirs, 4), 2);
 	assert_string_equal(dirs[0], "/usr/bin");
