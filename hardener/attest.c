@@ -16,6 +16,7 @@
 #include "hardener/facts.h"
 #include "hardener/imageview.h"
 #include "hardener/report.h"
+#include "lib/cleanup.h"
 #include "lib/dsse.h"
 #include "lib/fileio.h"
 #include "lib/imageref.h"
@@ -187,8 +188,10 @@ static void attest_remote_free(struct attest_remote *rm)
 {
 	if (rm == NULL)
 		return;
-	if (rm->layout[0] != '\0')
+	if (rm->layout[0] != '\0') {
 		fileio_remove_tree(rm->layout);
+		cleanup_forget(rm->layout);
+	}
 	registry_client_free(rm->c);
 	free(rm);
 }
@@ -236,9 +239,15 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 	if (rm->ref.digest[0] == '\0' &&
 	    (r = registry_manifest_resolve(rm->c, &rm->ref, registry_now_ms() + REMOTE_BUDGET_MS, rm->ref.digest, e)) != 0)
 		goto out;
+	/* Registered with lib/cleanup, so that a SIGTERM during attest or verify leaves nothing in the temp dir. */
 	if (str_fmt(rm->layout, sizeof(rm->layout), "%s/hardline-att.XXXXXX", tmpdir != NULL && tmpdir[0] != '\0' ?
-	    tmpdir : "/tmp") != 0 || mkdtemp(rm->layout) == NULL) {
-		r = err_errno(e, errno, "create a temporary directory for the registry image");
+	    tmpdir : "/tmp") != 0) {
+		r = err_set(e, ERR_TOO_LARGE, "TMPDIR is too long for the registry image's temporary directory");
+		rm->layout[0] = '\0';
+		goto out;
+	}
+	if ((r = cleanup_mkdtemp(rm->layout, e)) != 0) {
+		err_prefix(e, "create a temporary directory for the registry image");
 		rm->layout[0] = '\0';
 		goto out;
 	}
