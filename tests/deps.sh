@@ -7,7 +7,7 @@ pkgs=(
 	libmicrohttpd-dev libgnutls28-dev libjansson-dev libssl-dev libcmocka-dev libarchive-dev libcurl4-openssl-dev libzstd-dev
 	zlib1g-dev clang clang-format cppcheck
 	podman buildah skopeo umoci runc uidmap docker-registry debootstrap busybox-static
-	wrk nginx-light hyperfine apache2-utils time
+	wrk nginx-light hyperfine apache2-utils time python3
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -20,4 +20,5 @@ fi
 echo "deps: installing ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 $SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# With recommends: podman's (conmon, catatonit, containernetworking-plugins, ...) are what the tests ran with.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
