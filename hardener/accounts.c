@@ -6,15 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ID 4294967294ULL   /* (uint32_t)-1 is "no id" to the kernel */
+#define MAX_ID 4294967294ULL /* (uint32_t)-1 is "no id" to the kernel */
 
 static const char *kind_name(enum acct_kind kind)
 {
 	switch (kind) {
-	case ACCT_PASSWD: return "passwd";
-	case ACCT_GROUP: return "group";
-	case ACCT_SHADOW: return "shadow";
-	case ACCT_GSHADOW: return "gshadow";
+	case ACCT_PASSWD:
+		return "passwd";
+	case ACCT_GROUP:
+		return "group";
+	case ACCT_SHADOW:
+		return "shadow";
+	case ACCT_GSHADOW:
+		return "gshadow";
 	}
 	return "?";
 }
@@ -22,10 +26,13 @@ static const char *kind_name(enum acct_kind kind)
 size_t accounts_nfields(enum acct_kind kind)
 {
 	switch (kind) {
-	case ACCT_PASSWD: return 7;
-	case ACCT_SHADOW: return 9;
+	case ACCT_PASSWD:
+		return 7;
+	case ACCT_SHADOW:
+		return 9;
 	case ACCT_GROUP:
-	case ACCT_GSHADOW: return 4;
+	case ACCT_GSHADOW:
+		return 4;
 	}
 	return 0;
 }
@@ -126,13 +133,18 @@ static int check_entry(const struct acct_file *f, const struct acct_line *l, siz
 	struct err sub;
 
 	if (l->nf != want)
-		return err_set(e, ERR_PARSE, "%s line %zu: a %s entry has %zu colon-separated fields, found %zu; fix or "
-		    "remove the line (the file was left unchanged)", f->label, lineno, kind_name(f->kind), want, l->nf);
+		return err_set(e, ERR_PARSE,
+		    "%s line %zu: a %s entry has %zu colon-separated fields, found %zu; fix or "
+		    "remove the line (the file was left unchanged)",
+		    f->label, lineno, kind_name(f->kind), want, l->nf);
 	if (l->f[0][0] == '\0')
-		return err_set(e, ERR_PARSE, "%s line %zu: empty account name; fix or remove the line (the file was left "
-		    "unchanged)", f->label, lineno);
-	if ((f->kind == ACCT_PASSWD && (str_to_u64(l->f[PW_UID], 0, MAX_ID, &v, "uid", &sub) != 0 ||
-	    str_to_u64(l->f[PW_GID], 0, MAX_ID, &v, "gid", &sub) != 0)) ||
+		return err_set(e, ERR_PARSE,
+		    "%s line %zu: empty account name; fix or remove the line (the file was left "
+		    "unchanged)",
+		    f->label, lineno);
+	if ((f->kind == ACCT_PASSWD &&
+		(str_to_u64(l->f[PW_UID], 0, MAX_ID, &v, "uid", &sub) != 0 ||
+		    str_to_u64(l->f[PW_GID], 0, MAX_ID, &v, "gid", &sub) != 0)) ||
 	    (f->kind == ACCT_GROUP && str_to_u64(l->f[GR_GID], 0, MAX_ID, &v, "gid", &sub) != 0))
 		return err_set(e, ERR_PARSE, "%s line %zu: %s; fix or remove the line (the file was left unchanged)",
 		    f->label, lineno, sub.msg);
@@ -148,8 +160,10 @@ int accounts_parse(enum acct_kind kind, const char *label, const char *buf, size
 
 	*out = NULL;
 	if (len > ACCT_MAX_FILE)
-		return err_set(e, ERR_TOO_LARGE, "%s is larger than %u bytes; an account file that large is not "
-		    "plausible, inspect it", label, ACCT_MAX_FILE);
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s is larger than %u bytes; an account file that large is not "
+		    "plausible, inspect it",
+		    label, ACCT_MAX_FILE);
 	if (memchr(buf, '\0', len) != NULL)
 		return err_set(e, ERR_PARSE, "%s contains a NUL byte; it is not a text file, inspect it", label);
 	if ((f = accounts_new(kind, label)) == NULL) {
@@ -164,8 +178,8 @@ int accounts_parse(enum acct_kind kind, const char *label, const char *buf, size
 
 		lineno++;
 		if (ll > ACCT_MAX_LINE) {
-			r = err_set(e, ERR_TOO_LARGE, "%s line %zu is longer than %u bytes; inspect the file", label, lineno,
-			    ACCT_MAX_LINE);
+			r = err_set(e, ERR_TOO_LARGE, "%s line %zu is longer than %u bytes; inspect the file", label,
+			    lineno, ACCT_MAX_LINE);
 			goto out;
 		}
 		if (grow(f) != 0) {

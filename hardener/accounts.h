@@ -12,8 +12,8 @@
 #include "lib/err.h"
 #include "lib/str.h"
 
-#define ACCT_MAX_FILE (4u << 20)    /* a colon file larger than 4 MiB is refused */
-#define ACCT_MAX_LINE (64u << 10)   /* and so is a line longer than 64 KiB */
+#define ACCT_MAX_FILE (4u << 20)  /* a colon file larger than 4 MiB is refused */
+#define ACCT_MAX_LINE (64u << 10) /* and so is a line longer than 64 KiB */
 
 enum acct_kind { ACCT_PASSWD, ACCT_GROUP, ACCT_SHADOW, ACCT_GSHADOW };
 
@@ -24,18 +24,18 @@ enum { SP_NAME, SP_PWD, SP_LASTCHG, SP_MIN, SP_MAX, SP_WARN, SP_INACT, SP_EXPIRE
 enum { SG_NAME, SG_PASSWD, SG_ADMINS, SG_MEMBERS };
 
 struct acct_line {
-	char *raw;      /* the line as read, without its '\n' (owned); rebuilt from f when the line is edited */
-	char **f;       /* the fields (owned), NULL for a comment or blank line */
+	char *raw; /* the line as read, without its '\n' (owned); rebuilt from f when the line is edited */
+	char **f;  /* the fields (owned), NULL for a comment or blank line */
 	size_t nf;
-	bool deleted;   /* dropped when the file is formatted */
+	bool deleted; /* dropped when the file is formatted */
 };
 
 struct acct_file {
 	enum acct_kind kind;
-	char *label;            /* the file name used in messages, e.g. "/etc/passwd" (owned) */
+	char *label; /* the file name used in messages, e.g. "/etc/passwd" (owned) */
 	struct acct_line *lines;
 	size_t n, alloc;
-	bool final_newline;     /* whether the input ended in '\n' (kept on output; added when lines are appended) */
+	bool final_newline; /* whether the input ended in '\n' (kept on output; added when lines are appended) */
 };
 
 /* The number of fields of a line of that kind: passwd 7, group 4, shadow 9, gshadow 4. */

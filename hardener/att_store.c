@@ -55,7 +55,8 @@ static int old_layers(const json_t *man, const char *label, json_t **layers, str
 	}
 	if (json_array_size(arr) > ATT_MAX_LAYERS)
 		return err_set(e, ERR_TOO_LARGE, "%s: more than %d attestations", label, ATT_MAX_LAYERS);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(where, sizeof(where), "%.200s layers[%zu]", label, i);
 		if ((r = oci_descriptor_parse(v, where, &d, e)) != 0)
 			return r;
@@ -97,19 +98,21 @@ int att_manifest_merge(const char *old, size_t old_len, const char *label, const
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	json_array_foreach(olayers, i, v) {
+	json_array_foreach(olayers, i, v)
+	{
 		if (strcmp(json_string_value(json_object_get(v, "digest")), envelope_digest) == 0)
 			present = true;
-		if (json_array_append(layers, v) != 0 ||
-		    json_array_append(diffs, json_object_get(v, "digest")) != 0) {
+		if (json_array_append(layers, v) != 0 || json_array_append(diffs, json_object_get(v, "digest")) != 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
 	if (!present) {
 		if (json_array_size(layers) >= ATT_MAX_LAYERS) {
-			r = err_set(e, ERR_TOO_LARGE, "%s: already holds %d attestations, the most hardline keeps; remove old "
-			    "ones first", label, ATT_MAX_LAYERS);
+			r = err_set(e, ERR_TOO_LARGE,
+			    "%s: already holds %d attestations, the most hardline keeps; remove old "
+			    "ones first",
+			    label, ATT_MAX_LAYERS);
 			goto out;
 		}
 		l = json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType", ATT_MT_DSSE, "digest", envelope_digest,
@@ -168,7 +171,8 @@ int att_manifest_layers(const char *buf, size_t len, const char *label, struct a
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	json_array_foreach(layers, i, v) {
+	json_array_foreach(layers, i, v)
+	{
 		mt = json_string_value(json_object_get(v, "mediaType"));
 		if (mt == NULL || strcmp(mt, ATT_MT_DSSE) != 0)
 			continue;
@@ -191,10 +195,23 @@ out:
 
 /* The fact names --require accepts: the count categories of docs/facts.md and three top-level counts. */
 static const char *const req_facts[] = {
-	"executables", "shells", "fetchTools", "interpreters", "packageManagers", "setuid", "setgid", "worldWritable",
-	"users", "groups", "files", "bytes", "loginShells", NULL,
+	"executables",
+	"shells",
+	"fetchTools",
+	"interpreters",
+	"packageManagers",
+	"setuid",
+	"setgid",
+	"worldWritable",
+	"users",
+	"groups",
+	"files",
+	"bytes",
+	"loginShells",
+	NULL,
 };
-#define REQ_FACT_LIST "executables, shells, fetchTools, interpreters, packageManagers, setuid, setgid, " \
+#define REQ_FACT_LIST                                                                                                  \
+	"executables, shells, fetchTools, interpreters, packageManagers, setuid, setgid, "                             \
 	"worldWritable, users, groups, files, bytes, loginShells"
 
 int att_require_parse(const char *s, struct att_require *out, struct err *e)

@@ -18,21 +18,21 @@
 #define ATT_MT_DSSE "application/vnd.dsse.envelope.v1+json"
 #define ATT_ANN_PREDICATE "predicateType"
 #define ATT_ANN_SIGNATURE "dev.cosignproject.cosign/signature"
-#define ATT_TAG_LEN (DIGEST_STR_LEN + 4)     /* "sha256-<hex>.att" */
-#define ATT_MAX_LAYERS 256                   /* attestations kept per .att manifest */
-#define ATT_MANIFEST_MAX (4u << 20)          /* bytes of a .att manifest or its config */
+#define ATT_TAG_LEN (DIGEST_STR_LEN + 4) /* "sha256-<hex>.att" */
+#define ATT_MAX_LAYERS 256		 /* attestations kept per .att manifest */
+#define ATT_MANIFEST_MAX (4u << 20)	 /* bytes of a .att manifest or its config */
 
 /* "sha256-<hex>.att" for the image manifest digest "sha256:<hex>" into out. ERR_PARSE for a bad digest. */
 int att_tag(const char *digest, char out[ATT_TAG_LEN + 1], struct err *e);
 
 /* A .att manifest ready to store: its config blob and manifest bytes with their digests. */
 struct att_manifest {
-	struct strbuf config;                       /* the config JSON (cap ATT_MANIFEST_MAX) */
+	struct strbuf config; /* the config JSON (cap ATT_MANIFEST_MAX) */
 	char config_digest[DIGEST_STR_LEN + 1];
-	struct strbuf manifest;                     /* the manifest JSON */
+	struct strbuf manifest; /* the manifest JSON */
 	char manifest_digest[DIGEST_STR_LEN + 1];
-	size_t n_layers;                            /* attestations the manifest now lists */
-	bool added;                                 /* false when the envelope was there already (dedup) */
+	size_t n_layers; /* attestations the manifest now lists */
+	bool added;	 /* false when the envelope was there already (dedup) */
 };
 
 /* Frees the buffers; the struct may be reused. NULL-safe. */
@@ -52,7 +52,7 @@ int att_manifest_merge(const char *old, size_t old_len, const char *label, const
 struct att_layer {
 	char digest[DIGEST_STR_LEN + 1];
 	uint64_t size;
-	char predicate_type[256];                   /* the annotation, "" when absent (truncated when longer) */
+	char predicate_type[256]; /* the annotation, "" when absent (truncated when longer) */
 };
 
 /* Lists the DSSE layers of the .att manifest buf[len] (other media types are skipped) into a new array *out of *n
@@ -65,7 +65,7 @@ int att_manifest_layers(const char *buf, size_t len, const char *label, struct a
 enum att_req_op { ATT_REQ_EQ = 1, ATT_REQ_LE };
 
 struct att_require {
-	char fact[32];        /* a count category of docs/facts.md, or "files", "bytes", "loginShells" */
+	char fact[32]; /* a count category of docs/facts.md, or "files", "bytes", "loginShells" */
 	enum att_req_op op;
 	int64_t value;
 };

@@ -34,48 +34,48 @@
 #define HARDLINE_VERSION "0.1.0"
 #endif
 
-#define ATTEST_MAX_ENVELOPES 64    /* attestations examined per manifest digest */
+#define ATTEST_MAX_ENVELOPES 64 /* attestations examined per manifest digest */
 
 /* One image manifest to attest or verify. */
 struct target {
 	char digest[DIGEST_STR_LEN + 1];
 	char platform[128];
-	json_t *facts;                         /* owned; NULL until measured */
-	char policy_digest[DIGEST_STR_LEN + 1];/* "" when unknown */
-	char profile[128];                     /* "" when unknown */
+	json_t *facts;				/* owned; NULL until measured */
+	char policy_digest[DIGEST_STR_LEN + 1]; /* "" when unknown */
+	char profile[128];			/* "" when unknown */
 };
 
 /* The selected platforms of an image, opened. */
 struct source {
-	char ref[PATH_MAX + 300];              /* as given (the subject name) */
-	struct transport_ref tref;             /* the local reference (for docker://: the private layout) */
-	char local[PATH_MAX + 300];            /* the oci:/oci-archive: reference read */
+	char ref[PATH_MAX + 300];   /* as given (the subject name) */
+	struct transport_ref tref;  /* the local reference (for docker://: the private layout) */
+	char local[PATH_MAX + 300]; /* the oci:/oci-archive: reference read */
 	struct oci_store *store;
 	struct oci_image **imgs;
 	size_t nimg;
-	struct attest_remote *remote;          /* docker:// images; NULL otherwise */
+	struct attest_remote *remote; /* docker:// images; NULL otherwise */
 };
 
 /* ---- registry images (docker://) ---- */
 
-#define REMOTE_BUDGET_MS 60000            /* per manifest or small blob */
-#define REMOTE_LAYER_BUDGET_MS 600000     /* per layer */
-#define REMOTE_LAYER_MAX (8ull << 30)     /* bytes of one compressed layer */
+#define REMOTE_BUDGET_MS 60000	      /* per manifest or small blob */
+#define REMOTE_LAYER_BUDGET_MS 600000 /* per layer */
+#define REMOTE_LAYER_MAX (8ull << 30) /* bytes of one compressed layer */
 #define REMOTE_MAX_PLATFORMS 64
 
 /* A registry image copied, verified, into a private temporary layout (so that the oci store reads it as any
  * other), and the client that pushes attestations next to it. */
 struct attest_remote {
 	struct registry_client *c;
-	struct imageref ref;       /* with the digest resolved */
-	char name[IMAGEREF_NAME_MAX * 2 + 2];  /* REGISTRY/REPO: the subject name */
-	char layout[PATH_MAX];     /* the private layout, removed by attest_remote_free */
+	struct imageref ref;		      /* with the digest resolved */
+	char name[IMAGEREF_NAME_MAX * 2 + 2]; /* REGISTRY/REPO: the subject name */
+	char layout[PATH_MAX];		      /* the private layout, removed by attest_remote_free */
 };
 
 /* A blob being downloaded into the layout: written to a temp file, renamed when the client has verified it. */
 struct blob_sink {
 	int fd;
-	struct strbuf *mem;        /* or collected in memory (manifests) */
+	struct strbuf *mem; /* or collected in memory (manifests) */
 };
 
 /* registry_sink_fn: appends p[n] to the memory buffer or the file of arg (a struct blob_sink). */
@@ -134,8 +134,8 @@ static int remote_blob_to_layout(struct attest_remote *rm, const char *digest, u
 
 /* Downloads manifest digest (and its config, and its layers when fetch_layers) into the layout. *manifest is the
  * parsed manifest or index (a new reference), media_type[128] (may be NULL) its Content-Type. */
-static int remote_manifest_to_layout(struct attest_remote *rm, const char *digest, bool fetch_layers,
-    json_t **manifest, char *media_type, struct err *e)
+static int remote_manifest_to_layout(struct attest_remote *rm, const char *digest, bool fetch_layers, json_t **manifest,
+    char *media_type, struct err *e)
 {
 	struct registry_manifest m;
 	struct imageref byd = rm->ref;
@@ -163,10 +163,11 @@ static int remote_manifest_to_layout(struct attest_remote *rm, const char *diges
 		d = json_string_value(json_object_get(json_object_get(doc, "config"), "digest"));
 		if ((r = remote_blob_to_layout(rm, d != NULL ? d : "", OCI_JSON_MAX, REMOTE_BUDGET_MS, e)) != 0)
 			goto out;
-		json_array_foreach(fetch_layers ? json_object_get(doc, "layers") : NULL, i, v) {
+		json_array_foreach(fetch_layers ? json_object_get(doc, "layers") : NULL, i, v)
+		{
 			d = json_string_value(json_object_get(v, "digest"));
 			if ((r = remote_blob_to_layout(rm, d != NULL ? d : "", REMOTE_LAYER_MAX, REMOTE_LAYER_BUDGET_MS,
-			    e)) != 0)
+				 e)) != 0)
 				goto out;
 		}
 	}
@@ -237,11 +238,12 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 	if ((r = remote_client(&rm->ref, &rm->c, e)) != 0)
 		goto out;
 	if (rm->ref.digest[0] == '\0' &&
-	    (r = registry_manifest_resolve(rm->c, &rm->ref, registry_now_ms() + REMOTE_BUDGET_MS, rm->ref.digest, e)) != 0)
+	    (r = registry_manifest_resolve(rm->c, &rm->ref, registry_now_ms() + REMOTE_BUDGET_MS, rm->ref.digest, e)) !=
+		0)
 		goto out;
 	/* Registered with lib/cleanup, so that a SIGTERM during attest or verify leaves nothing in the temp dir. */
-	if (str_fmt(rm->layout, sizeof(rm->layout), "%s/hardline-att.XXXXXX", tmpdir != NULL && tmpdir[0] != '\0' ?
-	    tmpdir : "/tmp") != 0) {
+	if (str_fmt(rm->layout, sizeof(rm->layout), "%s/hardline-att.XXXXXX",
+		tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp") != 0) {
 		r = err_set(e, ERR_TOO_LARGE, "TMPDIR is too long for the registry image's temporary directory");
 		rm->layout[0] = '\0';
 		goto out;
@@ -265,7 +267,8 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 	    (r = remote_manifest_to_layout(rm, rm->ref.digest, fetch_layers, &doc, top_mt, e)) != 0)
 		goto out;
 	if (json_object_get(doc, "manifests") != NULL) {
-		json_array_foreach(json_object_get(doc, "manifests"), i, v) {
+		json_array_foreach(json_object_get(doc, "manifests"), i, v)
+		{
 			(void)str_fmt(where, sizeof(where), "%s@%s manifests[%zu]", rm->name, rm->ref.digest, i);
 			oci_descriptor_cleanup(&d);
 			if ((r = oci_descriptor_parse(v, where, &d, e)) != 0)
@@ -290,8 +293,11 @@ static int attest_remote_open(const char *ref, const char *platform, bool fetch_
 			goto out;
 		}
 		idx = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
-		    "manifests", "mediaType", top_mt[0] != '\0' ? top_mt : json_object_get(doc, "manifests") != NULL ?
-		    OCI_MT_INDEX : OCI_MT_MANIFEST, "digest", rm->ref.digest, "size", (json_int_t)st.st_size);
+		    "manifests", "mediaType",
+		    top_mt[0] != '\0'				    ? top_mt
+			: json_object_get(doc, "manifests") != NULL ? OCI_MT_INDEX
+								    : OCI_MT_MANIFEST,
+		    "digest", rm->ref.digest, "size", (json_int_t)st.st_size);
 	}
 	if (idx == NULL) {
 		r = err_set(e, ERR_NOMEM, "out of memory");
@@ -363,8 +369,10 @@ static int attest_remote_push(struct attest_remote *rm, const char *push_to, con
 			return ERR_USAGE;
 		}
 		if (repo.tag[0] != '\0' || repo.digest[0] != '\0')
-			return err_set(e, ERR_USAGE, "--push-to %.200s: name the repository only (docker://REGISTRY/REPO), "
-			    "the digest is the image's", push_to);
+			return err_set(e, ERR_USAGE,
+			    "--push-to %.200s: name the repository only (docker://REGISTRY/REPO), "
+			    "the digest is the image's",
+			    push_to);
 		if ((r = remote_client(&repo, &own, e)) != 0)
 			return r;
 		c = own;
@@ -372,9 +380,10 @@ static int attest_remote_push(struct attest_remote *rm, const char *push_to, con
 		(void)str_copy(repo.digest, sizeof(repo.digest), digest);
 		r = registry_manifest_resolve(c, &repo, registry_now_ms() + REMOTE_BUDGET_MS, have, e);
 		if (r == ERR_NOT_FOUND) {
-			r = err_set(e, ERR_NOT_FOUND, "%s/%s has no manifest %s: push the image there first (e.g. skopeo "
-			    "copy oci:DIR:TAG docker://%s/%s:TAG, which keeps the digest), then attest", repo.registry,
-			    repo.repository, digest, repo.registry, repo.repository);
+			r = err_set(e, ERR_NOT_FOUND,
+			    "%s/%s has no manifest %s: push the image there first (e.g. skopeo "
+			    "copy oci:DIR:TAG docker://%s/%s:TAG, which keeps the digest), then attest",
+			    repo.registry, repo.repository, digest, repo.registry, repo.repository);
 			goto out;
 		}
 		if (r != 0)
@@ -394,7 +403,8 @@ static int attest_remote_push(struct attest_remote *rm, const char *push_to, con
 		goto out;
 	tagged = repo;
 	if ((r = att_tag(digest, tagged.tag, e)) != 0 ||
-	    (r = registry_manifest_put(c, &tagged, OCI_MT_MANIFEST, am.manifest.data, am.manifest.len, dl, NULL, e)) != 0)
+	    (r = registry_manifest_put(c, &tagged, OCI_MT_MANIFEST, am.manifest.data, am.manifest.len, dl, NULL, e)) !=
+		0)
 		goto out;
 	*added = am.added;
 	r = 0;
@@ -406,15 +416,13 @@ out:
 }
 
 struct found_list;
-static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why,
-    struct err *e);
+static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why, struct err *e);
 static int found_add_read(struct found_list *l, int read_r, struct strbuf *sb, const char *where, const char *why,
     struct err *e);
 
 /* The envelopes of the registry's sha256-<hex>.att manifest for digest (none: nothing added). A layer that cannot
  * be fetched or is over the envelope cap is recorded with why; a malformed manifest is an error. */
-static int attest_remote_envelopes(struct attest_remote *rm, const char *digest, struct found_list *l,
-    struct err *e)
+static int attest_remote_envelopes(struct attest_remote *rm, const char *digest, struct found_list *l, struct err *e)
 {
 	struct registry_manifest m;
 	struct att_layer *ls = NULL;
@@ -445,7 +453,8 @@ static int attest_remote_envelopes(struct attest_remote *rm, const char *digest,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		(void)str_fmt(where, sizeof(where), "%s:sha256-%.12s….att layer %s", rm->name, digest + 7, ls[i].digest);
+		(void)str_fmt(where, sizeof(where), "%s:sha256-%.12s….att layer %s", rm->name, digest + 7,
+		    ls[i].digest);
 		sb_cleanup(&sb);
 		err_clear(&e2);
 		if (ls[i].size > DSSE_ENVELOPE_MAX)
@@ -492,9 +501,11 @@ static int source_open(const char *image, const char *platform, bool fetch_layer
 		if ((r = transport_parse(image, false, &s->tref, e)) != 0)
 			return r;
 		if (s->tref.kind == TRANSPORT_DOCKER_ARCHIVE)
-			return err_set(e, ERR_USAGE, "%.200s: a docker-archive has no manifest digest that a registry "
+			return err_set(e, ERR_USAGE,
+			    "%.200s: a docker-archive has no manifest digest that a registry "
 			    "would keep; convert it first (hardline image-copy docker-archive:F oci:DIR) or attest the "
-			    "image where it runs from (oci:, oci-archive:, docker://)", image);
+			    "image where it runs from (oci:, oci-archive:, docker://)",
+			    image);
 		(void)str_copy(s->local, sizeof(s->local), image);
 	}
 	if ((r = oci_store_open(s->local, &s->store, e)) != 0 ||
@@ -506,8 +517,8 @@ static int source_open(const char *image, const char *platform, bool fetch_layer
 /* A label of img's config, or NULL. Borrowed. */
 static const char *image_label(const struct oci_image *img, const char *name)
 {
-	return json_string_value(json_object_get(json_object_get(json_object_get(img->config, "config"), "Labels"),
-	    name));
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(img->config, "config"), "Labels"), name));
 }
 
 /* Fills t from img: digest, platform, policy labels (overridden by in), facts (in's, else measured). */
@@ -561,8 +572,8 @@ static int attest_time(int64_t *t, struct err *e)
 }
 
 /* Signs the hardening Statement about t into a new envelope JSON string *env (free() it) of *len bytes. */
-static int target_sign(const struct target *t, const char *name, const struct attest_input *in,
-    const struct key *k, char **env, size_t *len, struct err *e)
+static int target_sign(const struct target *t, const char *name, const struct attest_input *in, const struct key *k,
+    char **env, size_t *len, struct err *e)
 {
 	/* The predicate builder wants a policy; when the image does not say which, the member is dropped again. */
 	static const char no_policy[] = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
@@ -578,8 +589,9 @@ static int target_sign(const struct target *t, const char *name, const struct at
 	if ((r = attest_time(&now, e)) != 0)
 		goto out;
 	if ((r = intoto_predicate_hardening_new(HARDLINE_VERSION, in != NULL ? in->input_digest : NULL,
-	    t->policy_digest[0] != '\0' ? t->policy_digest : no_policy, t->profile[0] != '\0' ? t->profile : "unknown",
-	    in != NULL ? in->steps : NULL, t->facts, now, &pred, e)) != 0)
+		 t->policy_digest[0] != '\0' ? t->policy_digest : no_policy,
+		 t->profile[0] != '\0' ? t->profile : "unknown", in != NULL ? in->steps : NULL, t->facts, now, &pred,
+		 e)) != 0)
 		goto out;
 	if (t->policy_digest[0] == '\0')
 		json_object_del(pred, "policy");
@@ -591,8 +603,7 @@ static int target_sign(const struct target *t, const char *name, const struct at
 		r = err_set(e, ERR_NOMEM, "out of memory serializing the Statement");
 		goto out;
 	}
-	if ((r = dsse_sign(INTOTO_PAYLOAD_TYPE, payload, plen, k, &de, e)) != 0 ||
-	    (r = dsse_fmt(de, env, len, e)) != 0)
+	if ((r = dsse_sign(INTOTO_PAYLOAD_TYPE, payload, plen, k, &de, e)) != 0 || (r = dsse_fmt(de, env, len, e)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -606,8 +617,7 @@ out:
 /* Adds env[len] to the sha256-<hex>.att manifest of digest in the layout dir (an existing OCI layout): the old
  * manifest, when index.json names one, is read verified and merged (att_manifest_merge); blobs are added and
  * index.json replaced atomically by the OCI writer. *added tells whether the envelope was new. */
-static int layout_store(const char *dir, const char *digest, const char *env, size_t len, bool *added,
-    struct err *e)
+static int layout_store(const char *dir, const char *digest, const char *env, size_t len, bool *added, struct err *e)
 {
 	char tag[ATT_TAG_LEN + 1], ref[PATH_MAX + 16], path[PATH_MAX + 16], where[PATH_MAX + 100];
 	struct oci_descriptor envd, cfgd, mand, old;
@@ -636,7 +646,8 @@ static int layout_store(const char *dir, const char *digest, const char *env, si
 	(void)str_fmt(where, sizeof(where), "oci:%.200s %s", dir, tag);
 	if ((r = json_load_file_capped(path, OCI_JSON_MAX, &idx, e)) != 0)
 		goto out;
-	json_array_foreach(json_object_get(idx, "manifests"), i, v) {
+	json_array_foreach(json_object_get(idx, "manifests"), i, v)
+	{
 		t = json_string_value(json_object_get(json_object_get(v, "annotations"), OCI_ANN_REF_NAME));
 		if (t == NULL || strcmp(t, tag) != 0)
 			continue;
@@ -648,7 +659,7 @@ static int layout_store(const char *dir, const char *digest, const char *env, si
 	if ((r = oci_writer_new(ref, &w, e)) != 0 ||
 	    (r = oci_writer_add_blob_bytes(w, env, len, ATT_MT_DSSE, &envd, e)) != 0 ||
 	    (r = att_manifest_merge(oldb.len > 0 ? oldb.data : NULL, oldb.len, where, envd.digest, envd.size,
-		HARDLINE_PREDICATE_TYPE, &am, e)) != 0 ||
+		 HARDLINE_PREDICATE_TYPE, &am, e)) != 0 ||
 	    (r = oci_writer_add_blob_bytes(w, am.config.data, am.config.len, OCI_MT_CONFIG, &cfgd, e)) != 0 ||
 	    (r = oci_writer_add_blob_bytes(w, am.manifest.data, am.manifest.len, OCI_MT_MANIFEST, &mand, e)) != 0)
 		goto out;
@@ -726,8 +737,10 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 	memset(&t, 0, sizeof(t));
 	memset(&s, 0, sizeof(s));
 	if (o->push && !str_has_prefix(image, "docker://") && o->push_to == NULL)
-		return err_set(e, ERR_USAGE, "--push of %.200s needs --push-to docker://REGISTRY/REPO (where the image "
-		    "was pushed)", image);
+		return err_set(e, ERR_USAGE,
+		    "--push of %.200s needs --push-to docker://REGISTRY/REPO (where the image "
+		    "was pushed)",
+		    image);
 	if (o->push_to != NULL && !str_has_prefix(o->push_to, "docker://"))
 		return err_set(e, ERR_USAGE, "--push-to \"%.200s\" must be docker://REGISTRY/REPO", o->push_to);
 	if ((r = key_load_private(o->key_path, key_passphrase_from_env(), &k, e)) != 0)
@@ -744,7 +757,7 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 			goto out;
 		}
 		outfile = sidecar;
-		first_write = false;   /* the sidecar collects attestations like a .att manifest */
+		first_write = false; /* the sidecar collects attestations like a .att manifest */
 	}
 	for (i = 0; i < s.nimg; i++) {
 		if (o->only_digest != NULL && strcmp(o->only_digest, s.imgs[i]->manifest_desc.digest) != 0)
@@ -753,7 +766,7 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 			log_info("attesting %s", s.imgs[i]->manifest_desc.digest);
 		if ((r = target_measure(&s, s.imgs[i], in, &t, e)) != 0 ||
 		    (r = target_sign(&t, s.remote != NULL ? attest_remote_name(s.remote) : image, in, k, &env, &len,
-			e)) != 0)
+			 e)) != 0)
 			goto out;
 		if (outfile != NULL) {
 			added = first_write || !file_has_line(outfile, env, len);
@@ -784,8 +797,9 @@ int attest_image(const char *image, const struct attest_opts *o, const struct at
 		memset(&t, 0, sizeof(t));
 		done++;
 	}
-	r = done > 0 ? 0 : err_set(e, ERR_NOT_FOUND, "%.200s has no manifest %s to attest", image,
-	    o->only_digest != NULL ? o->only_digest : "");
+	r = done > 0 ? 0
+		     : err_set(e, ERR_NOT_FOUND, "%.200s has no manifest %s to attest", image,
+			   o->only_digest != NULL ? o->only_digest : "");
 out:
 	free(env);
 	json_decref(t.facts);
@@ -798,7 +812,7 @@ out:
 
 /* One envelope found for a digest, with where it came from. */
 struct found {
-	char *buf;          /* NULL when it could not be read (why says it) */
+	char *buf; /* NULL when it could not be read (why says it) */
 	size_t len;
 	char where[300];
 	char why[ERR_MSG_MAX];
@@ -820,15 +834,14 @@ static void found_list_cleanup(struct found_list *l)
 }
 
 /* Appends one entry; buf (transferred, may be NULL) with why when NULL. */
-static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why,
-    struct err *e)
+static int found_add(struct found_list *l, char *buf, size_t len, const char *where, const char *why, struct err *e)
 {
 	struct found *g;
 
 	if (l->n == ATTEST_MAX_ENVELOPES) {
 		free(buf);
-		return err_set(e, ERR_TOO_LARGE, "more than %d attestations for one image; refusing to examine them all",
-		    ATTEST_MAX_ENVELOPES);
+		return err_set(e, ERR_TOO_LARGE,
+		    "more than %d attestations for one image; refusing to examine them all", ATTEST_MAX_ENVELOPES);
 	}
 	if ((g = realloc(l->v, (l->n + 1) * sizeof(*g))) == NULL) {
 		free(buf);
@@ -934,7 +947,8 @@ static int envelopes_from_layout(struct oci_store *st, const char *dir, const ch
 	(void)str_fmt(path, sizeof(path), "%s/index.json", dir);
 	if ((r = json_load_file_capped(path, OCI_JSON_MAX, &idx, e)) != 0)
 		goto out;
-	json_array_foreach(json_object_get(idx, "manifests"), i, v) {
+	json_array_foreach(json_object_get(idx, "manifests"), i, v)
+	{
 		t = json_string_value(json_object_get(json_object_get(v, "annotations"), OCI_ANN_REF_NAME));
 		if (t == NULL || strcmp(t, tag) != 0)
 			continue;
@@ -981,8 +995,7 @@ static json_t *statement_json(const struct intoto_statement *st)
 		if (s == NULL || json_array_append_new(subs, s) != 0)
 			goto fail;
 	}
-	if (json_object_set_new(o, "_type", json_string(st->type)) != 0 ||
-	    json_object_set_new(o, "subject", subs) != 0)
+	if (json_object_set_new(o, "_type", json_string(st->type)) != 0 || json_object_set_new(o, "subject", subs) != 0)
 		goto fail;
 	subs = NULL;
 	if (json_object_set_new(o, "predicateType", json_string(st->predicate_type)) != 0 ||
@@ -1042,7 +1055,8 @@ static void print_verified(FILE *out, const char *image, const struct target *t,
 	fprintf(out, "  statement: %s\n", st->type);
 	fprintf(out, "  timestamp: %s\n", esc(json_object_get(p, "timestamp"), e1, sizeof(e1)));
 	if (json_is_string(json_object_get(json_object_get(p, "policy"), "digest")))
-		fprintf(out, "  policy: %s %s\n", esc(json_object_get(json_object_get(p, "policy"), "digest"), e1, sizeof(e1)),
+		fprintf(out, "  policy: %s %s\n",
+		    esc(json_object_get(json_object_get(p, "policy"), "digest"), e1, sizeof(e1)),
 		    esc(json_object_get(json_object_get(p, "policy"), "profile"), e2, sizeof(e2)));
 	fprintf(out, "  facts: %s\n", facts_summary_line(json_object_get(p, "facts"), line, sizeof(line)));
 }
@@ -1090,14 +1104,18 @@ int attest_verify(const char *image, const struct verify_opts *o, FILE *out, FIL
 			(void)str_fmt(sidecar, sizeof(sidecar), "%s" ATTEST_SIDECAR_SUFFIX, s.tref.path);
 			r = envelopes_from_file(sidecar, &l, e);
 			if (r == ERR_NOT_FOUND)
-				err_set(e, ERR_NOT_FOUND, "%.200s: no attestation: an oci-archive keeps them in %.200s, which "
-				    "does not exist; give the envelope with --envelope FILE", image, sidecar);
+				err_set(e, ERR_NOT_FOUND,
+				    "%.200s: no attestation: an oci-archive keeps them in %.200s, which "
+				    "does not exist; give the envelope with --envelope FILE",
+				    image, sidecar);
 		}
 		if (r != 0)
 			goto out;
 		if (l.n == 0) {
-			r = err_set(e, ERR_NOT_FOUND, "%.200s: no attestation for %s (%s); attest it with hardline attest "
-			    "or give one with --envelope FILE", image, t.digest, t.platform);
+			r = err_set(e, ERR_NOT_FOUND,
+			    "%.200s: no attestation for %s (%s); attest it with hardline attest "
+			    "or give one with --envelope FILE",
+			    image, t.digest, t.platform);
 			goto out;
 		}
 		ok = false;
@@ -1120,11 +1138,11 @@ int attest_verify(const char *image, const struct verify_opts *o, FILE *out, FIL
 			st = NULL;
 		}
 		if (!ok) {
-			for (k = 0; k < l.n; k++)   /* why each one was refused (only when none is valid) */
+			for (k = 0; k < l.n; k++) /* why each one was refused (only when none is valid) */
 				fprintf(errs, "hardline: attestation %zu of %zu (%s): %s\n", k + 1, l.n, l.v[k].where,
 				    l.v[k].why);
-			r = err_set(e, ERR_VERIFY, "%.200s: none of the %zu attestation(s) of %s (%s) is valid", image, l.n,
-			    t.digest, t.platform);
+			r = err_set(e, ERR_VERIFY, "%.200s: none of the %zu attestation(s) of %s (%s) is valid", image,
+			    l.n, t.digest, t.platform);
 			goto out;
 		}
 		ok_platforms++;

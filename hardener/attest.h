@@ -17,28 +17,28 @@
 
 #define ATTEST_POLICY_LABEL "dev.hardline.policy.digest"
 #define ATTEST_PROFILE_LABEL "dev.hardline.policy.profile"
-#define ATTEST_SIDECAR_SUFFIX ".att.json"   /* oci-archive:FILE keeps its envelopes in FILE.att.json */
+#define ATTEST_SIDECAR_SUFFIX ".att.json" /* oci-archive:FILE keeps its envelopes in FILE.att.json */
 #define ATTEST_MAX_REQUIRE 32
 
 /* What `hardline attest` is asked to do. All strings are borrowed for the call. */
 struct attest_opts {
-	const char *key_path;       /* the private key (passphrase from HARDLINE_KEY_PASSWORD) */
-	const char *platform;       /* "os/arch[/variant]" of an index, NULL = every platform */
-	const char *out_file;       /* write the envelope(s) here, one JSON per line; NULL = none */
-	bool push;                  /* write the .att manifest to the registry */
-	const char *push_to;        /* docker://REGISTRY/REPO for an oci: image pushed earlier; NULL */
-	bool quiet;                 /* no progress lines on stderr */
-	const char *only_digest;    /* attest only the platform whose manifest has this digest; NULL = all */
+	const char *key_path;	 /* the private key (passphrase from HARDLINE_KEY_PASSWORD) */
+	const char *platform;	 /* "os/arch[/variant]" of an index, NULL = every platform */
+	const char *out_file;	 /* write the envelope(s) here, one JSON per line; NULL = none */
+	bool push;		 /* write the .att manifest to the registry */
+	const char *push_to;	 /* docker://REGISTRY/REPO for an oci: image pushed earlier; NULL */
+	bool quiet;		 /* no progress lines on stderr */
+	const char *only_digest; /* attest only the platform whose manifest has this digest; NULL = all */
 };
 
 /* What only `harden` knows; every member may be NULL (then taken from the image: facts measured, policy from the
  * labels ATTEST_POLICY_LABEL / ATTEST_PROFILE_LABEL, omitted when the image has none). Borrowed. */
 struct attest_input {
-	const char *input_digest;   /* manifest (or index) digest of the image before hardening */
+	const char *input_digest; /* manifest (or index) digest of the image before hardening */
 	const char *policy_digest;
 	const char *profile;
-	json_t *steps;              /* the report's "steps" array */
-	json_t *facts;              /* the facts after hardening */
+	json_t *steps; /* the report's "steps" array */
+	json_t *facts; /* the facts after hardening */
 };
 
 /* Attests every selected platform of image ("oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",
@@ -60,13 +60,13 @@ int attest_from_report(const char *dst, const char *key_path, const struct repor
 
 /* What `hardline verify` is asked to check. Borrowed. */
 struct verify_opts {
-	const char *const *key_paths;   /* public key files or directories */
+	const char *const *key_paths; /* public key files or directories */
 	size_t n_keys;
-	const char *envelope_file;      /* read envelopes from this file (one JSON per line) instead of the store */
+	const char *envelope_file;	/* read envelopes from this file (one JSON per line) instead of the store */
 	const struct att_require *reqs; /* every one must hold */
 	size_t n_reqs;
-	const char *platform;           /* NULL = every platform must verify */
-	bool json;                      /* print the verified Statements as JSON instead of the summary */
+	const char *platform; /* NULL = every platform must verify */
+	bool json;	      /* print the verified Statements as JSON instead of the summary */
 };
 
 /* Finds the attestations of every selected platform's manifest of image (the .att manifest of an oci: layout or

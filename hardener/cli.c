@@ -37,11 +37,24 @@ int cli_parse_size(const char *s, uint64_t *out, struct err *e)
 		return err_set(e, ERR_USAGE, "size \"%.40s\" is not a number of bytes (e.g. 8G, 512M)", s);
 	memcpy(num, s, len + 1);
 	switch (num[len - 1]) {
-	case 'K': case 'k': mult = 1ull << 10; break;
-	case 'M': case 'm': mult = 1ull << 20; break;
-	case 'G': case 'g': mult = 1ull << 30; break;
-	case 'T': case 't': mult = 1ull << 40; break;
-	default: break;
+	case 'K':
+	case 'k':
+		mult = 1ull << 10;
+		break;
+	case 'M':
+	case 'm':
+		mult = 1ull << 20;
+		break;
+	case 'G':
+	case 'g':
+		mult = 1ull << 30;
+		break;
+	case 'T':
+	case 't':
+		mult = 1ull << 40;
+		break;
+	default:
+		break;
 	}
 	if (mult != 1)
 		num[len - 1] = '\0';

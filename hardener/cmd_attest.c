@@ -12,7 +12,8 @@ int cmd_attest(int argc, char **argv);
 
 static void help(const struct command *self)
 {
-	printf("usage: hardline %s\n\n"
+	printf(
+	    "usage: hardline %s\n\n"
 	    "Signs an in-toto hardening attestation (DSSE) about the manifest digest of each platform of IMAGE, with\n"
 	    "the facts measured from its layers. IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
 	    "docker://REGISTRY/REPO@sha256:<hex>. An oci: layout keeps it in its sha256-<hex>.att manifest; an\n"
@@ -31,10 +32,14 @@ static void help(const struct command *self)
 int cmd_attest(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "out", required_argument, NULL, 'o' },
-		{ "push", no_argument, NULL, 'p' }, { "push-to", required_argument, NULL, 't' },
-		{ "platform", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "push", no_argument, NULL, 'p' },
+		{ "push-to", required_argument, NULL, 't' },
+		{ "platform", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("attest");
 	struct attest_opts o;
@@ -48,13 +53,27 @@ int cmd_attest(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:k:o:pt:P:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': o.key_path = optarg; break;
-		case 'o': o.out_file = optarg; break;
-		case 'p': o.push = true; break;
-		case 't': o.push_to = optarg; break;
-		case 'P': o.platform = optarg; break;
-		case 'q': o.quiet = true; break;
-		case 'h': help(self); return 0;
+		case 'k':
+			o.key_path = optarg;
+			break;
+		case 'o':
+			o.out_file = optarg;
+			break;
+		case 'p':
+			o.push = true;
+			break;
+		case 't':
+			o.push_to = optarg;
+			break;
+		case 'P':
+			o.platform = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			help(self);
+			return 0;
 		default:
 			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}

@@ -51,8 +51,11 @@ static int write_output(const char *path, const char *data, size_t n, struct err
 int cmd_dsse_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "payload-type", required_argument, NULL, 't' },
-		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },
+		{ "payload-type", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("dsse-sign");
 	const char *keypath = NULL, *type = NULL, *outpath = NULL;
@@ -114,9 +117,12 @@ out:
 int cmd_dsse_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "payload-type", required_argument, NULL, 't' },
-		{ "payload-out", required_argument, NULL, 'p' }, { "statement", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },
+		{ "payload-type", required_argument, NULL, 't' },
+		{ "payload-out", required_argument, NULL, 'p' },
+		{ "statement", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("dsse-verify");
 	const char *keys[DSSE_CMD_MAX_KEYS], *type = NULL, *payload_out = NULL;

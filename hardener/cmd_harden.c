@@ -46,9 +46,11 @@ static int usage(const char *reason)
 /* --help on stdout. */
 static void help(void)
 {
-	printf("usage: hardline %s\n\n"
+	printf(
+	    "usage: hardline %s\n\n"
 	    "Hardens the image SRC into DST without running it. SRC: oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
-	    "docker-archive:FILE[:TAG]; DST: oci:DIR[:TAG] or oci-archive:FILE[:TAG]. Prints the output manifest digest.\n\n"
+	    "docker-archive:FILE[:TAG]; DST: oci:DIR[:TAG] or oci-archive:FILE[:TAG]. Prints the output manifest "
+	    "digest.\n\n"
 	    "  --policy FILE          policy JSON (docs/policy.md); default: the built-in profile\n"
 	    "  --keep NAME            keep the executable NAME in the bin directories (repeatable)\n"
 	    "  --squash               write one layer with only what remains (removed bytes are really gone)\n"
@@ -62,7 +64,8 @@ static void help(void)
 	    "                         its sha256-<hex>.att manifest, oci-archive:FILE in FILE.att.json)\n"
 	    "  --help                 this text\n\n"
 	    "SOURCE_DATE_EPOCH sets the config and history times and clamps file times (default: the input's).\n"
-	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
+	    "Exit status: 0 done, 1 failure, 2 usage error.\n",
+	    synopsis);
 }
 
 /* Times: SOURCE_DATE_EPOCH when set, else the input config's "created" (no clamp when it has none). */
@@ -98,7 +101,7 @@ struct harden_job {
 	bool dry_run;
 	const char *src;
 	const char *dst;
-	const char *created;     /* SOURCE_DATE_EPOCH as RFC 3339, or NULL */
+	const char *created; /* SOURCE_DATE_EPOCH as RFC 3339, or NULL */
 };
 
 /* Hardens one platform's image img of store: builds its merged view, measures the facts before, runs the steps,
@@ -140,8 +143,9 @@ static int harden_one(const struct harden_job *job, struct oci_store *store, con
 	cli_report_run(rep, job->squash ? "image-squash" : "image", job->pol, fstree_count(tree));
 	report_set(rep, "platform", json_string(platform));
 	if ((root = oci_store_root(store)) != NULL)
-		report_set(rep, "input", json_pack("{s:s, s:s, s:s}", "reference", job->src, "digest", root->digest,
-		    "manifestDigest", img->manifest_desc.digest));
+		report_set(rep, "input",
+		    json_pack("{s:s, s:s, s:s}", "reference", job->src, "digest", root->digest, "manifestDigest",
+			img->manifest_desc.digest));
 
 	if (!job->dry_run) {
 		memset(&out, 0, sizeof(out));
@@ -159,8 +163,9 @@ static int harden_one(const struct harden_job *job, struct oci_store *store, con
 			goto out;
 		md = imageview_manifest(backend);
 		str_copy(digest, DIGEST_STR_LEN + 1, md->digest);
-		report_set(rep, "output", json_pack("{s:s, s:s, s:I}", "reference", job->dst, "digest", md->digest,
-		    "layerEntries", (json_int_t)imageview_layer_entries(backend)));
+		report_set(rep, "output",
+		    json_pack("{s:s, s:s, s:I}", "reference", job->dst, "digest", md->digest, "layerEntries",
+			(json_int_t)imageview_layer_entries(backend)));
 	}
 	r = 0;
 out:
@@ -242,9 +247,15 @@ int cmd_harden(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:p:k:sc:m:P:r:nqK:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': policy_file = optarg; break;
-		case 'k': keep[nkeep++] = optarg; break;
-		case 's': squash = true; break;
+		case 'p':
+			policy_file = optarg;
+			break;
+		case 'k':
+			keep[nkeep++] = optarg;
+			break;
+		case 's':
+			squash = true;
+			break;
 		case 'c':
 			if (tarlayer_compression_parse(optarg, &comp, &e) != 0) {
 				rc = usage(e.msg);
@@ -257,11 +268,21 @@ int cmd_harden(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'P': platform = optarg; break;
-		case 'r': report_file = optarg; break;
-		case 'n': dry_run = true; break;
-		case 'q': quiet = true; break;
-		case 'K': key_path = optarg; break;
+		case 'P':
+			platform = optarg;
+			break;
+		case 'r':
+			report_file = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'K':
+			key_path = optarg;
+			break;
 		case 'h':
 			help();
 			rc = 0;
@@ -272,8 +293,8 @@ int cmd_harden(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		rc = usage(argc - optind < 2 ? "SRC and DST are required (e.g. oci-archive:app.tar oci:out:app)" :
-		    "too many arguments: only SRC and DST");
+		rc = usage(argc - optind < 2 ? "SRC and DST are required (e.g. oci-archive:app.tar oci:out:app)"
+					     : "too many arguments: only SRC and DST");
 		goto out;
 	}
 	src = argv[optind];

@@ -35,15 +35,16 @@ static int usage(const char *reason)
 static void help(void)
 {
 	printf("usage: hardline %s\n\n"
-	    "Hardens the root filesystem at DIR in place (\"/\" as the last build step).\n\n"
-	    "  --policy FILE   policy JSON (docs/policy.md); default: the built-in profile\n"
-	    "  --keep NAME     keep the executable NAME in the bin directories (repeatable)\n"
-	    "  --report FILE   write the JSON report to FILE\n"
-	    "  --dry-run       print the plan on stdout and change nothing\n"
-	    "  --quiet         no summary on stderr\n"
-	    "  --help          this text\n\n"
-	    "DIR / on a booted machine (PID 1 systemd or init) is refused unless HARDLINE_ALLOW_HOST_ROOT=1.\n"
-	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
+	       "Hardens the root filesystem at DIR in place (\"/\" as the last build step).\n\n"
+	       "  --policy FILE   policy JSON (docs/policy.md); default: the built-in profile\n"
+	       "  --keep NAME     keep the executable NAME in the bin directories (repeatable)\n"
+	       "  --report FILE   write the JSON report to FILE\n"
+	       "  --dry-run       print the plan on stdout and change nothing\n"
+	       "  --quiet         no summary on stderr\n"
+	       "  --help          this text\n\n"
+	       "DIR / on a booted machine (PID 1 systemd or init) is refused unless HARDLINE_ALLOW_HOST_ROOT=1.\n"
+	       "Exit status: 0 done, 1 failure, 2 usage error.\n",
+	    synopsis);
 }
 
 /* The running binary's path inside dir ("/hardline"), or NULL when it is not under dir (out[size]). */
@@ -101,7 +102,8 @@ static void print_plan(struct fstree *t, FILE *out)
 			size_t end = x->type == FS_DIR ? fstree_subtree_end(t, i) : i + 1;
 
 			if (end > i + 1)
-				fprintf(out, "delete %s (and %zu entr%s under it)\n", p, end - i - 1, end - i - 1 == 1 ? "y" : "ies");
+				fprintf(out, "delete %s (and %zu entr%s under it)\n", p, end - i - 1,
+				    end - i - 1 == 1 ? "y" : "ies");
 			else
 				fprintf(out, "delete %s\n", p);
 			i = end - 1;
@@ -156,11 +158,21 @@ int cmd_harden_rootfs(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:p:k:r:nqh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': policy_file = optarg; break;
-		case 'k': keep[nkeep++] = optarg; break;
-		case 'r': report_file = optarg; break;
-		case 'n': dry_run = true; break;
-		case 'q': quiet = true; break;
+		case 'p':
+			policy_file = optarg;
+			break;
+		case 'k':
+			keep[nkeep++] = optarg;
+			break;
+		case 'r':
+			report_file = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
 		case 'h':
 			help();
 			rc = 0;
@@ -187,7 +199,8 @@ int cmd_harden_rootfs(int argc, char **argv)
 		goto fail;
 	policy_ok = true;
 	if (!dry_run && booted_host_root(dir)) {
-		err_set(&e, ERR_DENIED, "refusing to harden / of a booted system (PID 1 is an init): harden-rootfs / is "
+		err_set(&e, ERR_DENIED,
+		    "refusing to harden / of a booted system (PID 1 is an init): harden-rootfs / is "
 		    "meant for the last step of a container build; try --dry-run, or set HARDLINE_ALLOW_HOST_ROOT=1 if "
 		    "this really is the image being built");
 		goto fail;
@@ -241,7 +254,7 @@ int cmd_harden_rootfs(int argc, char **argv)
 fail:
 	if (rep != NULL)
 		report_set(rep, "error", json_string(e.msg));
-	if (ran && !quiet)   /* the commit failed: show what was meant to change, then why it failed */
+	if (ran && !quiet) /* the commit failed: show what was meant to change, then why it failed */
 		report_print_summary(rep, stderr);
 	fprintf(stderr, "hardline: %s\n", e.msg);
 	if (rep != NULL)

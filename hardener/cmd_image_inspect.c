@@ -24,7 +24,7 @@ static int parse_opts(int argc, char **argv, const char **platform)
 
 	*platform = NULL;
 	optind = 1;
-	opterr = 0;   /* the usage message below names the option; getopt's own would repeat it */
+	opterr = 0; /* the usage message below names the option; getopt's own would repeat it */
 	while ((c = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
 		if (c != 'p')
 			return command_usage(command_find(argv[0]), cli_opt_error(c, argv, msg, sizeof(msg)));

@@ -18,8 +18,11 @@ int cmd_keygen(int argc, char **argv);
 int cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' }, { "algorithm", required_argument, NULL, 'a' },
-		{ "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "out", required_argument, NULL, 'o' },
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("keygen");
 	const char *prefix = "hardline", *pass;

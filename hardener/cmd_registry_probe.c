@@ -19,8 +19,8 @@
 #include "lib/registry.h"
 #include "lib/str.h"
 
-#define PROBE_BUFFERED_MAX (256u << 20)   /* push-blob --buffered reads its file into memory: cap it */
-#define PROBE_BLOB_MAX (1ull << 36)   /* blob downloads are capped at 64 GiB */
+#define PROBE_BUFFERED_MAX (256u << 20) /* push-blob --buffered reads its file into memory: cap it */
+#define PROBE_BLOB_MAX (1ull << 36)	/* blob downloads are capped at 64 GiB */
 
 int cmd_registry_probe(int argc, char **argv);
 
@@ -183,11 +183,18 @@ static void manifest_media_type(const char *data, size_t len, char *out, size_t 
 int cmd_registry_probe(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "auth-file", required_argument, NULL, 'a' }, { "ca-file", required_argument, NULL, 'c' },
-		{ "certs-dir", required_argument, NULL, 'd' }, { "insecure-http", no_argument, NULL, 'i' },
-		{ "anonymous", no_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
-		{ "out", required_argument, NULL, 'o' }, { "media-type", required_argument, NULL, 'm' },
-		{ "threads", required_argument, NULL, 'T' }, { "buffered", no_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "auth-file", required_argument, NULL, 'a' },
+		{ "ca-file", required_argument, NULL, 'c' },
+		{ "certs-dir", required_argument, NULL, 'd' },
+		{ "insecure-http", no_argument, NULL, 'i' },
+		{ "anonymous", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "media-type", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "buffered", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("registry-probe");
 	const char *op, *out_path = NULL, *media_type = NULL;
@@ -254,10 +261,12 @@ int cmd_registry_probe(int argc, char **argv)
 	if (argc - optind < 2)
 		return command_usage(self, "expected an operation and an image reference");
 	op = argv[optind];
-	if (!((strcmp(op, "manifest") == 0 || strcmp(op, "resolve") == 0) ? argc - optind == 2 :
-	    (strcmp(op, "blob") == 0 || strcmp(op, "push-blob") == 0 || strcmp(op, "put-manifest") == 0) ?
-	    argc - optind == 3 : false))
-		return command_usage(self, "operations: manifest REF, resolve REF, blob REF DIGEST, push-blob REF FILE, "
+	if (!((strcmp(op, "manifest") == 0 || strcmp(op, "resolve") == 0) ? argc - optind == 2
+		    : (strcmp(op, "blob") == 0 || strcmp(op, "push-blob") == 0 || strcmp(op, "put-manifest") == 0)
+		    ? argc - optind == 3
+		    : false))
+		return command_usage(self,
+		    "operations: manifest REF, resolve REF, blob REF DIGEST, push-blob REF FILE, "
 		    "put-manifest REF FILE");
 	if (imageref_parse(argv[optind + 1], &ref, &e) != 0)
 		return command_usage(self, e.msg);
@@ -286,15 +295,16 @@ int cmd_registry_probe(int argc, char **argv)
 			goto out;
 		fprintf(out, "%s\n", digest);
 	} else if (strcmp(op, "blob") == 0) {
-		if (registry_blob_get(client, &ref, argv[optind + 2], PROBE_BLOB_MAX, write_sink, out, deadline, &e) != 0) {
+		if (registry_blob_get(client, &ref, argv[optind + 2], PROBE_BLOB_MAX, write_sink, out, deadline, &e) !=
+		    0) {
 			if (out_path != NULL)
 				unlink(out_path);
 			goto out;
 		}
 	} else if (strcmp(op, "push-blob") == 0) {
 		if (buffered ? read_file(argv[optind + 2], PROBE_BUFFERED_MAX, &data, &len, &e) != 0 ||
-		    registry_blob_push(client, &ref, data, len, deadline, digest, &e) != 0 :
-		    push_file(client, &ref, argv[optind + 2], deadline, digest, &e) != 0)
+			    registry_blob_push(client, &ref, data, len, deadline, digest, &e) != 0
+			     : push_file(client, &ref, argv[optind + 2], deadline, digest, &e) != 0)
 			goto out;
 		fprintf(out, "%s\n", digest);
 	} else {
@@ -302,8 +312,8 @@ int cmd_registry_probe(int argc, char **argv)
 			goto out;
 		if (media_type == NULL)
 			manifest_media_type(data, len, mt, sizeof(mt));
-		if (registry_manifest_put(client, &ref, media_type != NULL ? media_type : mt, data, len, deadline, digest,
-		    &e) != 0)
+		if (registry_manifest_put(client, &ref, media_type != NULL ? media_type : mt, data, len, deadline,
+			digest, &e) != 0)
 			goto out;
 		fprintf(out, "%s\n", digest);
 	}

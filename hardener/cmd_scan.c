@@ -23,8 +23,17 @@ static const char synopsis[] =
 
 /* The categories of the facts that hold {count, items}, in display order. */
 static const char *const categories[] = {
-	"executables", "shells", "fetchTools", "interpreters", "packageManagers", "setuid", "setgid",
-	"worldWritable", "users", "groups", NULL,
+	"executables",
+	"shells",
+	"fetchTools",
+	"interpreters",
+	"packageManagers",
+	"setuid",
+	"setgid",
+	"worldWritable",
+	"users",
+	"groups",
+	NULL,
 };
 
 /* Prints the reason and the synopsis on stderr; returns 2. */
@@ -39,14 +48,15 @@ static int usage(const char *reason)
 static void help(void)
 {
 	printf("usage: hardline %s\n\n"
-	    "Measures the attack surface of IMAGE from its files, without running it (docs/facts.md).\n"
-	    "IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:TAG] or dir:PATH.\n\n"
-	    "  --json               the facts as JSON (with --diff: {\"before\", \"after\", \"delta\"})\n"
-	    "  --diff OTHER         compare IMAGE (before) with OTHER (after)\n"
-	    "  --platform P         the platform to scan when the image has several\n"
-	    "  --max-expanded SIZE  refuse a layer that expands past SIZE bytes (K, M, G; default 8G)\n"
-	    "  --help               this text\n\n"
-	    "Exit status: 0 done, 1 failure, 2 usage error.\n", synopsis);
+	       "Measures the attack surface of IMAGE from its files, without running it (docs/facts.md).\n"
+	       "IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:TAG] or dir:PATH.\n\n"
+	       "  --json               the facts as JSON (with --diff: {\"before\", \"after\", \"delta\"})\n"
+	       "  --diff OTHER         compare IMAGE (before) with OTHER (after)\n"
+	       "  --platform P         the platform to scan when the image has several\n"
+	       "  --max-expanded SIZE  refuse a layer that expands past SIZE bytes (K, M, G; default 8G)\n"
+	       "  --help               this text\n\n"
+	       "Exit status: 0 done, 1 failure, 2 usage error.\n",
+	    synopsis);
 }
 
 /* Measures ref (an image reference or dir:PATH) into *facts (a new reference). */
@@ -72,8 +82,8 @@ static int scan_one(const char *ref, const char *platform, const struct tarlayer
 		    (rc = oci_store_images(store, platform, &imgs, &nimg, e)) != 0)
 			goto out;
 		if (nimg != 1) {
-			rc = err_set(e, ERR_INVALID, "%.200s holds %zu platforms; choose one with --platform OS/ARCH", ref,
-			    nimg);
+			rc = err_set(e, ERR_INVALID, "%.200s holds %zu platforms; choose one with --platform OS/ARCH",
+			    ref, nimg);
 			goto out;
 		}
 		if ((rc = imageview_open(store, imgs[0], &vo, &b, &t, e)) != 0)
@@ -113,7 +123,8 @@ static bool has_item(const json_t *facts, const char *cat, const char *text)
 	const json_t *items = json_object_get(json_object_get(facts, cat), "items"), *it;
 	size_t i;
 
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		if (strcmp(item_text(it), text) == 0)
 			return true;
 	}
@@ -135,7 +146,8 @@ static void print_table(const char *ref, const json_t *f, FILE *out)
 	for (c = 0; categories[c] != NULL; c++) {
 		items = json_object_get(json_object_get(f, categories[c]), "items");
 		fprintf(out, "  %-16s %lld", categories[c], (long long)count_of(f, categories[c]));
-		json_array_foreach(items, i, it) {
+		json_array_foreach(items, i, it)
+		{
 			if (i == SHOW_MAX) {
 				fprintf(out, " ...");
 				break;
@@ -156,7 +168,8 @@ static void print_missing(const json_t *from, const json_t *other, const char *c
 	size_t i, shown = 0;
 	char line[512];
 
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		if (has_item(other, cat, item_text(it)))
 			continue;
 		if (shown++ == SHOW_MAX) {
@@ -165,7 +178,8 @@ static void print_missing(const json_t *from, const json_t *other, const char *c
 		}
 		if (shown == 1)
 			fprintf(out, "\n%s %s:\n", cat, what);
-		fprintf(out, "    %c %s\n", mark, str_escape(line, sizeof(line), item_text(it), strlen(item_text(it)), 200));
+		fprintf(out, "    %c %s\n", mark,
+		    str_escape(line, sizeof(line), item_text(it), strlen(item_text(it)), 200));
 	}
 }
 
@@ -195,13 +209,15 @@ static json_t *diff_json(const json_t *fa, const json_t *fb)
 	json_t *d = json_object(), *delta = json_object();
 	size_t c;
 
-	json_object_set_new(delta, "files", json_integer(json_integer_value(json_object_get(fb, "files")) -
-	    json_integer_value(json_object_get(fa, "files"))));
-	json_object_set_new(delta, "bytes", json_integer(json_integer_value(json_object_get(fb, "bytes")) -
-	    json_integer_value(json_object_get(fa, "bytes"))));
+	json_object_set_new(delta, "files",
+	    json_integer(
+		json_integer_value(json_object_get(fb, "files")) - json_integer_value(json_object_get(fa, "files"))));
+	json_object_set_new(delta, "bytes",
+	    json_integer(
+		json_integer_value(json_object_get(fb, "bytes")) - json_integer_value(json_object_get(fa, "bytes"))));
 	for (c = 0; categories[c] != NULL; c++)
-		json_object_set_new(delta, categories[c], json_integer(count_of(fb, categories[c]) -
-		    count_of(fa, categories[c])));
+		json_object_set_new(delta, categories[c],
+		    json_integer(count_of(fb, categories[c]) - count_of(fa, categories[c])));
 	json_object_set(d, "before", (json_t *)fa);
 	json_object_set(d, "after", (json_t *)fb);
 	json_object_set_new(d, "delta", delta);
@@ -233,9 +249,15 @@ int cmd_scan(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:jd:P:m:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': as_json = true; break;
-		case 'd': other = optarg; break;
-		case 'P': platform = optarg; break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'd':
+			other = optarg;
+			break;
+		case 'P':
+			platform = optarg;
+			break;
 		case 'm':
 			if (cli_parse_size(optarg, &lim.max_expanded, &e) != 0)
 				return usage(e.msg);
@@ -248,11 +270,11 @@ int cmd_scan(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return usage(argc - optind < 1 ? "no image given (e.g. oci-archive:app.tar or dir:/srv/rootfs)" :
-		    "one image only (compare two with --diff OTHER)");
+		return usage(argc - optind < 1 ? "no image given (e.g. oci-archive:app.tar or dir:/srv/rootfs)"
+					       : "one image only (compare two with --diff OTHER)");
 	ref = argv[optind];
-	if (scan_one(ref, platform, &lim, &fa, &e) != 0 || (other != NULL && scan_one(other, platform, &lim, &fb,
-	    &e) != 0))
+	if (scan_one(ref, platform, &lim, &fa, &e) != 0 ||
+	    (other != NULL && scan_one(other, platform, &lim, &fb, &e) != 0))
 		goto fail;
 	if (as_json) {
 		char *s;

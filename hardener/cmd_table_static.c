@@ -7,6 +7,7 @@
 int cmd_harden_rootfs(int argc, char **argv);
 
 const struct command hardline_commands[] = {
-	{ "harden-rootfs", "harden-rootfs [--policy FILE] [--keep NAME]... [--report FILE] [--dry-run] [--quiet] DIR", "harden a root filesystem directory in place (/ as the last build step)", cmd_harden_rootfs },
+	{ "harden-rootfs", "harden-rootfs [--policy FILE] [--keep NAME]... [--report FILE] [--dry-run] [--quiet] DIR",
+	    "harden a root filesystem directory in place (/ as the last build step)", cmd_harden_rootfs },
 	{ NULL, NULL, NULL, NULL },
 };

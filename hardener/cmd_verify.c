@@ -17,26 +17,30 @@ int cmd_verify(int argc, char **argv);
 static void help(const struct command *self)
 {
 	printf("usage: hardline %s\n\n"
-	    "Verifies the hardening attestations of IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
-	    "docker://REGISTRY/REPO@sha256:<hex>): found in the layout's or registry's sha256-<hex>.att manifest,\n"
-	    "in FILE" ATTEST_SIDECAR_SUFFIX " beside an oci-archive, or given with --envelope.\n\n"
-	    "  --key PUB          trusted public key file or directory of *.pub/*.pem (repeatable)\n"
-	    "  --envelope FILE    the envelope(s) to check instead of the stored ones\n"
-	    "  --require F=N      the attested facts must have count F equal to N (F<=N: at most N); F is one of\n"
-	    "                     executables shells fetchTools interpreters packageManagers setuid setgid\n"
-	    "                     worldWritable users groups files bytes loginShells (repeatable)\n"
-	    "  --platform P       only this platform of an index (default: every platform must verify)\n"
-	    "  --json             print the verified Statement(s) instead of the summary\n\n"
-	    "Exit status: 0 verified, 1 not verified (each attestation's reason on stderr), 2 usage error.\n",
+	       "Verifies the hardening attestations of IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
+	       "docker://REGISTRY/REPO@sha256:<hex>): found in the layout's or registry's sha256-<hex>.att manifest,\n"
+	       "in FILE" ATTEST_SIDECAR_SUFFIX " beside an oci-archive, or given with --envelope.\n\n"
+	       "  --key PUB          trusted public key file or directory of *.pub/*.pem (repeatable)\n"
+	       "  --envelope FILE    the envelope(s) to check instead of the stored ones\n"
+	       "  --require F=N      the attested facts must have count F equal to N (F<=N: at most N); F is one of\n"
+	       "                     executables shells fetchTools interpreters packageManagers setuid setgid\n"
+	       "                     worldWritable users groups files bytes loginShells (repeatable)\n"
+	       "  --platform P       only this platform of an index (default: every platform must verify)\n"
+	       "  --json             print the verified Statement(s) instead of the summary\n\n"
+	       "Exit status: 0 verified, 1 not verified (each attestation's reason on stderr), 2 usage error.\n",
 	    self->synopsis);
 }
 
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "envelope", required_argument, NULL, 'e' },
-		{ "require", required_argument, NULL, 'r' }, { "platform", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },
+		{ "envelope", required_argument, NULL, 'e' },
+		{ "require", required_argument, NULL, 'r' },
+		{ "platform", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = command_find("verify");
 	const char *keys[VERIFY_MAX_KEYS];
@@ -57,7 +61,9 @@ int cmd_verify(int argc, char **argv)
 				return command_usage(self, "too many --key options (64 at most; use a directory)");
 			keys[o.n_keys++] = optarg;
 			break;
-		case 'e': o.envelope_file = optarg; break;
+		case 'e':
+			o.envelope_file = optarg;
+			break;
 		case 'r':
 			if (o.n_reqs == ATTEST_MAX_REQUIRE)
 				return command_usage(self, "too many --require options (32 at most)");
@@ -65,9 +71,15 @@ int cmd_verify(int argc, char **argv)
 				return command_usage(self, e.msg);
 			o.n_reqs++;
 			break;
-		case 'P': o.platform = optarg; break;
-		case 'j': o.json = true; break;
-		case 'h': help(self); return 0;
+		case 'P':
+			o.platform = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'h':
+			help(self);
+			return 0;
 		default:
 			return command_usage(self, cli_opt_refused(argv, msg, sizeof(msg)));
 		}

@@ -5,13 +5,13 @@
 
 struct command {
 	const char *name;
-	const char *synopsis;   /* the usage line after "hardline " */
-	const char *summary;    /* one line for the command list */
+	const char *synopsis; /* the usage line after "hardline " */
+	const char *summary;  /* one line for the command list */
 	/* Runs the command with argv[0] = the command name. Returns the exit status: 0 ok, 1 failure, 2 usage. */
 	int (*run)(int argc, char **argv);
 };
 
-extern const struct command hardline_commands[];   /* ends with a zeroed entry */
+extern const struct command hardline_commands[]; /* ends with a zeroed entry */
 
 /* Prints "hardline: <reason>" (when reason is not NULL) and the command's synopsis to stderr; returns 2. */
 int command_usage(const struct command *c, const char *reason);

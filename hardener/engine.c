@@ -58,7 +58,7 @@ static int run_one(struct harden_ctx *ctx, const struct step *st, struct err *e)
 	int r;
 
 	if (report_step_find(ctx->report, st->name) != NULL)
-		return 0;   /* ran before the tree was indexed (harden_run_before_index) */
+		return 0; /* ran before the tree was indexed (harden_run_before_index) */
 	rs = report_step_begin(ctx->report, st->name);
 	if (!step_enabled(ctx->policy, st->name)) {
 		report_step_skip(rs, "disabled by policy");
@@ -100,9 +100,10 @@ int harden_run(struct harden_ctx *ctx, struct err *e)
 		if (strcmp(harden_steps[i].name, "upgrade") == 0)
 			continue;
 		if (report_step_failed(report_step_find(ctx->report, harden_steps[i].name), &why))
-			return err_set(e, ERR_INVALID, "step %s failed: %.400s; nothing was changed (fix the input, or "
-			    "switch the step off in the policy: steps.%s.enabled false)", harden_steps[i].name, why,
-			    policy_step_key(harden_steps[i].name));
+			return err_set(e, ERR_INVALID,
+			    "step %s failed: %.400s; nothing was changed (fix the input, or "
+			    "switch the step off in the policy: steps.%s.enabled false)",
+			    harden_steps[i].name, why, policy_step_key(harden_steps[i].name));
 	}
 	return 0;
 }

@@ -13,14 +13,14 @@
 enum harden_mode { HARDEN_MODE_ROOTFS, HARDEN_MODE_IMAGE };
 
 struct harden_ctx {
-	struct fstree *tree;            /* borrowed */
-	struct fs_backend *backend;     /* borrowed: to read file contents */
-	const struct hpolicy *policy;   /* borrowed */
-	struct report *report;          /* borrowed */
+	struct fstree *tree;	      /* borrowed */
+	struct fs_backend *backend;   /* borrowed: to read file contents */
+	const struct hpolicy *policy; /* borrowed */
+	struct report *report;	      /* borrowed */
 	enum harden_mode mode;
 	bool dry_run;
-	const char *root_dir;           /* rootfs mode: the directory being hardened (for the upgrade step), else NULL */
-	const char *self_path;          /* rootfs mode: the hardener's own path inside the root ("/hardline"), or NULL */
+	const char *root_dir;  /* rootfs mode: the directory being hardened (for the upgrade step), else NULL */
+	const char *self_path; /* rootfs mode: the hardener's own path inside the root ("/hardline"), or NULL */
 };
 
 /* A step: reads ctx->tree, marks changes, records them in its report step. A non-fatal problem is recorded with

@@ -13,27 +13,122 @@
 #include "hardener/accounts.h"
 #include "hardener/multicall.h"
 
-#define INTERP_MAX 200   /* characters of a "#!" line kept */
+#define INTERP_MAX 200 /* characters of a "#!" line kept */
 #define MAX_NOTES 100
 
 static const char *const shell_names[] = {
-	"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "ksh93", "mksh", "pdksh", "oksh", "lksh", "csh",
-	"tcsh", "fish", "yash", "elvish", NULL,
+	"sh",
+	"bash",
+	"rbash",
+	"dash",
+	"ash",
+	"hush",
+	"zsh",
+	"ksh",
+	"ksh93",
+	"mksh",
+	"pdksh",
+	"oksh",
+	"lksh",
+	"csh",
+	"tcsh",
+	"fish",
+	"yash",
+	"elvish",
+	NULL,
 };
 static const char *const fetch_names[] = {
-	"curl", "wget", "wget2", "nc", "ncat", "netcat", "nc.openbsd", "nc.traditional", "socat", "telnet", "ftp", "tftp",
-	"sftp", "ssh", "scp", "rsync", "aria2c", "lftp", "axel", "ftpget", "ftpput", "ssl_client", NULL,
+	"curl",
+	"wget",
+	"wget2",
+	"nc",
+	"ncat",
+	"netcat",
+	"nc.openbsd",
+	"nc.traditional",
+	"socat",
+	"telnet",
+	"ftp",
+	"tftp",
+	"sftp",
+	"ssh",
+	"scp",
+	"rsync",
+	"aria2c",
+	"lftp",
+	"axel",
+	"ftpget",
+	"ftpput",
+	"ssl_client",
+	NULL,
 };
 static const char *const interp_names[] = {
-	"python", "python[0-9]", "python[0-9].[0-9]*", "pypy*", "perl", "perl[0-9]*", "ruby", "ruby[0-9]*", "node",
-	"nodejs", "deno", "bun", "php", "php[0-9]*", "lua", "lua[0-9]*", "luajit", "tclsh*", "wish*", "expect", "java",
-	"jshell", "jrunscript", "Rscript", "R", "guile*", "awk", "gawk", "mawk", "nawk", "pwsh", NULL,
+	"python",
+	"python[0-9]",
+	"python[0-9].[0-9]*",
+	"pypy*",
+	"perl",
+	"perl[0-9]*",
+	"ruby",
+	"ruby[0-9]*",
+	"node",
+	"nodejs",
+	"deno",
+	"bun",
+	"php",
+	"php[0-9]*",
+	"lua",
+	"lua[0-9]*",
+	"luajit",
+	"tclsh*",
+	"wish*",
+	"expect",
+	"java",
+	"jshell",
+	"jrunscript",
+	"Rscript",
+	"R",
+	"guile*",
+	"awk",
+	"gawk",
+	"mawk",
+	"nawk",
+	"pwsh",
+	NULL,
 };
 /* Kept in step with step_package_manager.c's program list. */
 static const char *const pm_names[] = {
-	"apt", "apt-*", "aptitude*", "dpkg", "dpkg-*", "apk", "rpm", "rpmdb", "rpmkeys", "rpmquery", "dnf", "dnf-*",
-	"dnf4", "dnf5", "yum", "microdnf", "tdnf", "zypper", "opkg", "pip", "pip2*", "pip3*", "easy_install*", "gem",
-	"npm", "npx", "yarn", "yarnpkg", "pnpm", "corepack", NULL,
+	"apt",
+	"apt-*",
+	"aptitude*",
+	"dpkg",
+	"dpkg-*",
+	"apk",
+	"rpm",
+	"rpmdb",
+	"rpmkeys",
+	"rpmquery",
+	"dnf",
+	"dnf-*",
+	"dnf4",
+	"dnf5",
+	"yum",
+	"microdnf",
+	"tdnf",
+	"zypper",
+	"opkg",
+	"pip",
+	"pip2*",
+	"pip3*",
+	"easy_install*",
+	"gem",
+	"npm",
+	"npx",
+	"yarn",
+	"yarnpkg",
+	"pnpm",
+	"corepack",
+	NULL,
 };
 
 /* Whether name matches one of the fnmatch patterns. */
@@ -174,15 +269,15 @@ out:
 /* ---- executables ---- */
 
 struct target {
-	struct fs_node *n;      /* a regular file with an x bit that some executable name leads to */
-	size_t names;           /* how many names (the file itself, links) lead to it */
-	bool lookalike;         /* another executable ELF file has the same size and first bytes */
+	struct fs_node *n; /* a regular file with an x bit that some executable name leads to */
+	size_t names;	   /* how many names (the file itself, links) lead to it */
+	bool lookalike;	   /* another executable ELF file has the same size and first bytes */
 	struct multicall *mc;
 };
 
 struct exe {
-	struct fs_node *n;      /* the name */
-	size_t t;               /* index into targets */
+	struct fs_node *n; /* the name */
+	size_t t;	   /* index into targets */
 };
 
 /* qsort/bsearch order of targets by node address. */
@@ -304,7 +399,7 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 		if ((v[i]->changes & FS_CH_DELETE) || (m = exec_target(t, v[i])) == NULL)
 			continue;
 		ex[nex].n = v[i];
-		tg[nex].n = m;   /* one target per name for now; deduplicated below */
+		tg[nex].n = m; /* one target per name for now; deduplicated below */
 		nex++;
 	}
 	/* Unique targets with their name counts. */
@@ -345,7 +440,8 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 			if (r == ERR_NOMEM)
 				goto out;
 			if (json_array_size(notes) < MAX_NOTES)
-				json_array_append_new(notes, json_sprintf("%.300s was not read: %.300s", tg[i].n->path, e->msg));
+				json_array_append_new(notes,
+				    json_sprintf("%.300s was not read: %.300s", tg[i].n->path, e->msg));
 			err_clear(e);
 		}
 	}
@@ -368,8 +464,11 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 		if (m == NULL)
 			continue;
 		if (!m->applets_known && json_array_size(notes) < MAX_NOTES)
-			json_array_append_new(notes, json_sprintf("%.300s is a %s multi-call binary whose applet list could "
-			    "not be read: it may provide shells, fetch tools or interpreters not counted here", p, m->kind));
+			json_array_append_new(notes,
+			    json_sprintf(
+				"%.300s is a %s multi-call binary whose applet list could "
+				"not be read: it may provide shells, fetch tools or interpreters not counted here",
+				p, m->kind));
 		if ((mc_has_any(m, shell_names) && add_path(&c->shells, p) != 0) ||
 		    (mc_has_any(m, fetch_names) && add_path(&c->fetch, p) != 0) ||
 		    (mc_has_any(m, interp_names) && add_path(&c->interp, p) != 0))
@@ -396,7 +495,7 @@ static bool login_shell(const char *sh)
 	size_t i;
 
 	if (sh[0] == '\0')
-		return true;   /* an empty shell field means /bin/sh */
+		return true; /* an empty shell field means /bin/sh */
 	for (i = 0; none[i] != NULL; i++)
 		if (strcmp(base_name(sh), none[i]) == 0)
 			return false;
@@ -471,13 +570,15 @@ static json_t *measure_accounts(struct fstree *t, struct fs_backend *b, bool use
 			accounts_id(f, i, PW_UID, &id, &sub);
 			accounts_id(f, i, PW_GID, &gid, &sub);
 			logins += login_shell(sh);
-			list_add(&l, json_pack("{s:o, s:I, s:I, s:o, s:o}", "name", jstr(accounts_get(f, i, PW_NAME)),
-			    "uid", (json_int_t)id, "gid", (json_int_t)gid, "home", jstr(accounts_get(f, i, PW_DIR)),
-			    "shell", jstr(sh)));
+			list_add(&l,
+			    json_pack("{s:o, s:I, s:I, s:o, s:o}", "name", jstr(accounts_get(f, i, PW_NAME)), "uid",
+				(json_int_t)id, "gid", (json_int_t)gid, "home", jstr(accounts_get(f, i, PW_DIR)),
+				"shell", jstr(sh)));
 		} else {
 			accounts_id(f, i, GR_GID, &gid, &sub);
-			list_add(&l, json_pack("{s:o, s:I, s:o}", "name", jstr(accounts_get(f, i, GR_NAME)), "gid", (json_int_t)gid,
-			    "members", members_json(accounts_get(f, i, GR_MEM))));
+			list_add(&l,
+			    json_pack("{s:o, s:I, s:o}", "name", jstr(accounts_get(f, i, GR_NAME)), "gid",
+				(json_int_t)gid, "members", members_json(accounts_get(f, i, GR_MEM))));
 		}
 	}
 	accounts_free(f);
@@ -532,17 +633,18 @@ int facts_compute(struct fstree *t, struct fs_backend *b, json_t **out, struct e
 		if (n->type != FS_SYMLINK && n->type != FS_HARDLINK && (n->mode & 0002) &&
 		    !(n->type == FS_DIR && (n->mode & 01000)) &&
 		    !((n->type == FS_CHR || n->type == FS_BLK || n->type == FS_FIFO || n->type == FS_SOCK) &&
-		    under_dev(n->path)) && add_path(&c.ww, n->path) != 0)
+			under_dev(n->path)) &&
+		    add_path(&c.ww, n->path) != 0)
 			goto nomem;
 	}
 	if ((r = measure_executables(t, b, v, nv, &c, notes, e)) != 0)
 		goto out;
-	o = json_pack("{s:i, s:I, s:I, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*}",
-	    "schemaVersion", FACTS_SCHEMA_VERSION, "files", (json_int_t)files, "bytes", (json_int_t)bytes,
-	    "executables", list_finish(&c.exes, false), "shells", list_finish(&c.shells, true),
-	    "fetchTools", list_finish(&c.fetch, true), "interpreters", list_finish(&c.interp, true),
-	    "packageManagers", list_finish(&c.pms, true), "setuid", list_finish(&c.setuid, true),
-	    "setgid", list_finish(&c.setgid, true), "worldWritable", list_finish(&c.ww, true));
+	o = json_pack("{s:i, s:I, s:I, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*}", "schemaVersion",
+	    FACTS_SCHEMA_VERSION, "files", (json_int_t)files, "bytes", (json_int_t)bytes, "executables",
+	    list_finish(&c.exes, false), "shells", list_finish(&c.shells, true), "fetchTools",
+	    list_finish(&c.fetch, true), "interpreters", list_finish(&c.interp, true), "packageManagers",
+	    list_finish(&c.pms, true), "setuid", list_finish(&c.setuid, true), "setgid", list_finish(&c.setgid, true),
+	    "worldWritable", list_finish(&c.ww, true));
 	if (o == NULL || json_object_size(o) != 11 ||
 	    json_object_set_new(o, "users", measure_accounts(t, b, true, e)) != 0 ||
 	    json_object_set_new(o, "groups", measure_accounts(t, b, false, e)) != 0)
@@ -585,13 +687,15 @@ char *facts_summary_line(const json_t *facts, char *buf, size_t n)
 
 	if (n == 0)
 		return buf;
-	snprintf(buf, n, "files %lld (%.1f MiB), executables %lld, shells %lld, fetch tools %lld, interpreters %lld, "
+	snprintf(buf, n,
+	    "files %lld (%.1f MiB), executables %lld, shells %lld, fetch tools %lld, interpreters %lld, "
 	    "package managers %lld, setuid %lld, setgid %lld, world-writable %lld, users",
 	    (long long)json_integer_value(json_object_get(facts, "files")), mib, count_of(facts, "executables"),
 	    count_of(facts, "shells"), count_of(facts, "fetchTools"), count_of(facts, "interpreters"),
 	    count_of(facts, "packageManagers"), count_of(facts, "setuid"), count_of(facts, "setgid"),
 	    count_of(facts, "worldWritable"));
-	json_array_foreach(users, i, u) {
+	json_array_foreach(users, i, u)
+	{
 		len = strlen(buf);
 		if (i == 8) {
 			snprintf(buf + len, n - len, " ...");

@@ -14,7 +14,7 @@
 #include "lib/err.h"
 
 #define FACTS_SCHEMA_VERSION 1
-#define FACTS_MAX_ITEMS 10000   /* items kept per list; "count" is always the true count */
+#define FACTS_MAX_ITEMS 10000 /* items kept per list; "count" is always the true count */
 
 /* Measures t as it will be once its marks are committed: nodes marked FS_CH_DELETE are ignored, pending modes and
  * new contents are used. b reads file contents (multi-call binaries, /etc/passwd, /etc/group); it is only read.

@@ -2,7 +2,7 @@
  * directories opened O_DIRECTORY|O_NOFOLLOW; reads and commits reach a node's parent from the root fd component by
  * component with O_PATH|O_DIRECTORY|O_NOFOLLOW and then act on the last component relative to it, never through a
  * joined path string. */
-#define _GNU_SOURCE   /* O_PATH, AT_EMPTY_PATH */
+#define _GNU_SOURCE /* O_PATH, AT_EMPTY_PATH */
 #include "hardener/fsdir.h"
 
 #include <dirent.h>
@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 
-#define FSDIR_MAX_DEPTH 256        /* directory levels descended (each holds a fd while the walk is below it) */
+#define FSDIR_MAX_DEPTH 256 /* directory levels descended (each holds a fd while the walk is below it) */
 #define FSDIR_MAX_PATH 4096
 #define FSDIR_MAX_NOTES 1000
 
@@ -28,10 +28,10 @@
 enum { FSDIR_MOUNT = 1, FSDIR_NOT_DESCENDED = 2 };
 
 struct fsdir {
-	struct fs_backend base;     /* first: the ops see a struct fs_backend * */
+	struct fs_backend base; /* first: the ops see a struct fs_backend * */
 	int rootfd;
 	dev_t dev;
-	uint64_t mnt_id;            /* the root's mount (statx), 0 when the kernel does not tell */
+	uint64_t mnt_id; /* the root's mount (statx), 0 when the kernel does not tell */
 	json_t *notes;
 	size_t nnotes;
 	/* The last parent directory reached by open_parent (an O_PATH fd), reused for siblings. */
@@ -181,7 +181,7 @@ static bool linked_outside(const struct fsdir *d, const struct stat *st)
 
 	if (st->st_nlink <= 1)
 		return false;
-	while (lo < hi) {   /* first index with links[i] >= ino */
+	while (lo < hi) { /* first index with links[i] >= ino */
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (d->links[mid] < st->st_ino)
@@ -274,8 +274,9 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 				struct fs_node *stored = fstree_get(t, path);
 
 				stored->cookie = FSDIR_NOT_DESCENDED;
-				note(d, path, err == EACCES ? "unreadable directory: recorded, not descended" :
-				    "cannot open the directory: recorded, not descended");
+				note(d, path,
+				    err == EACCES ? "unreadable directory: recorded, not descended"
+						  : "cannot open the directory: recorded, not descended");
 			} else if (fstat(cfd, &cst) != 0 || cst.st_ino != st.st_ino || cst.st_dev != st.st_dev) {
 				close(cfd);
 				note(d, path, "directory replaced while indexing: not descended");
@@ -317,7 +318,7 @@ static int open_parent(struct fsdir *d, const char *path, const char **leaf, str
 		close(d->cache_fd);
 	d->cache_fd = -1;
 	fd = d->rootfd;
-	for (p = parent + 1; *p != '\0'; ) {
+	for (p = parent + 1; *p != '\0';) {
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		int nfd;
@@ -345,8 +346,10 @@ static int open_parent(struct fsdir *d, const char *path, const char **leaf, str
 				return err_set(e, ERR_NOT_FOUND, "%.200s: %.*s does not exist", path,
 				    (int)(p + n - parent), parent);
 			if (err == ENOTDIR || err == ELOOP)
-				return err_set(e, ERR_ESCAPE, "%.200s: %.*s is a symlink or not a directory; not followed, "
-				    "so nothing outside the root is touched", path, (int)(p + n - parent), parent);
+				return err_set(e, ERR_ESCAPE,
+				    "%.200s: %.*s is a symlink or not a directory; not followed, "
+				    "so nothing outside the root is touched",
+				    path, (int)(p + n - parent), parent);
 			return err_errno(e, err, "%.200s: open %.*s", path, (int)(p + n - parent), parent);
 		}
 		if (fd != d->rootfd)
@@ -385,7 +388,8 @@ static int fsdir_read(struct fs_backend *b, const struct fs_node *n, size_t cap,
 		return pfd;
 	if ((fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
 		if (errno == ELOOP)
-			return err_set(e, ERR_ESCAPE, "%s: is now a symlink; not followed", esc(n->path, pb, sizeof(pb)));
+			return err_set(e, ERR_ESCAPE, "%s: is now a symlink; not followed",
+			    esc(n->path, pb, sizeof(pb)));
 		return err_errno(e, errno, "read %s", esc(n->path, pb, sizeof(pb)));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -423,21 +427,21 @@ out:
 /* Writes leaf in pfd anew: n's new content, or (srcfd >= 0) a copy of srcfd's bytes; a new file in the same
  * directory, n's owner and mode set, synced, then renamed over the old name (which, if it became a symlink
  * meanwhile, is replaced, never followed; a hard link is broken, so that no other name shares the change). */
-static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, int srcfd,
-    struct err *e)
+static int write_file(struct fsdir *d, int pfd, const char *leaf, const struct fs_node *n, int srcfd, struct err *e)
 {
 	char tmp[64], pb[256], buf[65536];
 	off_t pos = 0;
 	int fd = -1, r, tries;
 
-	for (tries = 0; ; tries++) {
+	for (tries = 0;; tries++) {
 		str_fmt(tmp, sizeof(tmp), ".hardline-tmp.%ld.%u", (long)getpid(), d->tmp_seq++);
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST || tries > 100)
 			break;
 	}
 	if (fd < 0)
-		return err_errno(e, errno, "%s: cannot create a temporary file beside it", esc(n->path, pb, sizeof(pb)));
+		return err_errno(e, errno, "%s: cannot create a temporary file beside it",
+		    esc(n->path, pb, sizeof(pb)));
 	if (srcfd < 0 && fileio_write_all(fd, n->content, n->content_len) != 0) {
 		r = err_errno(e, errno, "%s: write", esc(n->path, pb, sizeof(pb)));
 		goto fail;
@@ -509,7 +513,8 @@ static int apply_attrs(struct fsdir *d, int pfd, const char *leaf, const struct 
 		return 0;
 	}
 	if (n->type == FS_REG || n->type == FS_DIR) {
-		fd = openat(pfd, leaf, flags | O_RDONLY | O_NONBLOCK | O_NOCTTY | (n->type == FS_DIR ? O_DIRECTORY : 0));
+		fd =
+		    openat(pfd, leaf, flags | O_RDONLY | O_NONBLOCK | O_NOCTTY | (n->type == FS_DIR ? O_DIRECTORY : 0));
 		if (fd < 0 && errno != EACCES) {
 			if (errno == ELOOP || errno == ENOTDIR)
 				return err_set(e, ERR_ESCAPE, "%s: is now a symlink or changed type; not followed",
@@ -531,8 +536,10 @@ static int apply_attrs(struct fsdir *d, int pfd, const char *leaf, const struct 
 		if (n->type == FS_REG && !opath)
 			r = write_file(d, pfd, leaf, n, fd, e);
 		else
-			r = err_set(e, ERR_ESCAPE, "%s: hard-linked to a name outside the root, which shares its mode and "
-			    "owner; left alone", esc(n->path, pb, sizeof(pb)));
+			r = err_set(e, ERR_ESCAPE,
+			    "%s: hard-linked to a name outside the root, which shares its mode and "
+			    "owner; left alone",
+			    esc(n->path, pb, sizeof(pb)));
 		goto out;
 	}
 	if ((n->changes & FS_CH_OWNER) && fchownat(fd, "", n->uid, n->gid, AT_EMPTY_PATH) != 0) {
@@ -546,7 +553,7 @@ static int apply_attrs(struct fsdir *d, int pfd, const char *leaf, const struct 
 			str_fmt(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 			r = chmod(proc, n->mode & 07777);
 			if (r != 0 && errno == ENOENT)
-				errno = ENOSYS;   /* no /proc: no way to chmod this object without following links */
+				errno = ENOSYS; /* no /proc: no way to chmod this object without following links */
 		}
 		if (r != 0) {
 			r = err_errno(e, errno, "%s: chmod %04o", esc(n->path, pb, sizeof(pb)), n->mode & 07777);
@@ -647,8 +654,10 @@ static bool skip_mount(struct fstree *t, struct fs_node *const *v, size_t i)
 
 	for (j = i; j < end; j++)
 		if (v[j]->cookie & FSDIR_MOUNT) {
-			log_warn("%s: %s of another filesystem (supplied by the container runtime, not part of the image); "
-			    "left as it is", esc(n->path, pb, sizeof(pb)), j == i ? "a mount point" : "holds a mount point");
+			log_warn(
+			    "%s: %s of another filesystem (supplied by the container runtime, not part of the image); "
+			    "left as it is",
+			    esc(n->path, pb, sizeof(pb)), j == i ? "a mount point" : "holds a mount point");
 			return true;
 		}
 	return false;
@@ -681,7 +690,8 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 	for (i = 0; i < nv; i++) {
 		struct fs_node *n = v[i];
 
-		if (!(n->changes & (FS_CH_CREATE | FS_CH_CONTENT)) || (n->changes & FS_CH_DELETE) || skip_mount(t, v, i))
+		if (!(n->changes & (FS_CH_CREATE | FS_CH_CONTENT)) || (n->changes & FS_CH_DELETE) ||
+		    skip_mount(t, v, i))
 			continue;
 		err_clear(&one);
 		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
@@ -690,9 +700,15 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		}
 		if (n->changes & FS_CH_CREATE) {
 			if (create_node(d, pfd, leaf, n, &one) != 0 ||
-			    (n->type != FS_REG && apply_attrs(d, pfd, leaf, &(struct fs_node){ .path = n->path,
-			    .type = n->type, .mode = n->mode, .uid = n->uid, .gid = n->gid,
-			    .changes = FS_CH_MODE | FS_CH_OWNER }, &one) != 0))
+			    (n->type != FS_REG &&
+				apply_attrs(d, pfd, leaf,
+				    &(struct fs_node){ .path = n->path,
+					.type = n->type,
+					.mode = n->mode,
+					.uid = n->uid,
+					.gid = n->gid,
+					.changes = FS_CH_MODE | FS_CH_OWNER },
+				    &one) != 0))
 				failed(e, &one, &nfail);
 		} else if (n->type != FS_REG) {
 			err_set(&one, ERR_INVALID, "%s: new content for something that is not a regular file", n->path);
@@ -702,7 +718,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		}
 	}
 	/* 3. owner and mode, children before parents (a parent losing permissions last). */
-	for (i = nv; i-- > 0; ) {
+	for (i = nv; i-- > 0;) {
 		struct fs_node *n = v[i];
 
 		if (!(n->changes & (FS_CH_MODE | FS_CH_OWNER)) ||
@@ -713,7 +729,7 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 			failed(e, &one, &nfail);
 	}
 	/* 4. deletions, deepest first. */
-	for (i = nv; i-- > 0; ) {
+	for (i = nv; i-- > 0;) {
 		struct fs_node *n = v[i];
 
 		if (!(n->changes & FS_CH_DELETE) || (n->changes & FS_CH_CREATE))
@@ -727,13 +743,13 @@ static int fsdir_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		if (skip_mount(t, v, i))
 			continue;
 		if ((pfd = open_parent(d, n->path, &leaf, &one)) < 0) {
-			if (one.code != ERR_NOT_FOUND)   /* its parent is already gone: so is it */
+			if (one.code != ERR_NOT_FOUND) /* its parent is already gone: so is it */
 				failed(e, &one, &nfail);
 			continue;
 		}
 		if (n->type == FS_DIR) {
-			if (strcmp(d->cache_path, n->path) == 0 || (str_has_prefix(d->cache_path, n->path) &&
-			    d->cache_path[strlen(n->path)] == '/'))
+			if (strcmp(d->cache_path, n->path) == 0 ||
+			    (str_has_prefix(d->cache_path, n->path) && d->cache_path[strlen(n->path)] == '/'))
 				cache_drop(d);
 			if (remove_tree(d, pfd, leaf, n->path, 0, &one) != 0)
 				failed(e, &one, &nfail);

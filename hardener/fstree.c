@@ -10,9 +10,9 @@
 
 struct fstree {
 	struct fs_node **slots;
-	size_t nslots;          /* a power of two */
-	size_t used;            /* live nodes */
-	size_t filled;          /* live nodes + tombstones */
+	size_t nslots; /* a power of two */
+	size_t used;   /* live nodes */
+	size_t filled; /* live nodes + tombstones */
 	struct fs_node **sorted;
 	size_t nsorted;
 	bool sorted_ok;
@@ -20,7 +20,7 @@ struct fstree {
 
 static uint64_t hash_path(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
@@ -113,8 +113,8 @@ static bool is_normalized(const char *p)
 		return false;
 	if (p[1] == '\0')
 		return true;
-	for (s = p; *s; ) {
-		const char *c = ++s;   /* s was at '/' */
+	for (s = p; *s;) {
+		const char *c = ++s; /* s was at '/' */
 
 		while (*s && *s != '/')
 			s++;
@@ -230,7 +230,7 @@ static void remove_one(struct fstree *t, const char *path)
 
 size_t fstree_remove(struct fstree *t, const char *path)
 {
-	struct fs_node *n = fstree_get(t, path), *const *v;
+	struct fs_node *n = fstree_get(t, path), *const * v;
 	size_t count = 0, i, nv, end;
 	char **doomed;
 
@@ -319,7 +319,7 @@ size_t fstree_subtree_end(struct fstree *t, size_t i)
 		return n;
 	p = v[i]->path;
 	len = strlen(p);
-	if (len == 1)   /* "/" holds everything */
+	if (len == 1) /* "/" holds everything */
 		return n;
 	for (j = i + 1; j < n; j++)
 		if (strncmp(v[j]->path, p, len) != 0 || v[j]->path[len] != '/')
@@ -377,8 +377,7 @@ int fstree_mark_content(struct fs_node *n, const void *data, size_t len, struct 
 	return 0;
 }
 
-int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, char *out, size_t size,
-    struct err *e)
+int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, char *out, size_t size, struct err *e)
 {
 	char cur[4096], rest[8192], tmp[8192];
 	int links = 0;
@@ -457,7 +456,7 @@ struct fs_node *fstree_final(const struct fstree *t, const struct fs_node *n)
 	int hops = 0;
 
 	if (n->type != FS_SYMLINK)
-		m = fstree_get(t, n->path);   /* n itself, as the tree hands it out */
+		m = fstree_get(t, n->path); /* n itself, as the tree hands it out */
 	else if (fstree_resolve(t, n->path, true, out, sizeof(out), &e) == 0)
 		m = fstree_get(t, out);
 	else
@@ -485,8 +484,8 @@ size_t fstree_resolve_dirs(const struct fstree *t, char *const *names, size_t n,
 	return nd;
 }
 
-int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap,
-    struct strbuf *out, struct err *e)
+int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap, struct strbuf *out,
+    struct err *e)
 {
 	int hops = 0;
 
@@ -494,7 +493,8 @@ int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node
 		const struct fs_node *target = fstree_get(t, n->link);
 
 		if (target == NULL || ++hops > MAX_LINKS)
-			return err_set(e, ERR_NOT_FOUND, "%.200s: hard link target %.200s is missing", n->path, n->link);
+			return err_set(e, ERR_NOT_FOUND, "%.200s: hard link target %.200s is missing", n->path,
+			    n->link);
 		n = target;
 	}
 	if (n->type != FS_REG)
@@ -502,8 +502,9 @@ int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node
 	if (n->changes & FS_CH_CONTENT) {
 		if (n->content_len > cap)
 			return err_set(e, ERR_TOO_LARGE, "%.200s is larger than %zu bytes", n->path, cap);
-		return sb_append(out, n->content, n->content_len) == 0 ? 0 :
-		    err_set(e, ERR_NOMEM, "out of memory reading %.200s", n->path);
+		return sb_append(out, n->content, n->content_len) == 0
+		    ? 0
+		    : err_set(e, ERR_NOMEM, "out of memory reading %.200s", n->path);
 	}
 	if (n->changes & FS_CH_CREATE)
 		return 0;

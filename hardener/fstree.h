@@ -15,32 +15,32 @@
 
 enum fs_type { FS_REG, FS_DIR, FS_SYMLINK, FS_HARDLINK, FS_CHR, FS_BLK, FS_FIFO, FS_SOCK };
 
-#define FS_HEAD_LEN 128   /* leading bytes of every regular file kept in the index (ELF magic, "#!" lines) */
+#define FS_HEAD_LEN 128 /* leading bytes of every regular file kept in the index (ELF magic, "#!" lines) */
 
 /* Change marks, set by fstree_mark_* and read by a backend's commit. */
 enum {
-	FS_CH_DELETE = 1u << 0,   /* remove (a directory: with everything under it) */
-	FS_CH_MODE = 1u << 1,     /* new permission bits in mode */
-	FS_CH_OWNER = 1u << 2,    /* new uid/gid */
-	FS_CH_CONTENT = 1u << 3,  /* new content in content/content_len (a regular file) */
-	FS_CH_CREATE = 1u << 4,   /* did not exist before: create it (a regular file or a directory) */
+	FS_CH_DELETE = 1u << 0,	 /* remove (a directory: with everything under it) */
+	FS_CH_MODE = 1u << 1,	 /* new permission bits in mode */
+	FS_CH_OWNER = 1u << 2,	 /* new uid/gid */
+	FS_CH_CONTENT = 1u << 3, /* new content in content/content_len (a regular file) */
+	FS_CH_CREATE = 1u << 4,	 /* did not exist before: create it (a regular file or a directory) */
 };
 
 struct fs_node {
-	char *path;             /* "/" or "/usr/bin/ls": absolute in the root, no "." or ".." or "//" (owned) */
+	char *path; /* "/" or "/usr/bin/ls": absolute in the root, no "." or ".." or "//" (owned) */
 	enum fs_type type;
-	uint32_t mode;          /* permission bits including 07000 */
+	uint32_t mode; /* permission bits including 07000 */
 	uint32_t uid, gid;
 	uint64_t size;
 	int64_t mtime;
 	uint32_t dev_major, dev_minor;
-	char *link;             /* symlink: the target as stored; hardlink: the path of the node it links to (owned) */
+	char *link; /* symlink: the target as stored; hardlink: the path of the node it links to (owned) */
 	unsigned char head[FS_HEAD_LEN];
-	size_t head_len;        /* bytes valid in head (regular files only) */
-	unsigned changes;       /* FS_CH_* */
-	char *content;          /* new content when FS_CH_CONTENT (owned) */
+	size_t head_len;  /* bytes valid in head (regular files only) */
+	unsigned changes; /* FS_CH_* */
+	char *content;	  /* new content when FS_CH_CONTENT (owned) */
 	size_t content_len;
-	uint64_t cookie;        /* backend-private (e.g. the layer that holds the bytes) */
+	uint64_t cookie; /* backend-private (e.g. the layer that holds the bytes) */
 };
 
 struct fstree;
@@ -88,8 +88,7 @@ int fstree_mark_content(struct fs_node *n, const void *data, size_t len, struct 
  * one too when follow_last), absolute targets relative to the root, ".." stopping at "/"; at most 40 links.
  * Writes the resolved normalized path to out[size]. Returns 0, ERR_NOT_FOUND when a component is missing
  * (out then holds the path resolved so far), ERR_INVALID for a loop or a non-directory in the middle. */
-int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, char *out, size_t size,
-    struct err *e);
+int fstree_resolve(const struct fstree *t, const char *path, bool follow_last, char *out, size_t size, struct err *e);
 
 /* The node the name n (a node of t) finally leads to: a symlink resolved as fstree_resolve does, then hard links
  * followed (at most 40). Borrowed from t; NULL when the name leads nowhere. The caller checks the type and the marks
@@ -117,7 +116,7 @@ struct fs_backend {
 
 /* Reads n's current content: the new content when it was changed, otherwise the backend's; follows a hardlink node
  * to its target. Appends to out; ERR_TOO_LARGE over cap, ERR_INVALID when n is not a regular file. */
-int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap,
-    struct strbuf *out, struct err *e);
+int fs_backend_read(struct fs_backend *b, struct fstree *t, const struct fs_node *n, size_t cap, struct strbuf *out,
+    struct err *e);
 
 #endif

@@ -15,21 +15,21 @@
 #include "lib/log.h"
 #include "lib/str.h"
 
-#define CK_LAYER(c) ((uint32_t)((c) & 0xffffu))               /* the layer holding the bytes */
-#define CK_ALT(c) ((size_t)(((c) >> 16) & 0xffffffu))         /* alt source path index + 1, 0 = none */
-#define CK_SLOT(c) ((size_t)(((c) >> 40) & 0x3fffffu))        /* spool slot + 1, 0 = none */
+#define CK_LAYER(c) ((uint32_t)((c)&0xffffu))	       /* the layer holding the bytes */
+#define CK_ALT(c) ((size_t)(((c) >> 16) & 0xffffffu))  /* alt source path index + 1, 0 = none */
+#define CK_SLOT(c) ((size_t)(((c) >> 40) & 0x3fffffu)) /* spool slot + 1, 0 = none */
 #define CK_SLOT_BITS(c) ((c) & (0x3fffffull << 40))
-#define CK_EMIT (1ull << 62)                                  /* commit: goes into the new layer */
-#define CK_TARGET (1ull << 63)                                /* some hard link points at this node */
+#define CK_EMIT (1ull << 62)   /* commit: goes into the new layer */
+#define CK_TARGET (1ull << 63) /* some hard link points at this node */
 #define CK_MAKE(layer, alt) ((uint64_t)(layer) | ((uint64_t)(alt) << 16))
 #define MAX_LAYERS 0xffffu
 #define MAX_ALT 0xffffffu
 #define MAX_SLOTS 0x3fffffu
 
-#define SPOOL_FILE_MAX (16u << 20)       /* executables up to this size are spooled while loading */
+#define SPOOL_FILE_MAX (16u << 20) /* executables up to this size are spooled while loading */
 #define SPOOL_TOTAL_MAX (2ull << 30)
 
-#define CACHE_FILE_MAX (64u << 10)     /* /etc files up to this size are kept in memory */
+#define CACHE_FILE_MAX (64u << 10) /* /etc files up to this size are kept in memory */
 #define CACHE_TOTAL_MAX (4u << 20)
 #define COPY_BUF (64u << 10)
 
@@ -47,7 +47,7 @@ struct cached {
 };
 
 struct imageview {
-	struct fs_backend base;     /* first: the ops see a struct fs_backend * */
+	struct fs_backend base; /* first: the ops see a struct fs_backend * */
 	struct oci_store *store;
 	const struct oci_image *img;
 	struct imageview_opts opts;
@@ -61,10 +61,10 @@ struct imageview {
 	struct oci_descriptor manifest;
 	bool have_manifest;
 	uint64_t layer_entries;
-	struct oci_reader *cur_br;       /* the read cursor (see view_read) */
+	struct oci_reader *cur_br; /* the read cursor (see view_read) */
 	struct tarlayer_reader *cur_r;
 	uint32_t cur_layer;
-	FILE *spool;                     /* load-time spool of executables (unlinked temp file) */
+	FILE *spool; /* load-time spool of executables (unlinked temp file) */
 	uint64_t spool_len;
 	struct slot *slots;
 	size_t nslots, slots_alloc;
@@ -78,8 +78,8 @@ static ssize_t blob_src(void *arg, void *buf, size_t n, struct err *e)
 }
 
 /* Called for each entry of a streamed layer; returns 0 to go on, 1 to stop early, negative on error. */
-typedef int (*entry_fn)(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
-    struct tarlayer_reader *r, const char *label, void *arg, struct err *e);
+typedef int (*entry_fn)(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
+    const char *label, void *arg, struct err *e);
 
 /* Streams layer li through fn. check: also verify the config's diff_id of the layer (the load pass does, once per
  * run; later passes are covered by the blob digest). */
@@ -102,7 +102,7 @@ static int layer_stream(struct imageview *v, uint32_t li, entry_fn fn, void *arg
 	}
 	if ((rc = oci_blob_open(v->store, d, &br, e)) != 0 ||
 	    (rc = tarlayer_reader_open_checked(label, check ? v->img->diff_ids[li] : NULL, what, blob_src, br,
-	    &v->opts.limits, &r, e)) != 0)
+		 &v->opts.limits, &r, e)) != 0)
 		goto out;
 	while ((rc = tarlayer_next(r, &ent, e)) == 1) {
 		if ((rc = fn(v, li, ent, r, label, arg, e)) < 0)
@@ -195,8 +195,8 @@ static int detach_links(struct imageview *v, struct fstree *t, const char *prefi
 		l->size = target->size;
 		memcpy(l->head, target->head, sizeof(l->head));
 		l->head_len = target->head_len;
-		l->cookie = CK_MAKE(CK_LAYER(target->cookie), alt) | CK_SLOT_BITS(target->cookie) |
-		    (l->cookie & CK_TARGET);
+		l->cookie =
+		    CK_MAKE(CK_LAYER(target->cookie), alt) | CK_SLOT_BITS(target->cookie) | (l->cookie & CK_TARGET);
 		v->nhardlinks--;
 	}
 	return 0;
@@ -294,12 +294,16 @@ static int ensure_parents(struct fstree *t, const char *path, uint32_t li, const
 				return rc;
 		} else if (p->type == FS_SYMLINK) {
 			str_escape(eb, sizeof(eb), path, strlen(path), 200);
-			return err_set(e, ERR_ESCAPE, "%s: entry \"%s\" lies beneath the symlink %.200s, which could "
-			    "lead outside the image root; the image is malformed or hostile", label, eb, buf);
+			return err_set(e, ERR_ESCAPE,
+			    "%s: entry \"%s\" lies beneath the symlink %.200s, which could "
+			    "lead outside the image root; the image is malformed or hostile",
+			    label, eb, buf);
 		} else if (p->type != FS_DIR) {
 			str_escape(eb, sizeof(eb), path, strlen(path), 200);
-			return err_set(e, ERR_INVALID, "%s: entry \"%s\" lies beneath %.200s, which is not a "
-			    "directory; the image is malformed", label, eb, buf);
+			return err_set(e, ERR_INVALID,
+			    "%s: entry \"%s\" lies beneath %.200s, which is not a "
+			    "directory; the image is malformed",
+			    label, eb, buf);
 		}
 		buf[i] = '/';
 	}
@@ -354,8 +358,13 @@ static const struct cached *cache_get(const struct imageview *v, const char *pat
 }
 
 static const enum fs_type type_map[] = {
-	[TL_REG] = FS_REG, [TL_DIR] = FS_DIR, [TL_SYMLINK] = FS_SYMLINK, [TL_HARDLINK] = FS_HARDLINK,
-	[TL_CHR] = FS_CHR, [TL_BLK] = FS_BLK, [TL_FIFO] = FS_FIFO,
+	[TL_REG] = FS_REG,
+	[TL_DIR] = FS_DIR,
+	[TL_SYMLINK] = FS_SYMLINK,
+	[TL_HARDLINK] = FS_HARDLINK,
+	[TL_CHR] = FS_CHR,
+	[TL_BLK] = FS_BLK,
+	[TL_FIFO] = FS_FIFO,
 };
 
 /* An unlinked temporary file in $TMPDIR (or /tmp). */
@@ -453,8 +462,8 @@ static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_ent
 	return rc;
 }
 
-static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
-    struct tarlayer_reader *r, const char *label, void *arg, struct err *e)
+static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
+    const char *label, void *arg, struct err *e)
 {
 	struct fstree *t = arg;
 	struct fs_node *old, *target, tmpl, *n;
@@ -510,8 +519,10 @@ static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_e
 			target = fstree_get(t, target->link);
 		if (target == NULL || target->type != FS_REG || strcmp(target->path, ent->path) == 0) {
 			str_escape(eb, sizeof(eb), ent->path, strlen(ent->path), 200);
-			return err_set(e, ERR_INVALID, "%s: entry \"%s\": hard link to %.200s, which is not a regular "
-			    "file of this or a lower layer; the image is malformed", label, eb, ent->link);
+			return err_set(e, ERR_INVALID,
+			    "%s: entry \"%s\": hard link to %.200s, which is not a regular "
+			    "file of this or a lower layer; the image is malformed",
+			    label, eb, ent->link);
 		}
 		target->cookie |= CK_TARGET;
 		tmpl.link = target->path;
@@ -667,8 +678,8 @@ struct spool_ctx {
 	uint64_t off;
 };
 
-static int spool_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent,
-    struct tarlayer_reader *r, const char *label, void *arg, struct err *e)
+static int spool_entry(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
+    const char *label, void *arg, struct err *e)
 {
 	struct spool_ctx *s = arg;
 	struct need key = { li, ent->path, 0, 0, false }, *hit;
@@ -697,8 +708,8 @@ static int spool_entry(struct imageview *v, uint32_t li, const struct tarlayer_e
 /* ---- commit: writing the layer ---- */
 
 struct group {
-	const char *target;         /* path of the hard link target (the content holder) */
-	struct fs_node *primary;    /* the first emitted member in tree order: written as the regular file */
+	const char *target;	 /* path of the hard link target (the content holder) */
+	struct fs_node *primary; /* the first emitted member in tree order: written as the regular file */
 };
 
 struct commit_ctx {
@@ -836,11 +847,11 @@ static int collect(struct commit_ctx *c, struct err *e)
 			return err_set(e, ERR_INTERNAL, "hard link %.200s lost its target", n->path);
 		g = group_find(c, cn->path);
 		if (g != NULL && g->primary != n)
-			continue;                        /* written as a link to the primary */
+			continue; /* written as a link to the primary */
 		if (cn->changes & (FS_CH_CONTENT | FS_CH_CREATE))
-			continue;                        /* new bytes are in the node */
+			continue; /* new bytes are in the node */
 		if (CK_SLOT(cn->cookie) > 0)
-			continue;                        /* spooled while loading */
+			continue; /* spooled while loading */
 		c->needs[c->nneeds].layer = CK_LAYER(cn->cookie);
 		c->needs[c->nneeds].src = node_src(c->v, cn);
 		c->nneeds++;
@@ -848,7 +859,7 @@ static int collect(struct commit_ctx *c, struct err *e)
 	if (c->nneeds == 0)
 		return 0;
 	qsort(c->needs, c->nneeds, sizeof(*c->needs), need_cmp);
-	for (i = 1, j = 0; i < c->nneeds; i++)          /* drop duplicates */
+	for (i = 1, j = 0; i < c->nneeds; i++) /* drop duplicates */
 		if (need_cmp(&c->needs[i], &c->needs[j]) != 0)
 			c->needs[++j] = c->needs[i];
 	c->nneeds = j + 1;
@@ -882,8 +893,14 @@ static int sink_blob(void *arg, const void *buf, size_t n, struct err *e)
 }
 
 static const enum tarlayer_type tl_map[] = {
-	[FS_REG] = TL_REG, [FS_DIR] = TL_DIR, [FS_SYMLINK] = TL_SYMLINK, [FS_HARDLINK] = TL_HARDLINK,
-	[FS_CHR] = TL_CHR, [FS_BLK] = TL_BLK, [FS_FIFO] = TL_FIFO, [FS_SOCK] = TL_FIFO,
+	[FS_REG] = TL_REG,
+	[FS_DIR] = TL_DIR,
+	[FS_SYMLINK] = TL_SYMLINK,
+	[FS_HARDLINK] = TL_HARDLINK,
+	[FS_CHR] = TL_CHR,
+	[FS_BLK] = TL_BLK,
+	[FS_FIFO] = TL_FIFO,
+	[FS_SOCK] = TL_FIFO,
 };
 
 /* Writes n as a regular file with the bytes of its content node cn. */
@@ -988,7 +1005,7 @@ static int write_entries(struct commit_ctx *c, bool squash, struct err *e)
 		}
 		if (n->type == FS_SOCK) {
 			c->v->layer_entries--;
-			continue;                        /* sockets are not kept in layers */
+			continue; /* sockets are not kept in layers */
 		}
 		if ((rc = tarlayer_write_entry(c->w, &ent, e)) != 0)
 			return rc;
@@ -1004,7 +1021,8 @@ static int history_count_layers(const json_t *hist)
 	json_t *h;
 	int n = 0;
 
-	json_array_foreach(hist, i, h) {
+	json_array_foreach(hist, i, h)
+	{
 		if (!json_is_true(json_object_get(h, "empty_layer")))
 			n++;
 	}
@@ -1022,8 +1040,8 @@ static json_t *history_entry(const struct imageview_output *o, const char *creat
 	if (created != NULL)
 		json_object_set_new(h, "created", json_string(created));
 	json_object_set_new(h, "created_by", json_string(by));
-	json_object_set_new(h, "comment", json_string(o->squash ? "hardened and squashed into one layer" :
-	    "hardened: whiteouts and changed files"));
+	json_object_set_new(h, "comment",
+	    json_string(o->squash ? "hardened and squashed into one layer" : "hardened: whiteouts and changed files"));
 	if (empty)
 		json_object_set_new(h, "empty_layer", json_true());
 	return h;
@@ -1077,7 +1095,8 @@ static int make_config(struct imageview *v, const char *diff_id, json_t **out, s
 	if (o->squash) {
 		json_t *h;
 
-		json_array_foreach(hist, i, h) {
+		json_array_foreach(hist, i, h)
+		{
 			if (json_is_object(h))
 				json_object_set_new(h, "empty_layer", json_true());
 		}
@@ -1088,8 +1107,9 @@ static int make_config(struct imageview *v, const char *diff_id, json_t **out, s
 
 			if (created != NULL)
 				json_object_set_new(pad, "created", json_string(created));
-			json_object_set_new(pad, "comment", json_string("added by hardline: the input had no history "
-			    "entry for this layer"));
+			json_object_set_new(pad, "comment",
+			    json_string("added by hardline: the input had no history "
+					"entry for this layer"));
 			json_array_append_new(hist, pad);
 		}
 	}
@@ -1137,7 +1157,8 @@ static int view_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		for (i = 0; i < v->img->n_layers; i++) {
 			if (v->opts.progress)
 				fprintf(stderr, "\rhardline: copying layer %zu of %zu ", i + 1, v->img->n_layers);
-			if ((rc = oci_writer_copy_blob(v->out.writer, v->store, &v->img->layers[i], &layers[nl], e)) != 0)
+			if ((rc = oci_writer_copy_blob(v->out.writer, v->store, &v->img->layers[i], &layers[nl], e)) !=
+			    0)
 				goto out;
 			nl++;
 		}
@@ -1152,7 +1173,7 @@ static int view_commit(struct fs_backend *b, struct fstree *t, struct err *e)
 		goto out;
 	oci_descriptor_cleanup(&v->manifest);
 	if ((rc = oci_writer_add_image(v->out.writer, cfg, layers, nl, NULL, &v->img->manifest_desc, &v->manifest,
-	    e)) != 0)
+		 e)) != 0)
 		goto out;
 	v->have_manifest = true;
 	if (v->opts.progress)

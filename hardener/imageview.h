@@ -13,8 +13,8 @@
 #include "lib/tarlayer.h"
 
 struct imageview_opts {
-	struct tarlayer_limits limits;   /* caps applied to every layer */
-	bool progress;                   /* "layer n of m" lines on stderr (callers set it only on a terminal) */
+	struct tarlayer_limits limits; /* caps applied to every layer */
+	bool progress;		       /* "layer n of m" lines on stderr (callers set it only on a terminal) */
 };
 
 /* Builds the merged view of img (from store s; both borrowed and must outlive the backend). Layers are applied in
@@ -29,14 +29,14 @@ int imageview_open(struct oci_store *s, const struct oci_image *img, const struc
 
 /* Where and how commit writes. All strings are borrowed until commit returns. */
 struct imageview_output {
-	struct oci_writer *writer;       /* the output layout */
+	struct oci_writer *writer; /* the output layout */
 	enum tarlayer_compression compression;
-	bool squash;                     /* one layer with only what remains, instead of the input's plus one */
-	int64_t max_mtime;               /* entry mtimes are clamped to this (SOURCE_DATE_EPOCH or the input's) */
-	const char *created;             /* RFC 3339 time for config "created" and the history entry */
-	const char *user;                /* config User, e.g. "1000:1000" (NULL: unchanged) */
-	const char *version;             /* label dev.hardline.version */
-	const char *policy_digest;       /* label dev.hardline.policy.digest, and in the history entry */
+	bool squash;		   /* one layer with only what remains, instead of the input's plus one */
+	int64_t max_mtime;	   /* entry mtimes are clamped to this (SOURCE_DATE_EPOCH or the input's) */
+	const char *created;	   /* RFC 3339 time for config "created" and the history entry */
+	const char *user;	   /* config User, e.g. "1000:1000" (NULL: unchanged) */
+	const char *version;	   /* label dev.hardline.version */
+	const char *policy_digest; /* label dev.hardline.policy.digest, and in the history entry */
 };
 
 /* Sets what the backend's commit op produces. Must be called before commit. */

@@ -1,14 +1,14 @@
 /* multicall — content markers and the embedded applet-name table of multi-call binaries.
  * busybox stores its applet names as one string of NUL-separated names in ascending order ("[", "[[", "acpid", ...);
  * the longest such run in the file is taken as the table. Nothing is executed. */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include "hardener/multicall.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NAME 64   /* longer tokens are not applet names */
-#define MAX_GAP 8     /* NUL bytes allowed between two names of a table (alignment padding) */
+#define MAX_NAME 64 /* longer tokens are not applet names */
+#define MAX_GAP 8   /* NUL bytes allowed between two names of a table (alignment padding) */
 
 static bool name_char(unsigned char c)
 {
@@ -50,7 +50,7 @@ static size_t longest_table(const char *buf, size_t len, size_t *start, size_t *
 		const char *tok = buf + pos, *nul = memchr(tok, '\0', len - pos);
 		size_t n = nul ? (size_t)(nul - tok) : len - pos;
 
-		if (n == 0) {   /* another NUL */
+		if (n == 0) { /* another NUL */
 			gap++;
 			pos++;
 			continue;

@@ -10,12 +10,12 @@
 #include "hardener/fstree.h"
 #include "lib/err.h"
 
-#define MULTICALL_READ_CAP (16u << 20)   /* larger files are not read (no multi-call binary is that big) */
-#define MULTICALL_MIN_APPLETS 10         /* a sorted name table shorter than this is not taken for one */
+#define MULTICALL_READ_CAP (16u << 20) /* larger files are not read (no multi-call binary is that big) */
+#define MULTICALL_MIN_APPLETS 10       /* a sorted name table shorter than this is not taken for one */
 
 struct multicall {
-	const char *kind;       /* "busybox", "toybox", "coreutils" (static string) */
-	char **applets;         /* sorted, owned; NULL when the table was not found */
+	const char *kind; /* "busybox", "toybox", "coreutils" (static string) */
+	char **applets;	  /* sorted, owned; NULL when the table was not found */
 	size_t napplets;
 	bool applets_known;
 };

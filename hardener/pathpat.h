@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-#define PATHPAT_NONE 0     /* no pattern matches path nor anything beneath it */
-#define PATHPAT_BENEATH 1  /* none matches path, but one could match something beneath it */
-#define PATHPAT_MATCH 2    /* a pattern matches path itself */
+#define PATHPAT_NONE 0	  /* no pattern matches path nor anything beneath it */
+#define PATHPAT_BENEATH 1 /* none matches path, but one could match something beneath it */
+#define PATHPAT_MATCH 2	  /* a pattern matches path itself */
 
 /* Scans pats[0..npats) (borrowed, none NULL) against the absolute path: PATHPAT_MATCH when one matches it,
  * PATHPAT_BENEATH when the literal part of one agrees with path as far as both go (a wildcard or path's end comes

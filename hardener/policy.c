@@ -16,10 +16,10 @@
 #include "lib/json.h"
 #include "lib/str.h"
 
-#define POLICY_MAX_BYTES (1u << 20)   /* a policy file is small: refuse anything over 1 MiB */
-#define POLICY_MAX_LIST 4096          /* entries per list */
-#define POLICY_MAX_STR 1024           /* bytes per string */
-#define POLICY_UID_MAX 2147483646     /* non-root ids up to INT32_MAX-1 */
+#define POLICY_MAX_BYTES (1u << 20) /* a policy file is small: refuse anything over 1 MiB */
+#define POLICY_MAX_LIST 4096	    /* entries per list */
+#define POLICY_MAX_STR 1024	    /* bytes per string */
+#define POLICY_UID_MAX 2147483646   /* non-root ids up to INT32_MAX-1 */
 
 static const char *const default_system_dirs[] = { "/bin", "/sbin", "/usr", "/etc", "/lib", "/lib32", "/lib64",
 	"/libx32", "/opt", NULL };
@@ -136,8 +136,8 @@ static int hpolicy_copy(struct hpolicy *dst, const struct hpolicy *src)
 {
 	const struct strlist *sl[] = { &src->keep_users, &src->system_dirs, &src->sticky_dirs, &src->bin_dirs,
 		&src->allow, &src->delete_paths };
-	struct strlist *dl[] = { &dst->keep_users, &dst->system_dirs, &dst->sticky_dirs, &dst->bin_dirs,
-		&dst->allow, &dst->delete_paths };
+	struct strlist *dl[] = { &dst->keep_users, &dst->system_dirs, &dst->sticky_dirs, &dst->bin_dirs, &dst->allow,
+		&dst->delete_paths };
 	size_t i, j;
 
 	*dst = *src;
@@ -290,8 +290,9 @@ static const char *str_problem(const char *s, enum str_kind kind)
 			char c = s[i];
 
 			if (!((c >= 'a' && c <= 'z') || c == '_' || (i > 0 && ((c >= '0' && c <= '9') || c == '-'))))
-				return "must be a user name: lowercase letters, digits, '_' and '-', not starting with a "
-				    "digit or '-'";
+				return "must be a user name: lowercase letters, digits, '_' and '-', not starting with "
+				       "a "
+				       "digit or '-'";
 		}
 		break;
 	case STR_ANY:
@@ -327,8 +328,8 @@ static int take_str(const struct loader *ld, const char *where, const char *key,
 }
 
 /* An optional string of the given kind (take_str checks and copies it into *dst): absent keeps *dst. */
-static int opt_str(const struct loader *ld, const json_t *obj, const char *where, const char *key,
-    enum str_kind kind, char **dst)
+static int opt_str(const struct loader *ld, const json_t *obj, const char *where, const char *key, enum str_kind kind,
+    char **dst)
 {
 	const char *s = NULL;
 	int r = json_get_str(obj, key, &s, where, ld->e);
@@ -341,8 +342,8 @@ static int opt_str(const struct loader *ld, const json_t *obj, const char *where
 }
 
 /* An optional array of strings; present replaces the default list entirely. Duplicates are dropped. */
-static int opt_list(const struct loader *ld, const json_t *obj, const char *where, const char *key,
-    enum str_kind kind, struct strlist *dst)
+static int opt_list(const struct loader *ld, const json_t *obj, const char *where, const char *key, enum str_kind kind,
+    struct strlist *dst)
 {
 	json_t *arr = NULL, *v;
 	struct strlist l = { NULL, 0 };
@@ -358,7 +359,8 @@ static int opt_list(const struct loader *ld, const json_t *obj, const char *wher
 		    json_array_size(arr), POLICY_MAX_LIST);
 		return fail_at(ld, ERR_TOO_LARGE, where, key);
 	}
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		char *s = NULL;
 
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
@@ -422,8 +424,8 @@ static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy 
 	int r;
 
 	if (!json_is_object(root))
-		return err_set(ld->e, ERR_INVALID, "policy %s: the top level must be a JSON object (see docs/policy.md)",
-		    ld->path);
+		return err_set(ld->e, ERR_INVALID,
+		    "policy %s: the top level must be a JSON object (see docs/policy.md)", ld->path);
 	if ((r = check_keys(ld, root, top_keys, "")) != 0 ||
 	    (r = opt_str(ld, root, "", "profile", STR_ANY, &p->profile)) != 0)
 		return r;
@@ -435,30 +437,34 @@ static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy 
 
 	if ((r = opt_step(ld, steps, "upgrade", upgrade_keys, &s)) != 0)
 		return r;
-	if (s != NULL && ((r = opt_bool(ld, s, "steps.upgrade", "enabled", &p->upgrade)) != 0 ||
-	    (r = opt_bool(ld, s, "steps.upgrade", "required", &p->upgrade_required)) != 0))
+	if (s != NULL &&
+	    ((r = opt_bool(ld, s, "steps.upgrade", "enabled", &p->upgrade)) != 0 ||
+		(r = opt_bool(ld, s, "steps.upgrade", "required", &p->upgrade_required)) != 0))
 		return r;
 	if ((r = opt_step(ld, steps, "users", users_keys, &s)) != 0)
 		return r;
-	if (s != NULL && ((r = opt_bool(ld, s, "steps.users", "enabled", &p->users)) != 0 ||
-	    (r = opt_str(ld, s, "steps.users", "name", STR_ACCOUNT, &p->user)) != 0 ||
-	    (r = opt_id(ld, s, "steps.users", "uid", &p->uid)) != 0 ||
-	    (r = opt_id(ld, s, "steps.users", "gid", &p->gid)) != 0 ||
-	    (r = opt_str(ld, s, "steps.users", "home", STR_ABS_PATH, &p->home)) != 0 ||
-	    (r = opt_str(ld, s, "steps.users", "shell", STR_ABS_PATH, &p->shell)) != 0 ||
-	    (r = opt_list(ld, s, "steps.users", "keep", STR_ACCOUNT, &p->keep_users)) != 0))
+	if (s != NULL &&
+	    ((r = opt_bool(ld, s, "steps.users", "enabled", &p->users)) != 0 ||
+		(r = opt_str(ld, s, "steps.users", "name", STR_ACCOUNT, &p->user)) != 0 ||
+		(r = opt_id(ld, s, "steps.users", "uid", &p->uid)) != 0 ||
+		(r = opt_id(ld, s, "steps.users", "gid", &p->gid)) != 0 ||
+		(r = opt_str(ld, s, "steps.users", "home", STR_ABS_PATH, &p->home)) != 0 ||
+		(r = opt_str(ld, s, "steps.users", "shell", STR_ABS_PATH, &p->shell)) != 0 ||
+		(r = opt_list(ld, s, "steps.users", "keep", STR_ACCOUNT, &p->keep_users)) != 0))
 		return r;
 	if ((r = opt_step(ld, steps, "permissions", perm_keys, &s)) != 0)
 		return r;
-	if (s != NULL && ((r = opt_bool(ld, s, "steps.permissions", "enabled", &p->permissions)) != 0 ||
-	    (r = opt_list(ld, s, "steps.permissions", "systemDirs", STR_ABS_PATH, &p->system_dirs)) != 0 ||
-	    (r = opt_list(ld, s, "steps.permissions", "stickyDirs", STR_ABS_PATH, &p->sticky_dirs)) != 0))
+	if (s != NULL &&
+	    ((r = opt_bool(ld, s, "steps.permissions", "enabled", &p->permissions)) != 0 ||
+		(r = opt_list(ld, s, "steps.permissions", "systemDirs", STR_ABS_PATH, &p->system_dirs)) != 0 ||
+		(r = opt_list(ld, s, "steps.permissions", "stickyDirs", STR_ABS_PATH, &p->sticky_dirs)) != 0))
 		return r;
 	if ((r = opt_step(ld, steps, "executables", exe_keys, &s)) != 0)
 		return r;
-	if (s != NULL && ((r = opt_bool(ld, s, "steps.executables", "enabled", &p->executables)) != 0 ||
-	    (r = opt_list(ld, s, "steps.executables", "binDirs", STR_ABS_PATH, &p->bin_dirs)) != 0 ||
-	    (r = opt_list(ld, s, "steps.executables", "allow", STR_NAME, &p->allow)) != 0))
+	if (s != NULL &&
+	    ((r = opt_bool(ld, s, "steps.executables", "enabled", &p->executables)) != 0 ||
+		(r = opt_list(ld, s, "steps.executables", "binDirs", STR_ABS_PATH, &p->bin_dirs)) != 0 ||
+		(r = opt_list(ld, s, "steps.executables", "allow", STR_NAME, &p->allow)) != 0))
 		return r;
 	if ((r = opt_step(ld, steps, "packageManager", enabled_keys, &s)) != 0)
 		return r;
@@ -466,8 +472,9 @@ static int load_obj(const struct loader *ld, const json_t *root, struct hpolicy 
 		return r;
 	if ((r = opt_step(ld, steps, "systemCruft", cruft_keys, &s)) != 0)
 		return r;
-	if (s != NULL && ((r = opt_bool(ld, s, "steps.systemCruft", "enabled", &p->system_cruft)) != 0 ||
-	    (r = opt_list(ld, s, "steps.systemCruft", "deletePaths", STR_ABS_PATH, &p->delete_paths)) != 0))
+	if (s != NULL &&
+	    ((r = opt_bool(ld, s, "steps.systemCruft", "enabled", &p->system_cruft)) != 0 ||
+		(r = opt_list(ld, s, "steps.systemCruft", "deletePaths", STR_ABS_PATH, &p->delete_paths)) != 0))
 		return r;
 	if ((r = opt_step(ld, steps, "self", enabled_keys, &s)) != 0)
 		return r;
@@ -522,7 +529,7 @@ int hpolicy_load_buf(struct hpolicy *p, const char *name, const char *text, size
 	memset(&tmp, 0, sizeof(tmp));
 	str_fmt(label, sizeof(label), "policy %.500s", name);
 	if ((r = json_parse_buf(text, len, POLICY_MAX_BYTES, label, &root, e)) != 0)
-		goto out;   /* "policy FILE: line L, column C: reason" */
+		goto out; /* "policy FILE: line L, column C: reason" */
 	if ((r = hpolicy_copy(&tmp, p)) != 0) {
 		r = err_set(e, ERR_NOMEM, "policy %s: out of memory", name);
 		goto out;
@@ -559,8 +566,10 @@ int hpolicy_allow(struct hpolicy *p, const char *name, struct err *e)
 	const char *why = str_problem(name, STR_NAME);
 
 	if (why != NULL)
-		return err_set(e, ERR_INVALID, "--keep \"%.80s\": the name %s; give the program's file name, e.g. "
-		    "--keep python3", name, why);
+		return err_set(e, ERR_INVALID,
+		    "--keep \"%.80s\": the name %s; give the program's file name, e.g. "
+		    "--keep python3",
+		    name, why);
 	if (strlist_has(&p->allow, name))
 		return 0;
 	if (strlist_add(&p->allow, name) != 0)
@@ -587,20 +596,14 @@ json_t *hpolicy_to_json(const struct hpolicy *p)
 	/* "o", not "o*": a list that could not be built (NULL, out of memory) must fail the whole pack rather than
 	 * drop its key, or hpolicy_finalize would digest a policy that is not the effective one. */
 	json_t *root = json_pack("{s:s?, s:{s:{s:b,s:b}, s:{s:b,s:s?,s:I,s:I,s:s?,s:s?,s:o}, s:{s:b,s:o,s:o},"
-	    " s:{s:b,s:o,s:o}, s:{s:b}, s:{s:b,s:o}, s:{s:b}}, s:{s:s?}}",
-	    "profile", p->profile,
-	    "steps",
-	    "upgrade", "enabled", p->upgrade, "required", p->upgrade_required,
-	    "users", "enabled", p->users, "name", p->user, "uid", (json_int_t)p->uid, "gid", (json_int_t)p->gid,
-	    "home", p->home, "shell", p->shell, "keep", list_json(&p->keep_users),
-	    "permissions", "enabled", p->permissions, "systemDirs", list_json(&p->system_dirs),
-	    "stickyDirs", list_json(&p->sticky_dirs),
-	    "executables", "enabled", p->executables, "binDirs", list_json(&p->bin_dirs),
-	    "allow", list_json(&p->allow),
-	    "packageManager", "enabled", p->package_manager,
-	    "systemCruft", "enabled", p->system_cruft, "deletePaths", list_json(&p->delete_paths),
-	    "self", "enabled", p->self_delete,
-	    "image", "user", p->image_user);
+				 " s:{s:b,s:o,s:o}, s:{s:b}, s:{s:b,s:o}, s:{s:b}}, s:{s:s?}}",
+	    "profile", p->profile, "steps", "upgrade", "enabled", p->upgrade, "required", p->upgrade_required, "users",
+	    "enabled", p->users, "name", p->user, "uid", (json_int_t)p->uid, "gid", (json_int_t)p->gid, "home", p->home,
+	    "shell", p->shell, "keep", list_json(&p->keep_users), "permissions", "enabled", p->permissions,
+	    "systemDirs", list_json(&p->system_dirs), "stickyDirs", list_json(&p->sticky_dirs), "executables",
+	    "enabled", p->executables, "binDirs", list_json(&p->bin_dirs), "allow", list_json(&p->allow),
+	    "packageManager", "enabled", p->package_manager, "systemCruft", "enabled", p->system_cruft, "deletePaths",
+	    list_json(&p->delete_paths), "self", "enabled", p->self_delete, "image", "user", p->image_user);
 
 	return root;
 }

@@ -20,19 +20,19 @@ struct strlist {
 struct hpolicy {
 	/* users */
 	bool users;
-	char *user;              /* "appuser" */
-	uint32_t uid, gid;       /* 1000, 1000 */
-	char *home;              /* "/app" */
-	char *shell;             /* appuser's shell, default "/usr/sbin/nologin" */
-	struct strlist keep_users;  /* other accounts kept besides root and user (default none) */
+	char *user;		   /* "appuser" */
+	uint32_t uid, gid;	   /* 1000, 1000 */
+	char *home;		   /* "/app" */
+	char *shell;		   /* appuser's shell, default "/usr/sbin/nologin" */
+	struct strlist keep_users; /* other accounts kept besides root and user (default none) */
 	/* permissions */
 	bool permissions;
-	struct strlist system_dirs;  /* made root:root 0755: /bin /sbin /usr /etc /lib ... */
-	struct strlist sticky_dirs;  /* kept world-writable with the sticky bit: /tmp /var/tmp */
+	struct strlist system_dirs; /* made root:root 0755: /bin /sbin /usr /etc /lib ... */
+	struct strlist sticky_dirs; /* kept world-writable with the sticky bit: /tmp /var/tmp */
 	/* executables */
 	bool executables;
-	struct strlist bin_dirs;     /* /bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin */
-	struct strlist allow;        /* names (basenames) allowed to remain in bin_dirs; default "nologin" */
+	struct strlist bin_dirs; /* /bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin */
+	struct strlist allow;	 /* names (basenames) allowed to remain in bin_dirs; default "nologin" */
 	/* package-manager */
 	bool package_manager;
 	/* system-cruft */
@@ -40,14 +40,14 @@ struct hpolicy {
 	struct strlist delete_paths; /* extra paths to delete */
 	/* upgrade */
 	bool upgrade;
-	bool upgrade_required;       /* a failed upgrade aborts the run */
+	bool upgrade_required; /* a failed upgrade aborts the run */
 	/* self */
-	bool self_delete;            /* in-build mode: delete the running hardener at the end */
+	bool self_delete; /* in-build mode: delete the running hardener at the end */
 	/* image mode: the config User written into the image ("1000:1000") */
 	char *image_user;
 
-	char digest[DIGEST_STR_LEN + 1];  /* sha256 of the canonical JSON of the effective policy */
-	char *profile;                    /* "default", or the "profile" name given in the file */
+	char digest[DIGEST_STR_LEN + 1]; /* sha256 of the canonical JSON of the effective policy */
+	char *profile;			 /* "default", or the "profile" name given in the file */
 };
 
 /* Fills p with the defaults. Returns 0 or ERR_NOMEM. Pair with hpolicy_cleanup. */

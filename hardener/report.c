@@ -24,22 +24,22 @@ enum step_status { STEP_OK, STEP_SKIPPED, STEP_FAILED };
 struct report_step {
 	char name[48];
 	enum step_status status;
-	char *reason;           /* skip reason or failure message (owned) */
+	char *reason; /* skip reason or failure message (owned) */
 	size_t nchanges;
-	json_t *counts;         /* {"action": n} */
-	json_t *order;          /* ["action", ...] in first-seen order, for the summary */
-	json_t *changes;        /* [{"action","path","detail"}] up to REPORT_MAX_PATHS */
-	json_t *notes;          /* ["..."] */
-	json_t *details;        /* {} */
+	json_t *counts;	 /* {"action": n} */
+	json_t *order;	 /* ["action", ...] in first-seen order, for the summary */
+	json_t *changes; /* [{"action","path","detail"}] up to REPORT_MAX_PATHS */
+	json_t *notes;	 /* ["..."] */
+	json_t *details; /* {} */
 };
 
 struct report {
 	bool dry_run;
-	bool oom;               /* an allocation failed while recording: the report is incomplete */
+	bool oom; /* an allocation failed while recording: the report is incomplete */
 	struct report_step steps[REPORT_MAX_STEPS];
 	size_t nsteps;
-	struct report_step overflow;   /* returned when there are too many steps, never reported */
-	json_t *extra;          /* top-level members (facts, ...) */
+	struct report_step overflow; /* returned when there are too many steps, never reported */
+	json_t *extra;		     /* top-level members (facts, ...) */
 };
 
 /* Frees what a step record owns and zeroes it. */
@@ -156,7 +156,7 @@ void report_change(struct report_step *s, const char *action, const char *path, 
 	if (json_array_size(s->changes) < REPORT_MAX_PATHS) {
 		json_t *o = json_pack("{s:s, s:s?, s:s*}", "action", action, "path", path, "detail", detail);
 
-		if (o == NULL && path != NULL) {   /* a path (or detail) that is not UTF-8: record them escaped */
+		if (o == NULL && path != NULL) { /* a path (or detail) that is not UTF-8: record them escaped */
 			char pb[1024], db[1024];
 
 			str_escape(pb, sizeof(pb), path, strlen(path), 900);
@@ -179,7 +179,7 @@ void report_note(struct report_step *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if ((n = json_string(buf)) == NULL) {   /* not UTF-8 (a path in it): keep it escaped */
+	if ((n = json_string(buf)) == NULL) { /* not UTF-8 (a path in it): keep it escaped */
 		char esc[sizeof(buf) * 2];
 
 		n = json_string(str_escape(esc, sizeof(esc), buf, strlen(buf), sizeof(buf)));
@@ -230,11 +230,10 @@ json_t *report_to_json(const struct report *r)
 		goto fail;
 	for (i = 0; i < r->nsteps; i++) {
 		const struct report_step *s = &r->steps[i];
-		json_t *o = json_pack("{s:s, s:s, s:I, s:O*, s:O*, s:b, s:O*, s:O*}",
-		    "name", s->name, "status", status_name(s->status), "changes", (json_int_t)s->nchanges,
-		    "counts", s->counts, "paths", s->changes,
-		    "pathsTruncated", s->nchanges > json_array_size(s->changes),
-		    "notes", s->notes, "details", s->details);
+		json_t *o = json_pack("{s:s, s:s, s:I, s:O*, s:O*, s:b, s:O*, s:O*}", "name", s->name, "status",
+		    status_name(s->status), "changes", (json_int_t)s->nchanges, "counts", s->counts, "paths",
+		    s->changes, "pathsTruncated", s->nchanges > json_array_size(s->changes), "notes", s->notes,
+		    "details", s->details);
 
 		if (o == NULL)
 			goto fail;
@@ -276,7 +275,7 @@ int report_write_file(const struct report *r, const char *path, struct err *e)
 		goto out;
 	}
 	len = strlen(s);
-	s[len] = '\n';   /* the dump's NUL becomes the file's final newline: exactly len + 1 bytes are written */
+	s[len] = '\n'; /* the dump's NUL becomes the file's final newline: exactly len + 1 bytes are written */
 	str_fmt(label, sizeof(label), "report %.250s", path);
 	rc = fileio_write_atomic(path, s, len + 1, 0644, label, e);
 out:
@@ -314,7 +313,8 @@ void report_print_summary(const struct report *r, FILE *out)
 		} else {
 			fprintf(out, "%zu change%s%s (", s->nchanges, s->nchanges == 1 ? "" : "s",
 			    r->dry_run ? " planned" : "");
-			json_array_foreach(s->order, j, a) {
+			json_array_foreach(s->order, j, a)
+			{
 				fprintf(out, "%s%s %lld", j ? ", " : "", json_string_value(a),
 				    (long long)json_integer_value(json_object_get(s->counts, json_string_value(a))));
 			}
@@ -323,7 +323,8 @@ void report_print_summary(const struct report *r, FILE *out)
 		if (s->status == STEP_FAILED)
 			fprintf(out, "; FAILED: %s", s->reason ? s->reason : "");
 		fprintf(out, "\n");
-		json_array_foreach(s->notes, j, a) {
+		json_array_foreach(s->notes, j, a)
+		{
 			fprintf(out, "  note: %s\n", json_string_value(a));
 		}
 	}

@@ -15,9 +15,9 @@
 
 struct entry {
 	struct fs_node *n;
-	char *target;        /* the regular file the name finally leads to (owned), NULL when none */
-	size_t ident;        /* index of the entry standing for the same binary (self, or a look-alike copy) */
-	struct multicall *mc;/* set on the identity entry of a multi-call binary (owned) */
+	char *target;	      /* the regular file the name finally leads to (owned), NULL when none */
+	size_t ident;	      /* index of the entry standing for the same binary (self, or a look-alike copy) */
+	struct multicall *mc; /* set on the identity entry of a multi-call binary (owned) */
 	bool keep;
 };
 
@@ -195,7 +195,7 @@ static int set_identities(struct entry *v, size_t n)
 }
 
 /* Collects the non-directories directly inside the (resolved, deduplicated) bin dirs. */
-static char dirs[MAX_DIRS][4096];   /* the resolved bin dirs of the current run */
+static char dirs[MAX_DIRS][4096]; /* the resolved bin dirs of the current run */
 static size_t nd;
 
 /* Collects the non-directories directly inside the bin dirs, each real directory once (/bin -> usr/bin is
@@ -268,11 +268,15 @@ static void report_multicall(struct report_step *rs, const struct strlist *allow
 		json_array_append_new(applets, json_string(m->applets[i]));
 	if (bin_kept) {
 		if (m->applets_known)
-			report_note(rs, "%s %s kept because an allowed name needs it (%s); all %zu applets stay reachable "
-			    "through it (`%s <applet>`), whatever names remain", m->kind, bin, list, m->napplets, m->kind);
+			report_note(rs,
+			    "%s %s kept because an allowed name needs it (%s); all %zu applets stay reachable "
+			    "through it (`%s <applet>`), whatever names remain",
+			    m->kind, bin, list, m->napplets, m->kind);
 		else
-			report_note(rs, "%s %s kept because an allowed name needs it (%s); its applets stay reachable "
-			    "through it (count unknown)", m->kind, bin, list);
+			report_note(rs,
+			    "%s %s kept because an allowed name needs it (%s); its applets stay reachable "
+			    "through it (count unknown)",
+			    m->kind, bin, list);
 	} else {
 		report_note(rs, "%s %s deleted with all its names: no allowed name needs it", m->kind, bin);
 	}
@@ -313,8 +317,10 @@ static void note_outside(struct harden_ctx *ctx, struct report_step *rs)
 		count += !inside;
 	}
 	if (count > 0)
-		report_note(rs, "%zu executable files outside the bin dirs remain at this point; this step leaves them as "
-		    "they are (the facts after list what is left)", count);
+		report_note(rs,
+		    "%zu executable files outside the bin dirs remain at this point; this step leaves them as "
+		    "they are (the facts after list what is left)",
+		    count);
 }
 
 /* The step (engine.h): marks deletions in the bin dirs, notes what multi-call binaries leave reachable and records
@@ -366,17 +372,19 @@ int step_executables(struct harden_ctx *ctx, struct report_step *rs, struct err 
 		const char *why = "not on the allowlist";
 
 		x->keep = (strlist_has(&p->allow, base_name(x->n->path)) &&
-		    (!nologin_applet(v, i) || (x->target != NULL && pathset_has(&needed, x->target)))) ||
+			      (!nologin_applet(v, i) || (x->target != NULL && pathset_has(&needed, x->target)))) ||
 		    pathset_has(&needed, x->n->path);
 		if (x->keep)
 			continue;
 		if (nologin_applet(v, i)) {
-			why = "nologin is an applet of a multi-call binary that no other allowed name needs; keeping it "
+			why =
+			    "nologin is an applet of a multi-call binary that no other allowed name needs; keeping it "
 			    "would keep every applet (accounts whose shell is missing cannot log in either)";
 			report_note(rs, "%s deleted: %s", x->n->path, why);
 		} else if (v[x->ident].mc != NULL)
-			why = x->target != NULL && strcmp(x->target, x->n->path) == 0 && x->ident == i ?
-			    "multi-call binary that no allowed name needs" : "multi-call applet name not on the allowlist";
+			why = x->target != NULL && strcmp(x->target, x->n->path) == 0 && x->ident == i
+			    ? "multi-call binary that no allowed name needs"
+			    : "multi-call applet name not on the allowlist";
 		fstree_mark_delete(ctx->tree, x->n);
 		report_change(rs, "delete", x->n->path, why);
 		ndel++;

@@ -12,43 +12,115 @@
 
 /* Program names deleted from the bin dirs (unless the allowlist names them). */
 static const char *const programs[] = {
-	"apt", "apt-*", "aptitude*", "add-apt-repository", "dpkg", "dpkg-*", "debconf", "debconf-*",
-	"update-alternatives", "apk", "rpm", "rpm2*", "rpmdb", "rpmkeys", "rpmquery", "rpmverify", "rpmbuild",
-	"dnf", "dnf-*", "dnf4", "dnf5", "yum", "yum-*", "microdnf", "tdnf", "zypper", "opkg",
-	"pip", "pip2*", "pip3*", "easy_install*", "gem", "npm", "npx", "yarn", "yarnpkg", "pnpm", "pnpx", "corepack",
+	"apt",
+	"apt-*",
+	"aptitude*",
+	"add-apt-repository",
+	"dpkg",
+	"dpkg-*",
+	"debconf",
+	"debconf-*",
+	"update-alternatives",
+	"apk",
+	"rpm",
+	"rpm2*",
+	"rpmdb",
+	"rpmkeys",
+	"rpmquery",
+	"rpmverify",
+	"rpmbuild",
+	"dnf",
+	"dnf-*",
+	"dnf4",
+	"dnf5",
+	"yum",
+	"yum-*",
+	"microdnf",
+	"tdnf",
+	"zypper",
+	"opkg",
+	"pip",
+	"pip2*",
+	"pip3*",
+	"easy_install*",
+	"gem",
+	"npm",
+	"npx",
+	"yarn",
+	"yarnpkg",
+	"pnpm",
+	"pnpx",
+	"corepack",
 	NULL,
 };
 
 /* Paths (fnmatch with FNM_PATHNAME) deleted wherever they are; none of them holds a package database. */
 static const char *const paths[] = {
 	/* apt / dpkg */
-	"/var/cache/apt", "/var/lib/apt/lists", "/etc/apt", "/usr/lib/apt", "/usr/lib/dpkg", "/etc/dpkg",
-	"/var/cache/debconf", "/var/lib/dpkg/info/*.preinst", "/var/lib/dpkg/info/*.postinst",
-	"/var/lib/dpkg/info/*.prerm", "/var/lib/dpkg/info/*.postrm", "/var/lib/dpkg/info/*.config",
-	"/var/lib/dpkg/*-old", "/var/backups/dpkg.*", "/var/backups/apt.*", "/usr/libexec/dpkg", "/usr/share/debconf",
-	"/usr/share/bug/apt", "/usr/share/bug/dpkg",
+	"/var/cache/apt",
+	"/var/lib/apt/lists",
+	"/etc/apt",
+	"/usr/lib/apt",
+	"/usr/lib/dpkg",
+	"/etc/dpkg",
+	"/var/cache/debconf",
+	"/var/lib/dpkg/info/*.preinst",
+	"/var/lib/dpkg/info/*.postinst",
+	"/var/lib/dpkg/info/*.prerm",
+	"/var/lib/dpkg/info/*.postrm",
+	"/var/lib/dpkg/info/*.config",
+	"/var/lib/dpkg/*-old",
+	"/var/backups/dpkg.*",
+	"/var/backups/apt.*",
+	"/usr/libexec/dpkg",
+	"/usr/share/debconf",
+	"/usr/share/bug/apt",
+	"/usr/share/bug/dpkg",
 	/* apk */
-	"/var/cache/apk", "/etc/apk/cache",
+	"/var/cache/apk",
+	"/etc/apk/cache",
 	/* rpm family */
-	"/var/cache/dnf", "/var/cache/yum", "/var/lib/dnf", "/var/lib/yum", "/etc/dnf", "/etc/yum", "/etc/yum.repos.d",
-	"/usr/lib/python3*/site-packages/dnf", "/usr/lib/python3*/site-packages/dnf-plugins",
+	"/var/cache/dnf",
+	"/var/cache/yum",
+	"/var/lib/dnf",
+	"/var/lib/yum",
+	"/etc/dnf",
+	"/etc/yum",
+	"/etc/yum.repos.d",
+	"/usr/lib/python3*/site-packages/dnf",
+	"/usr/lib/python3*/site-packages/dnf-plugins",
 	/* pip and ensurepip (it reinstalls pip) */
-	"/usr/lib/python3*/dist-packages/pip", "/usr/lib/python3*/dist-packages/pip-*",
-	"/usr/lib/python3*/site-packages/pip", "/usr/lib/python3*/site-packages/pip-*",
-	"/usr/local/lib/python3*/dist-packages/pip", "/usr/local/lib/python3*/dist-packages/pip-*",
-	"/usr/local/lib/python3*/site-packages/pip", "/usr/local/lib/python3*/site-packages/pip-*",
-	"/usr/lib/python3*/ensurepip", "/usr/local/lib/python3*/ensurepip",
-	"/root/.cache/pip", "/home/*/.cache/pip",
+	"/usr/lib/python3*/dist-packages/pip",
+	"/usr/lib/python3*/dist-packages/pip-*",
+	"/usr/lib/python3*/site-packages/pip",
+	"/usr/lib/python3*/site-packages/pip-*",
+	"/usr/local/lib/python3*/dist-packages/pip",
+	"/usr/local/lib/python3*/dist-packages/pip-*",
+	"/usr/local/lib/python3*/site-packages/pip",
+	"/usr/local/lib/python3*/site-packages/pip-*",
+	"/usr/lib/python3*/ensurepip",
+	"/usr/local/lib/python3*/ensurepip",
+	"/root/.cache/pip",
+	"/home/*/.cache/pip",
 	/* npm, corepack */
-	"/usr/lib/node_modules/npm", "/usr/local/lib/node_modules/npm", "/usr/lib/node_modules/corepack",
-	"/usr/local/lib/node_modules/corepack", "/root/.npm", "/home/*/.npm",
+	"/usr/lib/node_modules/npm",
+	"/usr/local/lib/node_modules/npm",
+	"/usr/lib/node_modules/corepack",
+	"/usr/local/lib/node_modules/corepack",
+	"/root/.npm",
+	"/home/*/.npm",
 	NULL,
 };
 
 /* The package databases scanners read: never deleted by this step, and reported as kept. */
 static const char *const databases[] = {
-	"/var/lib/dpkg/status", "/var/lib/dpkg/status.d", "/lib/apk/db/installed", "/usr/lib/apk/db/installed",
-	"/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL,
+	"/var/lib/dpkg/status",
+	"/var/lib/dpkg/status.d",
+	"/lib/apk/db/installed",
+	"/usr/lib/apk/db/installed",
+	"/var/lib/rpm",
+	"/usr/lib/sysimage/rpm",
+	NULL,
 };
 
 /* Whether s matches one of the fnmatch patterns. */
@@ -142,15 +214,17 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 			if (n->type == FS_DIR)
 				i = fstree_subtree_end(ctx->tree, i) - 1;
 		} else if (m == 0 && n->type == FS_DIR && !holds_bin_dir(n->path, dirs, nd)) {
-			i = fstree_subtree_end(ctx->tree, i) - 1;   /* nothing beneath can match */
+			i = fstree_subtree_end(ctx->tree, i) - 1; /* nothing beneath can match */
 		}
 	}
 	for (i = 0; databases[i] != NULL; i++) {
 		const struct fs_node *n = fstree_get(ctx->tree, databases[i]);
 
 		if (n != NULL && !(n->changes & FS_CH_DELETE))
-			report_note(rs, "kept the package database %s so that vulnerability scanners still see what is "
-			    "installed", databases[i]);
+			report_note(rs,
+			    "kept the package database %s so that vulnerability scanners still see what is "
+			    "installed",
+			    databases[i]);
 	}
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_DIRS 64   /* policy lists longer than this are truncated (reported) */
+#define MAX_DIRS 64 /* policy lists longer than this are truncated (reported) */
 
 /* Resolves each policy path to the directory it really is; duplicates and non-directories are dropped. */
 static size_t resolve_dirs(struct fstree *t, const struct strlist *l, char out[][4096], size_t max)

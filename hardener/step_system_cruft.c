@@ -7,17 +7,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_PASSES 41   /* a chain of broken links is removed one link per pass */
+#define MAX_PASSES 41 /* a chain of broken links is removed one link per pass */
 
 static const char *const cruft[] = {
 	/* cron and periodic jobs */
-	"/var/spool/cron", "/etc/crontabs", "/etc/cron.*", "/etc/crontab", "/etc/periodic", "/etc/anacrontab",
+	"/var/spool/cron",
+	"/etc/crontabs",
+	"/etc/cron.*",
+	"/etc/crontab",
+	"/etc/periodic",
+	"/etc/anacrontab",
 	"/var/spool/anacron",
 	/* init scripts */
-	"/etc/init.d", "/lib/rc", "/etc/conf.d", "/etc/inittab", "/etc/runlevels", "/etc/rc.conf", "/etc/rc*.d",
+	"/etc/init.d",
+	"/lib/rc",
+	"/etc/conf.d",
+	"/etc/inittab",
+	"/etc/runlevels",
+	"/etc/rc.conf",
+	"/etc/rc*.d",
 	"/etc/rc.local",
 	/* kernel tunables and modules */
-	"/etc/sysctl.conf", "/etc/sysctl.d", "/etc/modprobe.d", "/etc/modules", "/etc/modules-load.d", "/etc/mdev.conf",
+	"/etc/sysctl.conf",
+	"/etc/sysctl.d",
+	"/etc/modprobe.d",
+	"/etc/modules",
+	"/etc/modules-load.d",
+	"/etc/mdev.conf",
 	"/etc/acpi",
 	"/etc/fstab",
 	/* root's home contents (the directory itself stays, 0700) */
@@ -66,7 +82,9 @@ static int delete_listed(struct harden_ctx *ctx, struct report_step *rs, struct 
 			report_change(rs, "delete", n->path, NULL);
 		} else {
 			for (k = 0; k < extra->n && mx < 2; k++) {
-				int mk = is_pattern(extra->v[k]) ? pathpat_scan((const char *const *)&extra->v[k], 1, n->path) : 0;
+				int mk = is_pattern(extra->v[k])
+				    ? pathpat_scan((const char *const *)&extra->v[k], 1, n->path)
+				    : 0;
 
 				mx = mk > mx ? mk : mx;
 			}
@@ -76,7 +94,7 @@ static int delete_listed(struct harden_ctx *ctx, struct report_step *rs, struct 
 			}
 		}
 		if (n->type == FS_DIR && (m == 2 || mx == 2 || (m == 0 && mx == 0)))
-			i = fstree_subtree_end(ctx->tree, i) - 1;   /* deleted whole, or nothing beneath can match */
+			i = fstree_subtree_end(ctx->tree, i) - 1; /* deleted whole, or nothing beneath can match */
 	}
 	/* Exact policy paths: located through symlinked parents (/lib/x on a usrmerged tree is /usr/lib/x). */
 	for (k = 0; k < extra->n; k++) {

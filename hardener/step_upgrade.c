@@ -20,12 +20,13 @@
 struct pm {
 	const char *name;
 	const char *path;
-	const char *const cmds[2][UPGRADE_MAX_ARGS];   /* commands run in order; an empty first slot ends the list */
+	const char *const cmds[2][UPGRADE_MAX_ARGS]; /* commands run in order; an empty first slot ends the list */
 };
 
 static const struct pm managers[] = {
 	/* Error-Mode=any: a failed fetch is an error, not a warning over stale lists (older apt ignores the option) */
-	{ "apt-get", "/usr/bin/apt-get", { { "apt-get", "-q", "-o", "APT::Update::Error-Mode=any", "update", NULL },
+	{ "apt-get", "/usr/bin/apt-get",
+	    { { "apt-get", "-q", "-o", "APT::Update::Error-Mode=any", "update", NULL },
 		{ "apt-get", "-q", "-y", "upgrade", NULL } } },
 	{ "apk", "/sbin/apk", { { "apk", "upgrade", "--no-cache", NULL }, { NULL } } },
 	{ "apk", "/usr/sbin/apk", { { "apk", "upgrade", "--no-cache", NULL }, { NULL } } },
@@ -115,8 +116,10 @@ int step_upgrade(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 		if (status < 0)
 			str_fmt(msg, sizeof(msg), "%s could not run: %s", cmdline, errno ? strerror(errno) : "killed");
 		else
-			str_fmt(msg, sizeof(msg), "%s exited with status %d (no network in the build?); packages were not "
-			    "upgraded", cmdline, status);
+			str_fmt(msg, sizeof(msg),
+			    "%s exited with status %d (no network in the build?); packages were not "
+			    "upgraded",
+			    cmdline, status);
 		report_step_fail(rs, msg);
 		if (ctx->policy->upgrade_required)
 			return err_set(e, ERR_IO, "%s; the policy requires the upgrade (steps.upgrade.required)", msg);

@@ -13,9 +13,9 @@ struct afile {
 	const char *path;
 	enum acct_kind kind;
 	uint32_t create_mode;
-	struct fs_node *node;   /* the file in the tree, NULL when absent */
-	struct acct_file *f;    /* parsed content, NULL when absent or refused */
-	char *orig;             /* the content as read */
+	struct fs_node *node; /* the file in the tree, NULL when absent */
+	struct acct_file *f;  /* parsed content, NULL when absent or refused */
+	char *orig;	      /* the content as read */
 	size_t orig_len;
 	bool refused;
 };
@@ -73,8 +73,10 @@ static int afile_load(struct harden_ctx *ctx, struct report_step *rs, struct afi
 	if (n->type != FS_REG) {
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "%s is not a regular file (a symlink or special file); it was left unchanged, "
-		    "replace it with a regular file", a->path);
+		snprintf(msg, sizeof(msg),
+		    "%s is not a regular file (a symlink or special file); it was left unchanged, "
+		    "replace it with a regular file",
+		    a->path);
 		report_step_fail(rs, msg);
 		report_note(rs, "%s", msg);
 		a->refused = true;
@@ -206,8 +208,7 @@ static bool is_locked(const char *pw)
 }
 
 /* passwd: delete other users, update the app user, no login shell, password field pointing to shadow. */
-static int do_passwd(struct harden_ctx *ctx, struct report_step *rs, struct afile *a, bool have_shadow,
-    struct err *e)
+static int do_passwd(struct harden_ctx *ctx, struct report_step *rs, struct afile *a, bool have_shadow, struct err *e)
 {
 	const struct hpolicy *p = ctx->policy;
 	const char *nologin = nologin_path(ctx->tree);
@@ -380,8 +381,8 @@ static int do_groups(struct harden_ctx *ctx, struct report_step *rs, struct afil
 		if (changed)
 			report_change(rs, "update-group", a->path, name);
 		changed = false;
-		if (gs ? !is_locked(accounts_get(a->f, i, SG_PASSWD)) :
-		    strcmp(accounts_get(a->f, i, GR_PASSWD), have_gshadow ? "x" : "!") != 0) {
+		if (gs ? !is_locked(accounts_get(a->f, i, SG_PASSWD))
+		       : strcmp(accounts_get(a->f, i, GR_PASSWD), have_gshadow ? "x" : "!") != 0) {
 			if ((r = set(a->f, i, 1, gs ? "!" : have_gshadow ? "x" : "!", &changed, e)) != 0)
 				return r;
 			if (changed)
@@ -471,7 +472,8 @@ int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 	struct afile gr = { "/etc/group", ACCT_GROUP, 0644, NULL, NULL, NULL, 0, false };
 	struct afile sh = { "/etc/shadow", ACCT_SHADOW, 0600, NULL, NULL, NULL, 0, false };
 	struct afile gs = { "/etc/gshadow", ACCT_GSHADOW, 0600, NULL, NULL, NULL, 0, false };
-	struct afile none = { "", ACCT_GROUP, 0, NULL, NULL, NULL, 0, true };   /* "group unusable": gshadow keeps by name */
+	struct afile none = { "", ACCT_GROUP, 0, NULL, NULL, NULL, 0,
+		true }; /* "group unusable": gshadow keeps by name */
 	struct afile *all[] = { &pw, &gr, &sh, &gs };
 	uint32_t gids[256];
 	size_t ngids, i;
@@ -525,8 +527,10 @@ int step_users(struct harden_ctx *ctx, struct report_step *rs, struct err *e)
 	if ((r = ensure_home(ctx, rs, e)) != 0)
 		goto out;
 	if (!path_exists(ctx->tree, ctx->policy->shell))
-		report_note(rs, "the shell of %s, %s, does not exist in the tree (a login would fail, which is harmless; "
-		    "set steps.users.shell to silence this)", ctx->policy->user, ctx->policy->shell);
+		report_note(rs,
+		    "the shell of %s, %s, does not exist in the tree (a login would fail, which is harmless; "
+		    "set steps.users.shell to silence this)",
+		    ctx->policy->user, ctx->policy->shell);
 	r = 0;
 out:
 	for (i = 0; i < 4; i++) {

@@ -58,14 +58,72 @@ int base64_encode(const void *src, size_t n, char **out, size_t *out_len, struct
  * implicit zeros of the initializer mean "invalid"). The characters that differ between the alphabets are told
  * apart by b64_alphabet(). */
 static const unsigned char b64_dec[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9,
-	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
-	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
-	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
-	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45,
-	['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
-	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-	['/'] = 64, ['-'] = 63, ['_'] = 64,
+	['A'] = 1,
+	['B'] = 2,
+	['C'] = 3,
+	['D'] = 4,
+	['E'] = 5,
+	['F'] = 6,
+	['G'] = 7,
+	['H'] = 8,
+	['I'] = 9,
+	['J'] = 10,
+	['K'] = 11,
+	['L'] = 12,
+	['M'] = 13,
+	['N'] = 14,
+	['O'] = 15,
+	['P'] = 16,
+	['Q'] = 17,
+	['R'] = 18,
+	['S'] = 19,
+	['T'] = 20,
+	['U'] = 21,
+	['V'] = 22,
+	['W'] = 23,
+	['X'] = 24,
+	['Y'] = 25,
+	['Z'] = 26,
+	['a'] = 27,
+	['b'] = 28,
+	['c'] = 29,
+	['d'] = 30,
+	['e'] = 31,
+	['f'] = 32,
+	['g'] = 33,
+	['h'] = 34,
+	['i'] = 35,
+	['j'] = 36,
+	['k'] = 37,
+	['l'] = 38,
+	['m'] = 39,
+	['n'] = 40,
+	['o'] = 41,
+	['p'] = 42,
+	['q'] = 43,
+	['r'] = 44,
+	['s'] = 45,
+	['t'] = 46,
+	['u'] = 47,
+	['v'] = 48,
+	['w'] = 49,
+	['x'] = 50,
+	['y'] = 51,
+	['z'] = 52,
+	['0'] = 53,
+	['1'] = 54,
+	['2'] = 55,
+	['3'] = 56,
+	['4'] = 57,
+	['5'] = 58,
+	['6'] = 59,
+	['7'] = 60,
+	['8'] = 61,
+	['9'] = 62,
+	['+'] = 63,
+	['/'] = 64,
+	['-'] = 63,
+	['_'] = 64,
 };
 
 /* 1 for '+' '/' (standard), 2 for '-' '_' (URL-safe), 0 for characters common to both alphabets. */
@@ -100,7 +158,8 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 			if (s[i] == '=')
 				err_set(e, ERR_PARSE, "%s: invalid base64: '=' inside the data at offset %zu", what, i);
 			else
-				err_set(e, ERR_PARSE, "%s: invalid base64: character 0x%02x at offset %zu", what, s[i], i);
+				err_set(e, ERR_PARSE, "%s: invalid base64: character 0x%02x at offset %zu", what, s[i],
+				    i);
 			goto out;
 		}
 		if (b64_dec[s[i]] < 63)
@@ -108,7 +167,8 @@ int base64_decode(const char *src, size_t n, size_t max, unsigned char **out, si
 		a = b64_alphabet(s[i]);
 		if (alpha != 0 && a != alpha) {
 			err_set(e, ERR_PARSE,
-			    "%s: invalid base64: standard ('+/') and URL-safe ('-_') alphabets mixed at offset %zu", what, i);
+			    "%s: invalid base64: standard ('+/') and URL-safe ('-_') alphabets mixed at offset %zu",
+			    what, i);
 			goto out;
 		}
 		alpha = a;

@@ -15,8 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define RM_DEPTH 8              /* directory levels the handler descends (an OCI layout has 3) */
-#define RM_PASSES 64            /* rereads of one directory while entries keep going away */
+#define RM_DEPTH 8   /* directory levels the handler descends (an OCI layout has 3) */
+#define RM_PASSES 64 /* rereads of one directory while entries keep going away */
 
 struct slot {
 	bool used, dir;

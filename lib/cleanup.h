@@ -6,7 +6,7 @@
 
 #include "lib/err.h"
 
-#define CLEANUP_MAX 16          /* paths registered at once */
+#define CLEANUP_MAX 16 /* paths registered at once */
 
 /* Creates a directory from templ ("PREFIX-XXXXXX", completed in place, mode 0700 as mkdtemp) and registers it:
  * a fatal signal removes it with everything in it (up to 8 levels deep). The signals are blocked from creation to

@@ -94,7 +94,7 @@ int digest_validate(const char *s, struct err *e)
 	if ((size_t)(colon - s) != 6 || memcmp(s, "sha256", 6) != 0) {
 		for (i = 0; s + i < colon; i++)
 			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
-			    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+				s[i] == '.' || s[i] == '_' || s[i] == '-'))
 				return err_set(e, ERR_PARSE, "digest \"%.80s\" has a malformed algorithm", s);
 		return err_set(e, ERR_UNSUPPORTED, "digest \"%.80s\": only sha256 is supported", s);
 	}

@@ -9,11 +9,11 @@
 #include "lib/err.h"
 
 #define DIGEST_HEX_LEN 64
-#define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN)   /* "sha256:" + hex, without the NUL */
+#define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex, without the NUL */
 
 struct sha256 {
-	void *ctx;   /* EVP_MD_CTX */
-	uint64_t n;  /* bytes fed so far */
+	void *ctx;  /* EVP_MD_CTX */
+	uint64_t n; /* bytes fed so far */
 };
 
 /* Starts a running hash. Returns 0 or ERR_NOMEM. Pair with sha256_final or sha256_cleanup. */

@@ -14,8 +14,7 @@
 #include "lib/json.h"
 #include "lib/str.h"
 
-int dsse_pae(const char *type, const void *body, size_t body_len, unsigned char **out, size_t *out_len,
-    struct err *e)
+int dsse_pae(const char *type, const void *body, size_t body_len, unsigned char **out, size_t *out_len, struct err *e)
 {
 	size_t tlen = strlen(type), hlen, total;
 	char head[96];
@@ -143,8 +142,8 @@ int dsse_parse_json(const char *buf, size_t len, const char *label, struct dsse_
 		r = err_set(e, ERR_NOMEM, "%s: out of memory", label);
 		goto out;
 	}
-	if ((r = base64_decode(payload, strlen(payload), DSSE_ENVELOPE_MAX, &env->payload, &env->payload_len,
-	         "payload", e)) != 0) {
+	if ((r = base64_decode(payload, strlen(payload), DSSE_ENVELOPE_MAX, &env->payload, &env->payload_len, "payload",
+		 e)) != 0) {
 		err_prefix(e, "%s", label);
 		goto out;
 	}
@@ -260,7 +259,7 @@ static int fast_signatures(const char *b, size_t len, size_t *i, struct fast_str
 static int fast_parse(const char *buf, size_t len, struct dsse_envelope **out)
 {
 	struct fast_str k, type = { NULL, 0 }, payload = { NULL, 0 }, keyid[DSSE_MAX_SIGNATURES],
-	    sig[DSSE_MAX_SIGNATURES];
+			   sig[DSSE_MAX_SIGNATURES];
 	struct dsse_envelope *env = NULL;
 	size_t i = 0, nsigs = 0, j;
 	unsigned seen = 0;
@@ -297,14 +296,15 @@ static int fast_parse(const char *buf, size_t len, struct dsse_envelope **out)
 	if (i != len || seen != 7 || nsigs == 0 || type.n == 0 || type.n > DSSE_PAYLOAD_TYPE_MAX)
 		return 0;
 	if ((env = calloc(1, sizeof(*env))) == NULL || (env->payload_type = strndup(type.p, type.n)) == NULL ||
-	    base64_decode(payload.p, payload.n, DSSE_ENVELOPE_MAX, &env->payload, &env->payload_len, "payload", &e) != 0)
+	    base64_decode(payload.p, payload.n, DSSE_ENVELOPE_MAX, &env->payload, &env->payload_len, "payload", &e) !=
+		0)
 		goto out;
 	for (j = 0; j < nsigs; j++) {
 		env->nsigs = j + 1;
 		if (keyid[j].n > DSSE_KEYID_MAX || sig[j].n == 0 ||
 		    (env->sigs[j].keyid = strndup(keyid[j].p, keyid[j].n)) == NULL ||
-		    base64_decode(sig[j].p, sig[j].n, KEY_SIG_MAX, &env->sigs[j].sig, &env->sigs[j].sig_len, "sig", &e) !=
-		        0)
+		    base64_decode(sig[j].p, sig[j].n, KEY_SIG_MAX, &env->sigs[j].sig, &env->sigs[j].sig_len, "sig",
+			&e) != 0)
 			goto out;
 	}
 	*out = env;
@@ -366,7 +366,7 @@ int dsse_fmt(const struct dsse_envelope *env, char **out, size_t *len, struct er
 			goto out;
 		r = ERR_NOMEM;
 		if ((js = json_pack("{s:s, s:s}", "keyid", env->sigs[i].keyid ? env->sigs[i].keyid : "", "sig", b64)) ==
-		        NULL ||
+			NULL ||
 		    json_array_append_new(arr, js) != 0)
 			goto nomem;
 	}
@@ -384,8 +384,8 @@ out:
 	return r;
 }
 
-int dsse_sign(const char *payload_type, const void *payload, size_t n, const struct key *k,
-    struct dsse_envelope **out, struct err *e)
+int dsse_sign(const char *payload_type, const void *payload, size_t n, const struct key *k, struct dsse_envelope **out,
+    struct err *e)
 {
 	struct dsse_envelope *env = NULL;
 	unsigned char *pae = NULL;
@@ -467,7 +467,8 @@ int dsse_verify(const struct dsse_envelope *env, const struct keyring *kr, const
 			if (tried_hint[i] && strcmp(key_id(k), env->sigs[i].keyid) == 0)
 				continue;
 			if (++attempts > DSSE_MAX_VERIFY_ATTEMPTS) {
-				r = err_set(e, ERR_VERIFY, "no signature verified within the limit of %d signature checks "
+				r = err_set(e, ERR_VERIFY,
+				    "no signature verified within the limit of %d signature checks "
 				    "(%zu signatures x %zu trusted keys); give signatures a keyid naming their key",
 				    DSSE_MAX_VERIFY_ATTEMPTS, env->nsigs, nkeys);
 				goto out;
@@ -484,14 +485,17 @@ int dsse_verify(const struct dsse_envelope *env, const struct keyring *kr, const
 	if (hinted_fail) {
 		for (i = 0; i < env->nsigs && !tried_hint[i]; i++)
 			;
-		r = err_set(e, ERR_VERIFY, "signature by trusted key %.16s does not verify: the payload or the signature was "
-		    "modified after signing", env->sigs[i].keyid);
+		r = err_set(e, ERR_VERIFY,
+		    "signature by trusted key %.16s does not verify: the payload or the signature was "
+		    "modified after signing",
+		    env->sigs[i].keyid);
 		goto out;
 	}
 	str_escape(ids, sizeof(ids), env->sigs[0].keyid, strlen(env->sigs[0].keyid), 64);
-	r = err_set(e, ERR_VERIFY, "no signature verifies with the %zu trusted key%s (envelope signed by keyid "
-	    "\"%s\"%s): signed with another key, or the payload was modified", nkeys, nkeys == 1 ? "" : "s", ids,
-	    env->nsigs > 1 ? " and others" : "");
+	r = err_set(e, ERR_VERIFY,
+	    "no signature verifies with the %zu trusted key%s (envelope signed by keyid "
+	    "\"%s\"%s): signed with another key, or the payload was modified",
+	    nkeys, nkeys == 1 ? "" : "s", ids, env->nsigs > 1 ? " and others" : "");
 	goto out;
 found:
 	if (signer != NULL)

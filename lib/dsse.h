@@ -11,13 +11,13 @@
 
 #define DSSE_ENVELOPE_MAX (4u * 1024 * 1024) /* bytes of envelope JSON */
 #define DSSE_MAX_SIGNATURES 16
-#define DSSE_KEYID_MAX 256                   /* characters of a keyid hint */
-#define DSSE_PAYLOAD_TYPE_MAX 256            /* characters of a payloadType */
-#define DSSE_MAX_VERIFY_ATTEMPTS 64          /* signature checks per envelope beyond the keyid-hinted ones */
+#define DSSE_KEYID_MAX 256	    /* characters of a keyid hint */
+#define DSSE_PAYLOAD_TYPE_MAX 256   /* characters of a payloadType */
+#define DSSE_MAX_VERIFY_ATTEMPTS 64 /* signature checks per envelope beyond the keyid-hinted ones */
 
 struct dsse_signature {
-	char *keyid;         /* the unauthenticated hint; "" when absent */
-	unsigned char *sig;  /* decoded signature bytes */
+	char *keyid;	    /* the unauthenticated hint; "" when absent */
+	unsigned char *sig; /* decoded signature bytes */
 	size_t sig_len;
 };
 
@@ -31,8 +31,7 @@ struct dsse_envelope {
 
 /* PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in ASCII decimal. *out is a new
  * buffer of *out_len bytes (free() it). */
-int dsse_pae(const char *type, const void *body, size_t body_len, unsigned char **out, size_t *out_len,
-    struct err *e);
+int dsse_pae(const char *type, const void *body, size_t body_len, unsigned char **out, size_t *out_len, struct err *e);
 
 /* Parses an envelope from buf[len] (at most DSSE_ENVELOPE_MAX bytes): duplicate keys, wrong types, missing
  * payload/payloadType/signatures/sig, invalid base64 (standard or URL-safe accepted), no signatures or more than
@@ -52,8 +51,8 @@ int dsse_load_file(const char *path, struct dsse_envelope **out, struct err *e);
 int dsse_fmt(const struct dsse_envelope *env, char **out, size_t *len, struct err *e);
 
 /* Signs payload[n] of payload_type with k (its keyid is the hint) into a new envelope with one signature. */
-int dsse_sign(const char *payload_type, const void *payload, size_t n, const struct key *k,
-    struct dsse_envelope **out, struct err *e);
+int dsse_sign(const char *payload_type, const void *payload, size_t n, const struct key *k, struct dsse_envelope **out,
+    struct err *e);
 
 /* Verifies env against the trusted keys of kr. When expected_type is not NULL a different payloadType is refused
  * (ERR_INVALID). keyid hints only order the attempts: signatures whose keyid names a trusted key are tried with that

@@ -76,21 +76,37 @@ int err_errno(struct err *e, int errnum, const char *fmt, ...)
 const char *err_name(int code)
 {
 	switch (code) {
-	case ERR_OK: return "ok";
-	case ERR_NOMEM: return "nomem";
-	case ERR_IO: return "io";
-	case ERR_PARSE: return "parse";
-	case ERR_INVALID: return "invalid";
-	case ERR_TOO_LARGE: return "too_large";
-	case ERR_NOT_FOUND: return "not_found";
-	case ERR_UNSUPPORTED: return "unsupported";
-	case ERR_VERIFY: return "verify";
-	case ERR_TIMEOUT: return "timeout";
-	case ERR_ESCAPE: return "escape";
-	case ERR_EXISTS: return "exists";
-	case ERR_USAGE: return "usage";
-	case ERR_NETWORK: return "network";
-	case ERR_DENIED: return "denied";
-	default: return "internal";
+	case ERR_OK:
+		return "ok";
+	case ERR_NOMEM:
+		return "nomem";
+	case ERR_IO:
+		return "io";
+	case ERR_PARSE:
+		return "parse";
+	case ERR_INVALID:
+		return "invalid";
+	case ERR_TOO_LARGE:
+		return "too_large";
+	case ERR_NOT_FOUND:
+		return "not_found";
+	case ERR_UNSUPPORTED:
+		return "unsupported";
+	case ERR_VERIFY:
+		return "verify";
+	case ERR_TIMEOUT:
+		return "timeout";
+	case ERR_ESCAPE:
+		return "escape";
+	case ERR_EXISTS:
+		return "exists";
+	case ERR_USAGE:
+		return "usage";
+	case ERR_NETWORK:
+		return "network";
+	case ERR_DENIED:
+		return "denied";
+	default:
+		return "internal";
 	}
 }

@@ -8,21 +8,21 @@
 
 enum {
 	ERR_OK = 0,
-	ERR_INTERNAL = -1,   /* a bug or an impossible state */
-	ERR_NOMEM = -2,      /* allocation failed */
-	ERR_IO = -3,         /* a system call on a file or socket failed */
-	ERR_PARSE = -4,      /* input is not well-formed */
-	ERR_INVALID = -5,    /* well-formed input with a value we refuse */
-	ERR_TOO_LARGE = -6,  /* input over a cap */
-	ERR_NOT_FOUND = -7,  /* a named object does not exist */
-	ERR_UNSUPPORTED = -8,/* valid but not handled (an algorithm, a media type) */
-	ERR_VERIFY = -9,     /* a digest or signature does not match */
-	ERR_TIMEOUT = -10,   /* a deadline passed */
-	ERR_ESCAPE = -11,    /* a path or link leaves its root */
-	ERR_EXISTS = -12,    /* the object is already there */
-	ERR_USAGE = -13,     /* the command line is wrong (exit 2) */
-	ERR_NETWORK = -14,   /* a remote peer failed or answered badly */
-	ERR_DENIED = -15,    /* refused by policy or by a peer's authorization */
+	ERR_INTERNAL = -1,    /* a bug or an impossible state */
+	ERR_NOMEM = -2,	      /* allocation failed */
+	ERR_IO = -3,	      /* a system call on a file or socket failed */
+	ERR_PARSE = -4,	      /* input is not well-formed */
+	ERR_INVALID = -5,     /* well-formed input with a value we refuse */
+	ERR_TOO_LARGE = -6,   /* input over a cap */
+	ERR_NOT_FOUND = -7,   /* a named object does not exist */
+	ERR_UNSUPPORTED = -8, /* valid but not handled (an algorithm, a media type) */
+	ERR_VERIFY = -9,      /* a digest or signature does not match */
+	ERR_TIMEOUT = -10,    /* a deadline passed */
+	ERR_ESCAPE = -11,     /* a path or link leaves its root */
+	ERR_EXISTS = -12,     /* the object is already there */
+	ERR_USAGE = -13,      /* the command line is wrong (exit 2) */
+	ERR_NETWORK = -14,    /* a remote peer failed or answered badly */
+	ERR_DENIED = -15,     /* refused by policy or by a peer's authorization */
 };
 
 #define ERR_MSG_MAX 1024

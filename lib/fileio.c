@@ -1,6 +1,6 @@
 /* fileio — capped whole-file reads and atomic whole-file writes (fileio.h): one loop of each instead of one per
  * module. */
-#define _GNU_SOURCE   /* mkostemp */
+#define _GNU_SOURCE /* mkostemp */
 #include "lib/fileio.h"
 
 #include <errno.h>
@@ -98,7 +98,7 @@ int fileio_write_all(int fd, const void *p, size_t n)
 			continue;
 		if (k < 0)
 			return -1;
-		if (k == 0) {   /* no progress on a non-empty write: give up rather than spin */
+		if (k == 0) { /* no progress on a non-empty write: give up rather than spin */
 			errno = EIO;
 			return -1;
 		}
@@ -108,8 +108,7 @@ int fileio_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
-    struct err *e)
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label, struct err *e)
 {
 	const char *base = strrchr(path, '/');
 	char tmp[PATH_MAX];

@@ -35,8 +35,7 @@ int fileio_write_all(int fd, const void *p, size_t n);
  * sets mode, fsyncs and renames it over path, so readers see the old file or the whole new one, never a part. The
  * temp file is removed on any error. label names the file in messages. Returns 0, ERR_TOO_LARGE (path too long) or
  * ERR_IO "LABEL: cannot create/write/rename TMP: <reason>". */
-int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label,
-    struct err *e);
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, const char *label, struct err *e);
 
 /* Removes the directory tree at path, contents first, never following a symbolic link (a link is removed, not its
  * target). Best effort, for cleaning up what the caller created: entries that cannot be removed are left. */

@@ -6,7 +6,7 @@
 #include "lib/imageref.h"
 #include "lib/str.h"
 
-#define INPUT_MAX 1024   /* longer than any valid reference: name 255 + ':' + tag 128 + '@' + digest 71 */
+#define INPUT_MAX 1024 /* longer than any valid reference: name 255 + ':' + tag 128 + '@' + digest 71 */
 
 static bool is_lower_alnum(char c)
 {
@@ -28,7 +28,8 @@ static int check_component(const char *p, size_t n, struct err *e)
 		return err_set(e, ERR_PARSE, "empty path component (\"//\" or a trailing '/')");
 	for (i = 0; i < n; i++) {
 		if (p[i] >= 'A' && p[i] <= 'Z')
-			return err_set(e, ERR_PARSE, "repository name must be lowercase (component \"%.*s\")", (int)n, p);
+			return err_set(e, ERR_PARSE, "repository name must be lowercase (component \"%.*s\")", (int)n,
+			    p);
 	}
 	i = 0;
 	while (i < n) {
@@ -86,11 +87,13 @@ static int check_domain(const char *d, struct err *e)
 			char c = d[i];
 			if (c == ':')
 				colons++;
-			else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.'))
+			else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+				     c == '.'))
 				return err_set(e, ERR_PARSE, "invalid IPv6 address in registry \"%s\"", d);
 		}
 		if (i == n || colons < 2)
-			return err_set(e, ERR_PARSE, "invalid IPv6 address in registry \"%s\" (expected [addr]:port)", d);
+			return err_set(e, ERR_PARSE, "invalid IPv6 address in registry \"%s\" (expected [addr]:port)",
+			    d);
 		i++;
 	} else {
 		/* domain-component ('.' domain-component)*, each [A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])? */
@@ -127,7 +130,8 @@ static int check_tag(const char *t, struct err *e)
 		char c = t[i];
 		if (is_alnum(c) || c == '_' || (i > 0 && (c == '.' || c == '-')))
 			continue;
-		return err_set(e, ERR_PARSE, "invalid tag \"%.128s\": use letters, digits, '_', '.', '-' (not first)", t);
+		return err_set(e, ERR_PARSE, "invalid tag \"%.128s\": use letters, digits, '_', '.', '-' (not first)",
+		    t);
 	}
 	return 0;
 }

@@ -10,15 +10,15 @@
 #include "lib/digest.h"
 #include "lib/err.h"
 
-#define IMAGEREF_NAME_MAX 255                 /* "registry/repository", as distribution's NameTotalLengthMax */
-#define IMAGEREF_TAG_MAX 128                  /* [\w][\w.-]{0,127} */
+#define IMAGEREF_NAME_MAX 255 /* "registry/repository", as distribution's NameTotalLengthMax */
+#define IMAGEREF_TAG_MAX 128  /* [\w][\w.-]{0,127} */
 #define IMAGEREF_DEFAULT_REGISTRY "docker.io"
 
 struct imageref {
-	char registry[IMAGEREF_NAME_MAX + 1];    /* "docker.io", "127.0.0.1:5000", "[::1]:5000", "localhost" */
-	char repository[IMAGEREF_NAME_MAX + 1];  /* "library/busybox", "shop/web" */
-	char tag[IMAGEREF_TAG_MAX + 1];          /* "" when none was given (no implicit "latest") */
-	char digest[DIGEST_STR_LEN + 1];         /* "" when none was given; else a validated "sha256:<hex>" */
+	char registry[IMAGEREF_NAME_MAX + 1];	/* "docker.io", "127.0.0.1:5000", "[::1]:5000", "localhost" */
+	char repository[IMAGEREF_NAME_MAX + 1]; /* "library/busybox", "shop/web" */
+	char tag[IMAGEREF_TAG_MAX + 1];		/* "" when none was given (no implicit "latest") */
+	char digest[DIGEST_STR_LEN + 1];	/* "" when none was given; else a validated "sha256:<hex>" */
 };
 
 /* Parses s (NAME[:TAG][@DIGEST]) into *out, normalized: a first path component that contains '.' or ':' or is

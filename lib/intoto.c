@@ -90,12 +90,14 @@ static int parse_subject(const json_t *js, size_t i, bool v01, struct intoto_sub
 		return err_set(e, ERR_PARSE, "%s has no \"digest\"; subjects are matched by digest", where);
 	if (r != 0)
 		return r;
-	json_object_foreach(dig, alg, v) {
+	json_object_foreach(dig, alg, v)
+	{
 		if (!json_is_string(v))
 			return err_set(e, ERR_INVALID, "%s.digest.%.32s must be a string", where, alg);
 	}
 	if ((r = json_get_str(dig, "sha256", &hex, where, e)) == ERR_NOT_FOUND)
-		return err_set(e, ERR_UNSUPPORTED, "%s has no sha256 digest; only sha256 subjects are supported", where);
+		return err_set(e, ERR_UNSUPPORTED, "%s has no sha256 digest; only sha256 subjects are supported",
+		    where);
 	if (r != 0)
 		return r;
 	if (!is_lower_hex64(hex))
@@ -194,9 +196,8 @@ bool intoto_has_subject(const struct intoto_statement *st, const char *digest)
 	return false;
 }
 
-int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr,
-    const char *subject_digest, const char *predicate_type, struct intoto_statement **out, const struct key **signer,
-    struct err *e)
+int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr, const char *subject_digest,
+    const char *predicate_type, struct intoto_statement **out, const struct key **signer, struct err *e)
 {
 	struct dsse_envelope *env = NULL;
 	struct intoto_statement *st = NULL;
@@ -221,8 +222,10 @@ int intoto_verify(const char *buf, size_t len, const char *label, const struct k
 		goto out;
 	}
 	if (subject_digest != NULL && !intoto_has_subject(st, subject_digest)) {
-		r = err_set(e, ERR_NOT_FOUND, "%s: the attestation is signed by a trusted key but is not about %s (its "
-		    "subject is %s%s)", label, subject_digest, st->subjects[0].digest, st->nsubjects > 1 ? ", ..." : "");
+		r = err_set(e, ERR_NOT_FOUND,
+		    "%s: the attestation is signed by a trusted key but is not about %s (its "
+		    "subject is %s%s)",
+		    label, subject_digest, st->subjects[0].digest, st->nsubjects > 1 ? ", ..." : "");
 		goto out;
 	}
 	*out = st;
@@ -249,9 +252,8 @@ int intoto_time_fmt(int64_t t, char out[21], struct err *e)
 	return 0;
 }
 
-int intoto_predicate_hardening_new(const char *hardener_version, const char *input_digest,
-    const char *policy_digest, const char *profile, json_t *steps, json_t *facts, int64_t timestamp, json_t **out,
-    struct err *e)
+int intoto_predicate_hardening_new(const char *hardener_version, const char *input_digest, const char *policy_digest,
+    const char *profile, json_t *steps, json_t *facts, int64_t timestamp, json_t **out, struct err *e)
 {
 	json_t *p = NULL;
 	char ts[21];
@@ -271,12 +273,14 @@ int intoto_predicate_hardening_new(const char *hardener_version, const char *inp
 	/* "o" steals: hand over a reference of our own (jansson drops stolen references when packing fails) */
 	p = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:o, s:s}", "hardener", "name", HARDLINE_HARDENER_NAME,
 	    "version", hardener_version, "policy", "digest", policy_digest, "profile", profile, "steps",
-	    steps != NULL ? json_incref(steps) : json_array(), "facts", facts != NULL ? json_incref(facts) : json_object(),
-	    "timestamp", ts);
-	if (p == NULL || (input_digest != NULL &&
-	                     json_object_set_new(p, "input", json_pack("{s:s}", "digest", input_digest)) != 0)) {
+	    steps != NULL ? json_incref(steps) : json_array(), "facts",
+	    facts != NULL ? json_incref(facts) : json_object(), "timestamp", ts);
+	if (p == NULL ||
+	    (input_digest != NULL &&
+		json_object_set_new(p, "input", json_pack("{s:s}", "digest", input_digest)) != 0)) {
 		json_decref(p);
-		return err_set(e, ERR_NOMEM, "hardening predicate: out of memory (or a version/profile that is not UTF-8)");
+		return err_set(e, ERR_NOMEM,
+		    "hardening predicate: out of memory (or a version/profile that is not UTF-8)");
 	}
 	*out = p;
 	return 0;

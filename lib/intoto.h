@@ -22,19 +22,19 @@
 #define HARDLINE_HARDENER_NAME "hardline"
 #define INTOTO_STATEMENT_MAX (4u * 1024 * 1024) /* bytes of Statement JSON */
 #define INTOTO_MAX_SUBJECTS 1024
-#define INTOTO_NAME_MAX 4096                    /* characters of a subject name */
+#define INTOTO_NAME_MAX 4096 /* characters of a subject name */
 
 struct intoto_subject {
-	char *name;                       /* "" when absent (allowed in v1) */
-	char digest[DIGEST_STR_LEN + 1];  /* "sha256:<hex>" */
+	char *name;			 /* "" when absent (allowed in v1) */
+	char digest[DIGEST_STR_LEN + 1]; /* "sha256:<hex>" */
 };
 
 struct intoto_statement {
-	char *type;                       /* INTOTO_STATEMENT_V1 or INTOTO_STATEMENT_V01 */
+	char *type; /* INTOTO_STATEMENT_V1 or INTOTO_STATEMENT_V01 */
 	char *predicate_type;
 	struct intoto_subject *subjects;
 	size_t nsubjects;
-	json_t *predicate;                /* owned reference; NULL when absent */
+	json_t *predicate; /* owned reference; NULL when absent */
 };
 
 /* Builds a v1 Statement with one subject {name, digest {sha256: hex}}: name is the image reference (may be NULL or
@@ -61,9 +61,8 @@ void intoto_statement_free(struct intoto_statement *st);
  * NULL). Errors: those of dsse_parse/dsse_verify/intoto_parse, ERR_INVALID for another predicate type, ERR_NOT_FOUND
  * when no subject has the digest; messages start with label. On success *out is new (intoto_statement_free it) and
  * *signer (may be NULL) is the trusted key that verified, borrowed from kr. */
-int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr,
-    const char *subject_digest, const char *predicate_type, struct intoto_statement **out, const struct key **signer,
-    struct err *e);
+int intoto_verify(const char *buf, size_t len, const char *label, const struct keyring *kr, const char *subject_digest,
+    const char *predicate_type, struct intoto_statement **out, const struct key **signer, struct err *e);
 
 /* Formats a Unix time as RFC 3339 UTC ("2026-12-01T04:26:17Z") into out[21]. ERR_INVALID for an unrepresentable
  * time. */
@@ -74,8 +73,7 @@ int intoto_time_fmt(int64_t t, char out[21], struct err *e);
  *    "policy":{"digest":P,"profile":PR}, "steps":S, "facts":F, "timestamp":"<RFC 3339>"}
  * steps (an array) and facts (an object) are borrowed: the predicate takes its own references; either may be NULL
  * ("steps": [] and "facts": {} then). Digests must be "sha256:<hex>". *out is a new reference. */
-int intoto_predicate_hardening_new(const char *hardener_version, const char *input_digest,
-    const char *policy_digest, const char *profile, json_t *steps, json_t *facts, int64_t timestamp, json_t **out,
-    struct err *e);
+int intoto_predicate_hardening_new(const char *hardener_version, const char *input_digest, const char *policy_digest,
+    const char *profile, json_t *steps, json_t *facts, int64_t timestamp, json_t **out, struct err *e);
 
 #endif

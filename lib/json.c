@@ -108,7 +108,8 @@ const char *json_unknown_key(const json_t *obj, const char *const *allowed)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		const char *const *a;
 
 		(void)v;

@@ -87,10 +87,12 @@ static int key_wrap(EVP_PKEY *pk, bool priv, const char *label, struct key **out
 	switch (EVP_PKEY_get_base_id(k->pkey)) {
 	case EVP_PKEY_EC:
 		if (EVP_PKEY_get_utf8_string_param(k->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) !=
-		        1 ||
+			1 ||
 		    (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0)) {
-			err_set(e, ERR_UNSUPPORTED, "%s: EC key on an unsupported curve; only P-256 (and Ed25519) keys are "
-			    "accepted", label);
+			err_set(e, ERR_UNSUPPORTED,
+			    "%s: EC key on an unsupported curve; only P-256 (and Ed25519) keys are "
+			    "accepted",
+			    label);
 			goto out;
 		}
 		k->alg = KEY_ALG_ECDSA_P256;
@@ -99,8 +101,10 @@ static int key_wrap(EVP_PKEY *pk, bool priv, const char *label, struct key **out
 		k->alg = KEY_ALG_ED25519;
 		break;
 	default:
-		err_set(e, ERR_UNSUPPORTED, "%s: unsupported key type %s; use an ECDSA P-256 or Ed25519 key (hardline "
-		    "keygen)", label, OBJ_nid2sn(EVP_PKEY_get_base_id(k->pkey)));
+		err_set(e, ERR_UNSUPPORTED,
+		    "%s: unsupported key type %s; use an ECDSA P-256 or Ed25519 key (hardline "
+		    "keygen)",
+		    label, OBJ_nid2sn(EVP_PKEY_get_base_id(k->pkey)));
 		goto out;
 	}
 	if ((len = i2d_PUBKEY(k->pkey, &der)) <= 0) {
@@ -164,7 +168,7 @@ static int read_small_file(const char *path, size_t max, const char *what, unsig
 		r = err_set(e, ERR_TOO_LARGE, "%s: larger than %zu bytes, which is no %s", path, max, what);
 		goto out;
 	}
-	if ((r = fileio_read_secret_fd(fd, max, out, len, path, e)) == ERR_TOO_LARGE)   /* it grew meanwhile */
+	if ((r = fileio_read_secret_fd(fd, max, out, len, path, e)) == ERR_TOO_LARGE) /* it grew meanwhile */
 		err_set(e, r, "%s: larger than %zu bytes, which is no %s", path, max, what);
 out:
 	close(fd);
@@ -213,11 +217,15 @@ int key_load_private(const char *path, const char *passphrase, struct key **out,
 			r = err_set(e, ERR_DENIED, "%s: the private key is encrypted; set %s to its passphrase", path,
 			    KEY_PASSWORD_ENV);
 		else if (pc.asked)
-			r = err_set(e, ERR_DENIED, "%s: cannot decrypt the private key: wrong passphrase in %s (or a "
-			    "damaged file)", path, KEY_PASSWORD_ENV);
+			r = err_set(e, ERR_DENIED,
+			    "%s: cannot decrypt the private key: wrong passphrase in %s (or a "
+			    "damaged file)",
+			    path, KEY_PASSWORD_ENV);
 		else
-			r = err_set(e, ERR_PARSE, "%s: not a PEM private key (expected \"-----BEGIN PRIVATE KEY-----\" or "
-			    "\"-----BEGIN ENCRYPTED PRIVATE KEY-----\"); create one with hardline keygen", path);
+			r = err_set(e, ERR_PARSE,
+			    "%s: not a PEM private key (expected \"-----BEGIN PRIVATE KEY-----\" or "
+			    "\"-----BEGIN ENCRYPTED PRIVATE KEY-----\"); create one with hardline keygen",
+			    path);
 		goto out;
 	}
 	r = key_wrap(pk, true, path, out, e);
@@ -246,11 +254,15 @@ int key_parse_public_pem(const char *pem, size_t len, const char *label, struct 
 		return err_set(e, ERR_NOMEM, "%s: out of memory", label);
 	if ((pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
 		if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL)
-			r = err_set(e, ERR_PARSE, "%s: this is a private key, not a public key; give its .pub file (and keep "
-			    "the private key secret)", label);
+			r = err_set(e, ERR_PARSE,
+			    "%s: this is a private key, not a public key; give its .pub file (and keep "
+			    "the private key secret)",
+			    label);
 		else
-			r = err_set(e, ERR_PARSE, "%s: not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\", the "
-			    "cosign.pub format)", label);
+			r = err_set(e, ERR_PARSE,
+			    "%s: not a PEM public key (expected \"-----BEGIN PUBLIC KEY-----\", the "
+			    "cosign.pub format)",
+			    label);
 		goto out;
 	}
 	r = key_wrap(pk, false, label, out, e);
@@ -285,7 +297,8 @@ static int write_new_file(const char *path, const void *data, size_t n, mode_t m
 		return err_errno(e, errno, "cannot replace %s", path);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
 		if (errno == EEXIST)
-			return err_set(e, ERR_EXISTS, "%s already exists; remove it or use --force to replace it", path);
+			return err_set(e, ERR_EXISTS, "%s already exists; remove it or use --force to replace it",
+			    path);
 		return err_errno(e, errno, "create %s", path);
 	}
 	if (fileio_write_all(fd, data, n) != 0) {
@@ -455,8 +468,7 @@ out:
 	return r;
 }
 
-int key_verify(const struct key *k, const void *msg, size_t n, const unsigned char *sig, size_t sig_len,
-    struct err *e)
+int key_verify(const struct key *k, const void *msg, size_t n, const unsigned char *sig, size_t sig_len, struct err *e)
 {
 	EVP_MD_CTX *ctx = NULL;
 	const unsigned char *der = sig;
@@ -551,8 +563,8 @@ int keyring_add(struct keyring *kr, struct key *k, struct err *e)
 		return 0;
 	}
 	if (kr->n >= KEYRING_MAX_KEYS) {
-		err_set(e, ERR_TOO_LARGE, "%s: more than %d trusted keys; remove keys that are no longer used", k->label,
-		    KEYRING_MAX_KEYS);
+		err_set(e, ERR_TOO_LARGE, "%s: more than %d trusted keys; remove keys that are no longer used",
+		    k->label, KEYRING_MAX_KEYS);
 		key_free(k);
 		return ERR_TOO_LARGE;
 	}
@@ -667,8 +679,10 @@ int keyring_load_paths(const char *const *paths, size_t n, struct keyring **out,
 	for (i = 0; i < n; i++) {
 		if (stat(paths[i], &st) != 0) {
 			if (errno == ENOENT)
-				r = err_set(e, ERR_NOT_FOUND, "%s: no such file or directory; give a public key file (PEM) or "
-				    "a directory of *.pub files", paths[i]);
+				r = err_set(e, ERR_NOT_FOUND,
+				    "%s: no such file or directory; give a public key file (PEM) or "
+				    "a directory of *.pub files",
+				    paths[i]);
 			else
 				r = err_errno(e, errno, "stat %s", paths[i]);
 			goto out;

@@ -11,15 +11,15 @@
 
 #include "lib/err.h"
 
-#define KEY_ID_LEN 64                   /* hex characters of a keyid */
-#define KEY_FILE_MAX (64u * 1024)       /* a PEM key file larger than this is refused */
-#define KEY_SIG_MAX 256                 /* no supported signature is longer */
-#define KEYRING_MAX_KEYS 64             /* trusted keys per keyring */
+#define KEY_ID_LEN 64		  /* hex characters of a keyid */
+#define KEY_FILE_MAX (64u * 1024) /* a PEM key file larger than this is refused */
+#define KEY_SIG_MAX 256		  /* no supported signature is longer */
+#define KEYRING_MAX_KEYS 64	  /* trusted keys per keyring */
 #define KEY_PASSWORD_ENV "HARDLINE_KEY_PASSWORD"
 
 enum key_alg { KEY_ALG_ECDSA_P256 = 1, KEY_ALG_ED25519 = 2 };
 
-struct key;     /* opaque: an EVP_PKEY with its algorithm, id and source label */
+struct key;	/* opaque: an EVP_PKEY with its algorithm, id and source label */
 struct keyring; /* opaque: trusted public keys */
 
 /* Parses "ecdsa-p256" or "ed25519". ERR_USAGE naming the choices otherwise. */
@@ -62,8 +62,7 @@ int key_sign(const struct key *k, const void *msg, size_t n, unsigned char **sig
 
 /* Verifies sig over msg[n]. ECDSA takes DER or the raw 64-byte r||s form. Returns 0 when valid, ERR_VERIFY when
  * not (with a message naming the keyid), ERR_NOMEM/ERR_INTERNAL when verification could not run. */
-int key_verify(const struct key *k, const void *msg, size_t n, const unsigned char *sig, size_t sig_len,
-    struct err *e);
+int key_verify(const struct key *k, const void *msg, size_t n, const unsigned char *sig, size_t sig_len, struct err *e);
 
 /* Accessors; the strings live as long as k. key_label is the file the key came from ("(generated)" otherwise). */
 const char *key_id(const struct key *k);

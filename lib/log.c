@@ -29,9 +29,16 @@ enum log_level log_get_level(void)
 
 int log_level_parse(const char *s, enum log_level *out)
 {
-	static const struct { const char *name; enum log_level lvl; } names[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "warn", LOG_WARN }, { "warning", LOG_WARN },
-		{ "error", LOG_ERROR }, { "off", LOG_OFF },
+	static const struct {
+		const char *name;
+		enum log_level lvl;
+	} names[] = {
+		{ "debug", LOG_DEBUG },
+		{ "info", LOG_INFO },
+		{ "warn", LOG_WARN },
+		{ "warning", LOG_WARN },
+		{ "error", LOG_ERROR },
+		{ "off", LOG_OFF },
 	};
 	size_t i;
 

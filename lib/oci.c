@@ -86,8 +86,10 @@ int oci_descriptor_parse(const json_t *obj, const char *where, struct oci_descri
 		return err_set(e, ERR_INVALID, "%s: size must be a non-negative integer; the image is malformed",
 		    where);
 	if (json_object_get(obj, "urls") != NULL)
-		return err_set(e, ERR_UNSUPPORTED, "%s: blob %s has external urls (a foreign layer); hardline does not "
-		    "fetch foreign layers, pull the image with them included", where, dg);
+		return err_set(e, ERR_UNSUPPORTED,
+		    "%s: blob %s has external urls (a foreign layer); hardline does not "
+		    "fetch foreign layers, pull the image with them included",
+		    where, dg);
 	r = json_get_obj(obj, "platform", &plat, where, e);
 	if (r != 0 && r != ERR_NOT_FOUND)
 		return r;
@@ -108,10 +110,13 @@ int oci_descriptor_parse(const json_t *obj, const char *where, struct oci_descri
 	if (r != 0 && r != ERR_NOT_FOUND)
 		return r;
 	if (ann != NULL) {
-		json_object_foreach(ann, key, v) {
+		json_object_foreach(ann, key, v)
+		{
 			if (!json_is_string(v))
-				return err_set(e, ERR_INVALID, "%s.annotations values must be strings; the image is "
-				    "malformed", where);
+				return err_set(e, ERR_INVALID,
+				    "%s.annotations values must be strings; the image is "
+				    "malformed",
+				    where);
 		}
 	}
 	d.media_type = dup_opt(mt, &ok);
@@ -191,7 +196,7 @@ bool oci_platform_match(const struct oci_descriptor *d, const char *filter)
 		return true;
 	dv = d->platform_variant;
 	if (dv == NULL && strcmp(d->platform_arch, "arm64") == 0)
-		dv = "v8";   /* arm64 without a variant is v8 */
+		dv = "v8"; /* arm64 without a variant is v8 */
 	return dv != NULL && strcmp(variant, dv) == 0;
 }
 
@@ -223,8 +228,10 @@ int oci_mt_layer(const char *mt, enum oci_compression *comp, struct err *e)
 		*comp = OCI_COMP_ZSTD;
 		return 0;
 	}
-	return err_set(e, ERR_UNSUPPORTED, "layer media type \"%.100s\" is not supported (foreign, non-distributable "
-	    "or unknown); use an image with OCI or Docker tar, tar+gzip or tar+zstd layers", mt);
+	return err_set(e, ERR_UNSUPPORTED,
+	    "layer media type \"%.100s\" is not supported (foreign, non-distributable "
+	    "or unknown); use an image with OCI or Docker tar, tar+gzip or tar+zstd layers",
+	    mt);
 }
 
 const char *oci_mt_to_oci(const char *mt)
@@ -298,8 +305,10 @@ static int check_header(const json_t *doc, const char *label, const char *kind, 
 		return r;
 	}
 	if (sv != 2)
-		return err_set(e, ERR_UNSUPPORTED, "%s: unknown schemaVersion %lld of the %s (only 2 is supported); "
-		    "convert the image with skopeo copy", label, (long long)sv, kind);
+		return err_set(e, ERR_UNSUPPORTED,
+		    "%s: unknown schemaVersion %lld of the %s (only 2 is supported); "
+		    "convert the image with skopeo copy",
+		    label, (long long)sv, kind);
 	r = json_get_str(doc, "mediaType", &mt, label, e);
 	if (r != 0 && r != ERR_NOT_FOUND)
 		return r;
@@ -336,8 +345,8 @@ static int get_capped_array(const json_t *doc, const char *key, const char *labe
 		return r;
 	}
 	if (json_array_size(*out) > OCI_MAX_ENTRIES)
-		return err_set(e, ERR_TOO_LARGE, "%s: %zu %s, more than the limit of %d", label,
-		    json_array_size(*out), key, OCI_MAX_ENTRIES);
+		return err_set(e, ERR_TOO_LARGE, "%s: %zu %s, more than the limit of %d", label, json_array_size(*out),
+		    key, OCI_MAX_ENTRIES);
 	return 0;
 }
 
@@ -350,7 +359,8 @@ static int check_descriptors(json_t *arr, const char *label, const char *key, st
 	json_t *v;
 	int r;
 
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		(void)str_fmt(where, sizeof(where), "%s %s[%zu]", label, key, i);
 		if ((r = oci_descriptor_parse(v, where, &d, e)) != 0)
 			return r;
@@ -434,7 +444,8 @@ int oci_config_parse(const char *buf, size_t len, const char *label, json_t **ou
 	}
 	if ((r = get_capped_array(rootfs, "diff_ids", where, &ids, e)) != 0)
 		goto out;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		if (!json_is_string(v)) {
 			r = err_set(e, ERR_INVALID, "%s: rootfs.diff_ids[%zu] must be a string", label, i);
 			goto out;

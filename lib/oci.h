@@ -36,19 +36,19 @@
 #define OCI_ANN_REF_NAME "org.opencontainers.image.ref.name"
 
 /* Caps on untrusted image metadata. */
-#define OCI_JSON_MAX (4u << 20)      /* index, manifest, config, docker manifest.json */
-#define OCI_MAX_ENTRIES 10000        /* layers per manifest, manifests per index */
-#define OCI_MAX_NESTING 4            /* index -> index -> ... -> manifest */
+#define OCI_JSON_MAX (4u << 20) /* index, manifest, config, docker manifest.json */
+#define OCI_MAX_ENTRIES 10000	/* layers per manifest, manifests per index */
+#define OCI_MAX_NESTING 4	/* index -> index -> ... -> manifest */
 
 /* A content descriptor. Strings are owned by the descriptor (oci_descriptor_cleanup frees them). */
 struct oci_descriptor {
 	char *media_type;
-	char digest[DIGEST_STR_LEN + 1];   /* "sha256:<hex>", validated */
+	char digest[DIGEST_STR_LEN + 1]; /* "sha256:<hex>", validated */
 	uint64_t size;
-	char *platform_os;                 /* NULL when the descriptor has no platform */
+	char *platform_os; /* NULL when the descriptor has no platform */
 	char *platform_arch;
-	char *platform_variant;            /* NULL when none */
-	json_t *annotations;               /* an object or NULL (one reference owned) */
+	char *platform_variant; /* NULL when none */
+	json_t *annotations;	/* an object or NULL (one reference owned) */
 };
 
 /* Frees the strings and annotations; the struct is zeroed and may be reused. NULL-safe. */
@@ -70,9 +70,9 @@ bool oci_platform_match(const struct oci_descriptor *d, const char *filter);
 
 /* Media type classification. */
 enum oci_compression { OCI_COMP_NONE = 0, OCI_COMP_GZIP, OCI_COMP_ZSTD };
-bool oci_mt_is_index(const char *mt);      /* OCI index or Docker manifest list */
-bool oci_mt_is_manifest(const char *mt);   /* OCI or Docker v2 schema 2 manifest */
-bool oci_mt_is_config(const char *mt);     /* OCI or Docker container config */
+bool oci_mt_is_index(const char *mt);	 /* OCI index or Docker manifest list */
+bool oci_mt_is_manifest(const char *mt); /* OCI or Docker v2 schema 2 manifest */
+bool oci_mt_is_config(const char *mt);	 /* OCI or Docker container config */
 /* Layer media types we can read: sets *comp; ERR_UNSUPPORTED naming the type otherwise (foreign, non-distributable
  * and unknown types). */
 int oci_mt_layer(const char *mt, enum oci_compression *comp, struct err *e);
@@ -82,14 +82,14 @@ const char *oci_mt_to_oci(const char *mt);
 /* One platform's image: its manifest, config, layers and diff_ids, all verified against their digests when loaded.
  * manifest and config are kept as parsed JSON so that unknown fields round-trip. */
 struct oci_image {
-	struct oci_descriptor manifest_desc;   /* with the platform of the index entry (or of the config) */
-	json_t *manifest;                      /* owned */
+	struct oci_descriptor manifest_desc; /* with the platform of the index entry (or of the config) */
+	json_t *manifest;		     /* owned */
 	struct oci_descriptor config_desc;
-	json_t *config;                        /* owned; "history" and "rootfs" live here */
-	struct oci_descriptor *layers;         /* n_layers entries, media types as in the input */
+	json_t *config;		       /* owned; "history" and "rootfs" live here */
+	struct oci_descriptor *layers; /* n_layers entries, media types as in the input */
 	size_t n_layers;
-	char (*diff_ids)[DIGEST_STR_LEN + 1];  /* n_layers entries: config rootfs.diff_ids, validated */
-	char *ref_name;                        /* the tag that selected it, or NULL */
+	char (*diff_ids)[DIGEST_STR_LEN + 1]; /* n_layers entries: config rootfs.diff_ids, validated */
+	char *ref_name;			      /* the tag that selected it, or NULL */
 };
 
 void oci_image_free(struct oci_image *img);

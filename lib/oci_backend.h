@@ -14,7 +14,7 @@
 struct oci_raw {
 	/* Reads up to n bytes; returns the count, 0 at end of file, or a negative ERR_* with e set. */
 	ssize_t (*read)(struct oci_raw *raw, void *buf, size_t n, struct err *e);
-	void (*close)(struct oci_raw *raw);   /* frees raw */
+	void (*close)(struct oci_raw *raw); /* frees raw */
 };
 
 struct oci_backend {
@@ -23,7 +23,7 @@ struct oci_backend {
 	/* Sets *size of the regular file name; ERR_NOT_FOUND when absent. */
 	int (*size)(struct oci_backend *b, const char *name, uint64_t *size, struct err *e);
 	void (*free)(struct oci_backend *b);
-	const char *label;   /* "oci:DIR", "oci-archive:FILE" for messages; owned by the backend */
+	const char *label; /* "oci:DIR", "oci-archive:FILE" for messages; owned by the backend */
 };
 
 /* Whether name is a safe relative member name: non-empty components, no "." or "..", no leading '/', at most

@@ -13,7 +13,7 @@
 #include "lib/transport.h"
 
 #define LEGACY_NAME_MAX 512
-#define META_TOTAL_MAX (64u << 20)   /* all indexes and manifests of one oci_store_images call */
+#define META_TOTAL_MAX (64u << 20) /* all indexes and manifests of one oci_store_images call */
 
 /* A digest served from a file other than blobs/sha256/<hex> (legacy docker-archive layers and configs). */
 struct alias {
@@ -36,8 +36,8 @@ struct oci_reader {
 	struct sha256 h;
 	uint64_t got, want;
 	char digest[DIGEST_STR_LEN + 1];
-	int state;        /* 0 reading, 1 verified EOF, < 0 the error */
-	struct err err;   /* the error, repeated to later calls */
+	int state;	/* 0 reading, 1 verified EOF, < 0 the error */
+	struct err err; /* the error, repeated to later calls */
 };
 
 int oci_store_open(const char *refstr, struct oci_store **out, struct err *e)
@@ -152,7 +152,7 @@ ssize_t oci_reader_read(struct oci_reader *rd, void *buf, size_t n, struct err *
 	ssize_t k;
 
 	if (e == NULL)
-		e = &local;   /* the reader keeps its error even when the caller does not want it */
+		e = &local; /* the reader keeps its error even when the caller does not want it */
 
 	if (rd->state == 1)
 		return 0;
@@ -169,8 +169,10 @@ ssize_t oci_reader_read(struct oci_reader *rd, void *buf, size_t n, struct err *
 	}
 	if (k > 0) {
 		if ((uint64_t)k > rd->want - rd->got) {
-			err_set(e, ERR_VERIFY, "blob %s: content is longer than its declared size %llu; the image is "
-			    "corrupt", rd->digest, (unsigned long long)rd->want);
+			err_set(e, ERR_VERIFY,
+			    "blob %s: content is longer than its declared size %llu; the image is "
+			    "corrupt",
+			    rd->digest, (unsigned long long)rd->want);
 			return reader_fail(rd, ERR_VERIFY, e);
 		}
 		rd->got += (uint64_t)k;
@@ -178,14 +180,18 @@ ssize_t oci_reader_read(struct oci_reader *rd, void *buf, size_t n, struct err *
 		return k;
 	}
 	if (rd->got != rd->want) {
-		err_set(e, ERR_VERIFY, "blob %s: content is %llu bytes but its descriptor says %llu; the image is "
-		    "corrupt", rd->digest, (unsigned long long)rd->got, (unsigned long long)rd->want);
+		err_set(e, ERR_VERIFY,
+		    "blob %s: content is %llu bytes but its descriptor says %llu; the image is "
+		    "corrupt",
+		    rd->digest, (unsigned long long)rd->got, (unsigned long long)rd->want);
 		return reader_fail(rd, ERR_VERIFY, e);
 	}
 	sha256_final(&rd->h, NULL, got);
 	if (strcmp(got, rd->digest) != 0) {
-		err_set(e, ERR_VERIFY, "blob %s: content does not match its digest (it hashes to %s); the image is "
-		    "corrupt", rd->digest, got);
+		err_set(e, ERR_VERIFY,
+		    "blob %s: content does not match its digest (it hashes to %s); the image is "
+		    "corrupt",
+		    rd->digest, got);
 		rd->state = ERR_VERIFY;
 		rd->err = *e;
 		return ERR_VERIFY;
@@ -215,8 +221,7 @@ void oci_reader_free(struct oci_reader *rd)
 	free(rd);
 }
 
-int oci_blob_read_all(struct oci_store *s, const struct oci_descriptor *d, size_t cap, struct strbuf *sb,
-    struct err *e)
+int oci_blob_read_all(struct oci_store *s, const struct oci_descriptor *d, size_t cap, struct strbuf *sb, struct err *e)
 {
 	struct oci_reader *rd = NULL;
 	char buf[16384];
@@ -275,8 +280,8 @@ struct image_list {
 	size_t n, alloc;
 	const char *platform;
 	const char *ref_name;
-	size_t visited;   /* descriptors walked: caps indexes that list each other many times over */
-	uint64_t meta;    /* bytes of indexes and manifests read, capped at META_TOTAL_MAX */
+	size_t visited; /* descriptors walked: caps indexes that list each other many times over */
+	uint64_t meta;	/* bytes of indexes and manifests read, capped at META_TOTAL_MAX */
 };
 
 static int list_add(struct image_list *l, struct oci_image *img, struct err *e)
@@ -325,8 +330,10 @@ static int image_load_parts(struct oci_store *s, struct oci_image *img, struct e
 	if ((r = oci_descriptor_parse(json_object_get(img->manifest, "config"), where, &img->config_desc, e)) != 0)
 		goto out;
 	if (!oci_mt_is_config(img->config_desc.media_type)) {
-		r = err_set(e, ERR_UNSUPPORTED, "%s: manifest %s has config media type \"%.100s\"; it is not a "
-		    "container image", s->label, img->manifest_desc.digest, img->config_desc.media_type);
+		r = err_set(e, ERR_UNSUPPORTED,
+		    "%s: manifest %s has config media type \"%.100s\"; it is not a "
+		    "container image",
+		    s->label, img->manifest_desc.digest, img->config_desc.media_type);
 		goto out;
 	}
 	if ((r = oci_blob_read_all(s, &img->config_desc, OCI_JSON_MAX, &sb, e)) != 0)
@@ -337,9 +344,10 @@ static int image_load_parts(struct oci_store *s, struct oci_image *img, struct e
 	layers = json_object_get(img->manifest, "layers");
 	ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
 	if (json_array_size(layers) != json_array_size(ids)) {
-		r = err_set(e, ERR_INVALID, "%s: manifest %s has %zu layers but its config has %zu diff_ids; the "
-		    "image is malformed", s->label, img->manifest_desc.digest, json_array_size(layers),
-		    json_array_size(ids));
+		r = err_set(e, ERR_INVALID,
+		    "%s: manifest %s has %zu layers but its config has %zu diff_ids; the "
+		    "image is malformed",
+		    s->label, img->manifest_desc.digest, json_array_size(layers), json_array_size(ids));
 		goto out;
 	}
 	if (json_array_size(layers) > 0) {
@@ -350,9 +358,10 @@ static int image_load_parts(struct oci_store *s, struct oci_image *img, struct e
 			goto out;
 		}
 	}
-	json_array_foreach(layers, i, v) {
-		(void)str_fmt(where, sizeof(where), "%s: manifest %s layers[%zu]", s->label,
-		    img->manifest_desc.digest, i);
+	json_array_foreach(layers, i, v)
+	{
+		(void)str_fmt(where, sizeof(where), "%s: manifest %s layers[%zu]", s->label, img->manifest_desc.digest,
+		    i);
 		if ((r = oci_descriptor_parse(v, where, &img->layers[i], e)) != 0)
 			goto out;
 		img->n_layers = i + 1;
@@ -380,12 +389,13 @@ static bool blob_present(struct oci_store *s, const char *digest)
 }
 
 /* Charges reading d against the budget of metadata bytes of one listing. */
-static int meta_charge(const struct oci_store *s, struct image_list *l, const struct oci_descriptor *d,
-    struct err *e)
+static int meta_charge(const struct oci_store *s, struct image_list *l, const struct oci_descriptor *d, struct err *e)
 {
 	if (d->size > META_TOTAL_MAX || l->meta > META_TOTAL_MAX - d->size)
-		return err_set(e, ERR_TOO_LARGE, "%s: its indexes and manifests add up to more than %u MiB; the image "
-		    "is malformed", s->label, META_TOTAL_MAX >> 20);
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s: its indexes and manifests add up to more than %u MiB; the image "
+		    "is malformed",
+		    s->label, META_TOTAL_MAX >> 20);
 	l->meta += d->size;
 	return 0;
 }
@@ -406,11 +416,12 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 	sb_init(&sb, OCI_JSON_MAX);
 	memset(&child, 0, sizeof(child));
 	if (depth > OCI_MAX_NESTING)
-		return err_set(e, ERR_TOO_LARGE, "%s: indexes nested deeper than %d levels", s->label,
-		    OCI_MAX_NESTING);
+		return err_set(e, ERR_TOO_LARGE, "%s: indexes nested deeper than %d levels", s->label, OCI_MAX_NESTING);
 	if (++l->visited > OCI_MAX_ENTRIES)
-		return err_set(e, ERR_TOO_LARGE, "%s: its indexes list more than %d descriptors in all; the image is "
-		    "malformed", s->label, OCI_MAX_ENTRIES);
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s: its indexes list more than %d descriptors in all; the image is "
+		    "malformed",
+		    s->label, OCI_MAX_ENTRIES);
 	if (oci_mt_is_index(d->media_type)) {
 		if ((r = meta_charge(s, l, d, e)) != 0 || (r = oci_blob_read_all(s, d, OCI_JSON_MAX, &sb, e)) != 0)
 			goto out;
@@ -418,7 +429,8 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 		if ((r = oci_index_parse(sb.data, sb.len, label, &doc, e)) != 0)
 			goto out;
 		arr = json_object_get(doc, "manifests");
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			(void)str_fmt(label, sizeof(label), "%s: index %s manifests[%zu]", s->label, d->digest, i);
 			if ((r = oci_descriptor_parse(v, label, &child, e)) != 0)
 				goto out;
@@ -437,8 +449,10 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 	}
 	if (!oci_mt_is_manifest(d->media_type)) {
 		if (top) {
-			r = err_set(e, ERR_UNSUPPORTED, "%s: %s has media type \"%.100s\", not an image manifest or "
-			    "index", s->label, d->digest, d->media_type);
+			r = err_set(e, ERR_UNSUPPORTED,
+			    "%s: %s has media type \"%.100s\", not an image manifest or "
+			    "index",
+			    s->label, d->digest, d->media_type);
 			goto out;
 		}
 		log_debug("%s: skipping %s of media type %.100s", s->label, d->digest, d->media_type);
@@ -447,7 +461,7 @@ static int walk(struct oci_store *s, const struct oci_descriptor *d, int depth, 
 	}
 	oci_platform_fmt(d, plat, sizeof(plat));
 	if (!top && strcmp(plat, "unknown/unknown") == 0) {
-		r = 0;   /* attestation manifests of BuildKit */
+		r = 0; /* attestation manifests of BuildKit */
 		goto out;
 	}
 	if (d->platform_os != NULL && !oci_platform_match(d, l->platform)) {
@@ -539,7 +553,8 @@ static void list_tags(const json_t *arr, char *buf, size_t size)
 	size_t i;
 
 	sb_init(&sb, size > 1 ? size - 1 : 0);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if ((t = entry_tag(v)) != NULL && sb_printf(&sb, "%s\"%.100s\"", sb.len ? ", " : "", t) != 0)
 			break;
 	}
@@ -564,7 +579,8 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 		goto out;
 	arr = json_object_get(doc, "manifests");
 	list_tags(arr, tags, sizeof(tags));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (s->ref.tag[0] != '\0') {
 			if (entry_matches(v, s->ref.tag)) {
 				sel = v;
@@ -612,7 +628,8 @@ static int images_layout(struct oci_store *s, struct strbuf *idx, struct image_l
 		}
 		root.size = idx->len;
 		l->ref_name = t0;
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			struct oci_descriptor c;
 
 			if (is_cosign_entry(v))
@@ -650,8 +667,10 @@ static int add_alias(struct oci_store *s, const char *digest, const char *name, 
 	struct alias *g;
 
 	if (!oci_backend_name_ok(name) || strlen(name) >= LEGACY_NAME_MAX)
-		return err_set(e, ERR_ESCAPE, "%s: manifest.json names %s \"%.100s\", not a plain relative path; the "
-		    "archive is malformed", s->label, what, name);
+		return err_set(e, ERR_ESCAPE,
+		    "%s: manifest.json names %s \"%.100s\", not a plain relative path; the "
+		    "archive is malformed",
+		    s->label, what, name);
 	if ((g = realloc(s->aliases, (s->n_aliases + 1) * sizeof(*g))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	s->aliases = g;
@@ -738,12 +757,15 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 		    OCI_MAX_ENTRIES);
 		goto out;
 	}
-	json_array_foreach(doc, i, v) {
+	json_array_foreach(doc, i, v)
+	{
 		tags = json_object_get(v, "RepoTags");
 		if (s->ref.tag[0] == '\0') {
 			if (json_array_size(doc) > 1) {
-				r = err_set(e, ERR_INVALID, "%s: the archive holds %zu images; name one as "
-				    "docker-archive:%s:TAG", s->label, json_array_size(doc), s->ref.path);
+				r = err_set(e, ERR_INVALID,
+				    "%s: the archive holds %zu images; name one as "
+				    "docker-archive:%s:TAG",
+				    s->label, json_array_size(doc), s->ref.path);
 				goto out;
 			}
 			ent = v;
@@ -793,8 +815,8 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 		raw->close(raw);
 		if (k < 0 || r != 0) {
 			r = k < 0 ? (int)k
-				  : err_set(e, r, "%s: config %.100s is larger than %u bytes", s->label,
-					 cfgname, OCI_JSON_MAX);
+				  : err_set(e, r, "%s: config %.100s is larger than %u bytes", s->label, cfgname,
+					OCI_JSON_MAX);
 			goto out;
 		}
 	}
@@ -812,8 +834,10 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 		goto out;
 	v = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
 	if (json_array_size(v) != json_array_size(layers)) {
-		r = err_set(e, ERR_INVALID, "%s: manifest.json lists %zu layers but the config has %zu diff_ids; the "
-		    "archive is malformed", s->label, json_array_size(layers), json_array_size(v));
+		r = err_set(e, ERR_INVALID,
+		    "%s: manifest.json lists %zu layers but the config has %zu diff_ids; the "
+		    "archive is malformed",
+		    s->label, json_array_size(layers), json_array_size(v));
 		goto out;
 	}
 	/* The synthesized manifest: uncompressed layers whose digest is their diff_id. */
@@ -834,13 +858,16 @@ static int images_legacy(struct oci_store *s, struct strbuf *mj, struct image_li
 			goto out;
 		}
 		if (!oci_backend_name_ok(lname) || strlen(lname) >= LEGACY_NAME_MAX) {
-			r = err_set(e, ERR_ESCAPE, "%s: manifest.json names layer \"%.100s\", not a plain relative "
-			    "path; the archive is malformed", s->label, lname);
+			r = err_set(e, ERR_ESCAPE,
+			    "%s: manifest.json names layer \"%.100s\", not a plain relative "
+			    "path; the archive is malformed",
+			    s->label, lname);
 			goto out;
 		}
 		(void)str_copy(name, sizeof(name), lname);
 		memset(&d, 0, sizeof(d));
-		if ((r = legacy_layer(s, name, diff, &d, e)) != 0 || (r = add_alias(s, d.digest, name, "layer", e)) != 0)
+		if ((r = legacy_layer(s, name, diff, &d, e)) != 0 ||
+		    (r = add_alias(s, d.digest, name, "layer", e)) != 0)
 			goto out;
 		ld = oci_descriptor_to_json(&d);
 		if (ld == NULL || json_array_append_new(larr, ld) != 0) {
@@ -914,8 +941,10 @@ int oci_store_images(struct oci_store *s, const char *platform, struct oci_image
 	if (r == ERR_NOT_FOUND && s->ref.kind == TRANSPORT_DOCKER_ARCHIVE) {
 		if ((r = read_file(s, "manifest.json", &mj, e)) != 0) {
 			if (r == ERR_NOT_FOUND)
-				err_set(e, ERR_NOT_FOUND, "%s: neither index.json nor manifest.json is in the archive; "
-				    "it is not an image saved by docker or podman", s->label);
+				err_set(e, ERR_NOT_FOUND,
+				    "%s: neither index.json nor manifest.json is in the archive; "
+				    "it is not an image saved by docker or podman",
+				    s->label);
 			goto out;
 		}
 		if ((r = images_legacy(s, &mj, &l, e)) != 0)
@@ -931,13 +960,17 @@ int oci_store_images(struct oci_store *s, const char *platform, struct oci_image
 			    (r = json_parse_buf(lay.data, lay.len, 4096, label, &ld, e)) != 0 ||
 			    (r = json_get_str(ld, "imageLayoutVersion", &ver, label, e)) != 0) {
 				if (r == ERR_NOT_FOUND)
-					err_set(e, ERR_NOT_FOUND, "%s: oci-layout (with imageLayoutVersion) is "
-					    "missing; it is not an OCI image layout", s->label);
+					err_set(e, ERR_NOT_FOUND,
+					    "%s: oci-layout (with imageLayoutVersion) is "
+					    "missing; it is not an OCI image layout",
+					    s->label);
 				goto out;
 			}
 			if (!str_has_prefix(ver, "1.")) {
-				r = err_set(e, ERR_UNSUPPORTED, "%s: image layout version \"%.20s\" is not supported "
-				    "(1.x is)", s->label, ver);
+				r = err_set(e, ERR_UNSUPPORTED,
+				    "%s: image layout version \"%.20s\" is not supported "
+				    "(1.x is)",
+				    s->label, ver);
 				goto out;
 			}
 		}

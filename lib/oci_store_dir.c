@@ -50,28 +50,33 @@ static int open_beneath(int rootfd, const char *label, const char *name, int *fd
 
 	*fd = -1;
 	if (!oci_backend_name_ok(name))
-		return err_set(e, ERR_ESCAPE, "%s: file name \"%.100s\" is not a plain relative path; the image is "
-		    "malformed", label, name);
+		return err_set(e, ERR_ESCAPE,
+		    "%s: file name \"%.100s\" is not a plain relative path; the image is "
+		    "malformed",
+		    label, name);
 	for (;;) {
 		slash = strchr(p, '/');
 		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
 		if (len >= sizeof(comp)) {
-			r = err_set(e, ERR_TOO_LARGE, "%s: file name \"%.100s\" has a component that is too "
-			    "long", label, name);
+			r = err_set(e, ERR_TOO_LARGE,
+			    "%s: file name \"%.100s\" has a component that is too "
+			    "long",
+			    label, name);
 			goto out;
 		}
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		/* O_NONBLOCK: a FIFO planted as a blob must not hang the open (it is then refused as not regular) */
-		nfd = openat(dfd, comp,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash != NULL ? O_DIRECTORY : O_NONBLOCK));
+		nfd = openat(dfd, comp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash != NULL ? O_DIRECTORY : O_NONBLOCK));
 		if (nfd < 0) {
 			if (errno == ENOENT)
 				r = err_set(e, ERR_NOT_FOUND, "%s: %s does not exist; the layout is incomplete", label,
 				    name);
 			else if (errno == ELOOP || errno == ENOTDIR)
-				r = err_set(e, ERR_ESCAPE, "%s: %s is reached through a symlink or a "
-				    "non-directory; the layout is malformed", label, name);
+				r = err_set(e, ERR_ESCAPE,
+				    "%s: %s is reached through a symlink or a "
+				    "non-directory; the layout is malformed",
+				    label, name);
 			else
 				r = err_errno(e, errno, "%s: open %s", label, name);
 			goto out;

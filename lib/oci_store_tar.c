@@ -21,25 +21,25 @@
 enum member_type { M_REG, M_DIR, M_SYMLINK, M_HARDLINK, M_OTHER };
 
 struct member {
-	char *name;      /* cleaned: relative, no ".", "..", "//" or trailing '/' */
-	char *target;    /* symlink target as stored; hardlink target cleaned; else NULL */
+	char *name;   /* cleaned: relative, no ".", "..", "//" or trailing '/' */
+	char *target; /* symlink target as stored; hardlink target cleaned; else NULL */
 	enum member_type type;
 	uint64_t size;
-	int64_t offset;  /* where the data starts in the file, or -1 when it cannot be read directly */
+	int64_t offset; /* where the data starts in the file, or -1 when it cannot be read directly */
 };
 
 struct tar_backend {
 	struct oci_backend b;
 	char *path;
-	int fd;          /* the archive, for direct reads */
+	int fd; /* the archive, for direct reads */
 	struct member *m;
 	size_t n;
 };
 
 struct tar_raw {
 	struct oci_raw raw;
-	struct archive *a;   /* NULL for a direct read */
-	int fd;              /* direct read: the backend's descriptor (borrowed) */
+	struct archive *a; /* NULL for a direct read */
+	int fd;		   /* direct read: the backend's descriptor (borrowed) */
 	int64_t pos;
 	uint64_t left;
 	char name[128];
@@ -64,7 +64,7 @@ static int path_clean(const char *in, char *out, size_t size)
 			while (o > 0 && out[o - 1] != '/')
 				o--;
 			if (o > 0)
-				o--;   /* the separator */
+				o--; /* the separator */
 		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
 			if (o + (o > 0) + len >= size)
 				return ERR_TOO_LARGE;
@@ -194,8 +194,10 @@ static int tar_index(struct tar_backend *tb, struct err *e)
 		qsort(tb->m, tb->n, sizeof(*tb->m), member_cmp);
 	for (i = 1; i < tb->n; i++) {
 		if (strcmp(tb->m[i - 1].name, tb->m[i].name) == 0 && tb->m[i].type != M_DIR) {
-			r = err_set(e, ERR_INVALID, "%s: two members are named \"%.200s\"; the archive is ambiguous, "
-			    "re-create it", tb->b.label, tb->m[i].name);
+			r = err_set(e, ERR_INVALID,
+			    "%s: two members are named \"%.200s\"; the archive is ambiguous, "
+			    "re-create it",
+			    tb->b.label, tb->m[i].name);
 			goto out;
 		}
 	}
@@ -218,8 +220,10 @@ static int resolve(struct tar_backend *tb, const char *name, struct member **out
 		return err_set(e, ERR_TOO_LARGE, "%s: member name too long", tb->b.label);
 	for (hops = 0; hops < TAR_MAX_LINK_HOPS; hops++) {
 		if ((m = find(tb, cur)) == NULL)
-			return err_set(e, ERR_NOT_FOUND, "%s: the archive has no member %.200s; the image is "
-			    "incomplete", tb->b.label, cur);
+			return err_set(e, ERR_NOT_FOUND,
+			    "%s: the archive has no member %.200s; the image is "
+			    "incomplete",
+			    tb->b.label, cur);
 		switch (m->type) {
 		case M_REG:
 			*out = m;
@@ -240,8 +244,10 @@ static int resolve(struct tar_backend *tb, const char *name, struct member **out
 			if (str_fmt(next, sizeof(next), "%s%s", cur, m->target) != 0)
 				return err_set(e, ERR_TOO_LARGE, "%s: symlink target too long", tb->b.label);
 			if ((r = path_clean(next, cur, sizeof(cur))) != 0)
-				return err_set(e, ERR_ESCAPE, "%s: symlink %.200s points outside the archive; "
-				    "the image is malformed", tb->b.label, m->name);
+				return err_set(e, ERR_ESCAPE,
+				    "%s: symlink %.200s points outside the archive; "
+				    "the image is malformed",
+				    tb->b.label, m->name);
 			break;
 		default:
 			return err_set(e, ERR_INVALID, "%s: member %.200s is not a regular file", tb->b.label, cur);
@@ -267,8 +273,10 @@ static ssize_t tar_read(struct oci_raw *raw, void *buf, size_t n, struct err *e)
 		if (d < 0)
 			return err_errno(e, errno, "read %s from the archive", t->name);
 		if (d == 0)
-			return err_set(e, ERR_IO, "read %s from the archive: the file is shorter than its index; was it "
-			    "changed while being read?", t->name);
+			return err_set(e, ERR_IO,
+			    "read %s from the archive: the file is shorter than its index; was it "
+			    "changed while being read?",
+			    t->name);
 		t->pos += d;
 		t->left -= (uint64_t)d;
 		return d;

@@ -28,12 +28,12 @@ struct oci_writer {
 	struct transport_ref ref;
 	char label[PATH_MAX + 300];
 	enum wmode mode;
-	char layout[PATH_MAX];     /* the layout being written: a temp dir, or DST itself (W_EXISTING_DIR) */
+	char layout[PATH_MAX]; /* the layout being written: a temp dir, or DST itself (W_EXISTING_DIR) */
 	bool layout_is_temp;
-	char tmp_tar[PATH_MAX];    /* W_ARCHIVE: the tar being written, "" when none */
+	char tmp_tar[PATH_MAX]; /* W_ARCHIVE: the tar being written, "" when none */
 	struct oci_descriptor *images;
 	size_t n_images;
-	json_t *extras;            /* index.json entries added by oci_writer_add_index_entry, or NULL */
+	json_t *extras; /* index.json entries added by oci_writer_add_index_entry, or NULL */
 	bool finished;
 };
 
@@ -43,7 +43,7 @@ struct oci_blob_out {
 	char tmp[PATH_MAX];
 	struct sha256 h;
 	uint64_t n;
-	const char *verified;      /* copy_blob: the digest the source reader verifies; the bytes are not hashed again */
+	const char *verified; /* copy_blob: the digest the source reader verifies; the bytes are not hashed again */
 };
 
 /* Removes a temporary file made with cleanup_mkstemp and unregisters it. */
@@ -102,8 +102,10 @@ int oci_writer_new(const char *dst_ref, struct oci_writer **out, struct err *e)
 		}
 		w->mode = W_NEW_DIR;
 	} else if (!S_ISDIR(st.st_mode)) {
-		r = err_set(e, ERR_EXISTS, "%s: %s exists and is not a directory; remove it or choose another "
-		    "destination", w->label, w->ref.path);
+		r = err_set(e, ERR_EXISTS,
+		    "%s: %s exists and is not a directory; remove it or choose another "
+		    "destination",
+		    w->label, w->ref.path);
 		goto out;
 	} else {
 		(void)str_fmt(p, sizeof(p), "%s/oci-layout", w->ref.path);
@@ -119,8 +121,10 @@ int oci_writer_new(const char *dst_ref, struct oci_writer **out, struct err *e)
 					empty = false;
 			closedir(d);
 			if (!empty) {
-				r = err_set(e, ERR_EXISTS, "%s: %s is a non-empty directory that is not an OCI layout; "
-				    "refusing to overwrite it, choose another destination", w->label, w->ref.path);
+				r = err_set(e, ERR_EXISTS,
+				    "%s: %s is a non-empty directory that is not an OCI layout; "
+				    "refusing to overwrite it, choose another destination",
+				    w->label, w->ref.path);
 				goto out;
 			}
 			w->mode = W_NEW_DIR;
@@ -255,8 +259,7 @@ void oci_blob_out_abort(struct oci_blob_out *b)
 	free(b);
 }
 
-int oci_blob_out_commit(struct oci_blob_out *b, const char *media_type, struct oci_descriptor *desc,
-    struct err *e)
+int oci_blob_out_commit(struct oci_blob_out *b, const char *media_type, struct oci_descriptor *desc, struct err *e)
 {
 	struct oci_writer *w = b->w;
 	char final[PATH_MAX], dg[DIGEST_STR_LEN + 1];
@@ -521,18 +524,19 @@ static int build_index_json(struct oci_writer *w, json_t *top, json_t **out, str
 		if (r != 0 && r != ERR_NOT_FOUND)
 			goto out;
 		oldarr = json_object_get(old, "manifests");
-		json_array_foreach(oldarr, i, v) {
+		json_array_foreach(oldarr, i, v)
+		{
 			t = entry_ref(v);
 			if (top != NULL && w->ref.tag[0] != '\0' && t != NULL && strcmp(t, w->ref.tag) == 0)
-				continue;   /* the tag moves to the new image */
+				continue; /* the tag moves to the new image */
 			if (top != NULL && w->ref.tag[0] == '\0' && t == NULL &&
 			    json_equal(json_object_get(v, "digest"), json_object_get(top, "digest")))
-				continue;   /* the same untagged image written again */
+				continue; /* the same untagged image written again */
 			for (j = 0; j < json_array_size(w->extras); j++)
 				if (extra_replaces(json_array_get(w->extras, j), v))
 					break;
 			if (j < json_array_size(w->extras))
-				continue;   /* replaced by an extra entry */
+				continue; /* replaced by an extra entry */
 			if (json_array_append(arr, v) != 0) {
 				r = err_set(e, ERR_NOMEM, "out of memory");
 				goto out;
@@ -556,8 +560,8 @@ out:
 }
 
 /* Adds one tar entry: a directory (src NULL, dir true) or the file src as name. */
-static int tar_add(struct oci_writer *w, struct archive *a, const char *name, const char *src, bool dir,
-    time_t mtime, struct err *e)
+static int tar_add(struct oci_writer *w, struct archive *a, const char *name, const char *src, bool dir, time_t mtime,
+    struct err *e)
 {
 	struct archive_entry *ent = NULL;
 	char buf[65536];
@@ -621,7 +625,8 @@ static int write_archive(struct oci_writer *w, struct err *e)
 	char **g;
 	int fd = -1, r;
 
-	if (sde != NULL && sde[0] != '\0' && (r = str_to_u64(sde, 0, 077777777777ull, &mtime, "SOURCE_DATE_EPOCH", e)) != 0)
+	if (sde != NULL && sde[0] != '\0' &&
+	    (r = str_to_u64(sde, 0, 077777777777ull, &mtime, "SOURCE_DATE_EPOCH", e)) != 0)
 		return r;
 	(void)str_fmt(p, sizeof(p), "%s/blobs/sha256", w->layout);
 	if ((d = opendir(p)) == NULL) {

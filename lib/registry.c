@@ -23,8 +23,8 @@
 #define TOKEN_TTL_MAX_S 3600
 
 struct cache_entry {
-	char *key;          /* "<scheme>://<host>:<port>|<scope>", or "…|basic" */
-	char *header;       /* the whole "Authorization: …" line */
+	char *key;    /* "<scheme>://<host>:<port>|<scope>", or "…|basic" */
+	char *header; /* the whole "Authorization: …" line */
 	int64_t expires_ms;
 };
 
@@ -188,14 +188,14 @@ static void cache_drop(struct registry_client *c, const char *key)
 
 struct xfer {
 	/* request */
-	const char *method;             /* "GET", "HEAD", "PUT", "POST" */
+	const char *method; /* "GET", "HEAD", "PUT", "POST" */
 	const char *url;
-	const char *auth;               /* "Authorization: …" or NULL */
-	const char *accept;             /* NULL: none */
-	const char *content_type;       /* NULL: none */
-	const void *body;               /* PUT/POST body (may be empty) */
+	const char *auth;	  /* "Authorization: …" or NULL */
+	const char *accept;	  /* NULL: none */
+	const char *content_type; /* NULL: none */
+	const void *body;	  /* PUT/POST body (may be empty) */
 	size_t body_len;
-	int body_fd;                    /* when >= 0: the PUT body is body_fd_size bytes read with pread from 0 */
+	int body_fd; /* when >= 0: the PUT body is body_fd_size bytes read with pread from 0 */
 	uint64_t body_fd_size, body_fd_off;
 	const char *ca_file;
 	/* body of a 2xx answer: to sink, else to ok_body (capped) */
@@ -206,7 +206,7 @@ struct xfer {
 	int sink_rc;
 	/* answer */
 	long status;
-	struct strbuf errbody;          /* body of a non-2xx answer, up to REGISTRY_ERRBODY_MAX */
+	struct strbuf errbody; /* body of a non-2xx answer, up to REGISTRY_ERRBODY_MAX */
 	bool errbody_over;
 	char h_digest[128];
 	char h_ctype[128];
@@ -259,7 +259,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *arg)
 		take_header(x->h_location, sizeof(x->h_location), colon, n - nl - 1, &x->h_location_over);
 	else if (nl == 16 && strncasecmp(p, "WWW-Authenticate", 16) == 0) {
 		if (x->h_www[0] != '\0')
-			x->h_www_over = true;   /* several challenge headers: refuse rather than guess */
+			x->h_www_over = true; /* several challenge headers: refuse rather than guess */
 		take_header(x->h_www, sizeof(x->h_www), colon, n - nl - 1, &x->h_www_over);
 	} else if (nl == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
 		char v[32];
@@ -289,8 +289,9 @@ static size_t on_body(char *p, size_t size, size_t nitems, void *arg)
 		}
 		if (x->ok_body != NULL && (r = sb_append(x->ok_body, p, n)) != 0) {
 			x->sink_rc = r;
-			err_set(&x->sink_err, r, r == ERR_TOO_LARGE ? "answer is over the limit of %zu bytes" :
-			    "out of memory (%zu bytes)", x->ok_body->cap);
+			err_set(&x->sink_err, r,
+			    r == ERR_TOO_LARGE ? "answer is over the limit of %zu bytes" : "out of memory (%zu bytes)",
+			    x->ok_body->cap);
 			return 0;
 		}
 		return n;
@@ -352,7 +353,8 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 	if (left <= 0)
 		return err_set(e, ERR_TIMEOUT, "deadline passed before the request was sent");
 	if ((x->accept != NULL && !header_value_ok(x->accept)) ||
-	    (x->content_type != NULL && !header_value_ok(x->content_type)) || (x->auth != NULL && !header_value_ok(x->auth)))
+	    (x->content_type != NULL && !header_value_ok(x->content_type)) ||
+	    (x->auth != NULL && !header_value_ok(x->auth)))
 		return err_set(e, ERR_INVALID, "a header value holds a control or non-ASCII byte; refusing to send it");
 	if ((x->h = curl_easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
@@ -398,7 +400,7 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 	if (strcmp(x->method, "HEAD") == 0) {
 		curl_easy_setopt(x->h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(x->method, "PUT") == 0 && x->body_fd >= 0) {
-		x->body_fd_off = 0;   /* a retry sends the whole body again */
+		x->body_fd_off = 0; /* a retry sends the whole body again */
 		curl_easy_setopt(x->h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(x->h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(x->h, CURLOPT_READDATA, x);
@@ -419,11 +421,13 @@ static int xfer_run(struct registry_client *c, struct xfer *x, int64_t deadline_
 		r = x->sink_rc;
 		err_set(e, r, "%s", x->sink_err.msg);
 	} else if (rc == CURLE_WRITE_ERROR && x->errbody_over) {
-		r = 0;   /* an answer with an oversized error body: the status is what matters */
+		r = 0; /* an answer with an oversized error body: the status is what matters */
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		r = err_set(e, ERR_TIMEOUT, "no complete answer within the deadline");
-	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CACERT_BADFILE) {
-		r = err_set(e, ERR_NETWORK, "TLS: %.300s; give the registry's CA with the CA file option (or certs dir)",
+	} else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+	    rc == CURLE_SSL_CACERT_BADFILE) {
+		r = err_set(e, ERR_NETWORK,
+		    "TLS: %.300s; give the registry's CA with the CA file option (or certs dir)",
 		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else {
 		r = err_set(e, ERR_NETWORK, "%.300s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -482,15 +486,18 @@ static int url_allowed(struct registry_client *c, const char *url, struct url_pa
 	if (strcasecmp(u->scheme, "http") == 0 && c->insecure_http && imageref_host_is_loopback(u->host))
 		return 0;
 	if (strcasecmp(u->scheme, "http") == 0)
-		return err_set(e, ERR_INVALID, "refusing plain http to \"%s\": http is used only with the insecure-http "
-		    "option and only for loopback hosts", esc);
+		return err_set(e, ERR_INVALID,
+		    "refusing plain http to \"%s\": http is used only with the insecure-http "
+		    "option and only for loopback hosts",
+		    esc);
 	return err_set(e, ERR_INVALID, "refusing URL \"%s\": only https (or http to loopback hosts)", esc);
 }
 
 /* Whether a and b are the same scheme, host and port (where credentials may go). */
 static bool same_origin(const struct url_parts *a, const struct url_parts *b)
 {
-	return strcasecmp(a->scheme, b->scheme) == 0 && strcasecmp(a->host, b->host) == 0 && strcmp(a->port, b->port) == 0;
+	return strcasecmp(a->scheme, b->scheme) == 0 && strcasecmp(a->host, b->host) == 0 &&
+	    strcmp(a->port, b->port) == 0;
 }
 
 /* Resolves ref (absolute or relative, as in a Location header) against base into out[size]. */
@@ -502,8 +509,9 @@ static int url_resolve(const char *base, const char *ref, char *out, size_t size
 
 	if (h == NULL)
 		return -1;
-	if (curl_url_set(h, CURLUPART_URL, base, 0) == CURLUE_OK && curl_url_set(h, CURLUPART_URL, ref, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_URL, &s, 0) == CURLUE_OK && str_copy(out, size, s) == 0)
+	if (curl_url_set(h, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_URL, ref, 0) == CURLUE_OK && curl_url_get(h, CURLUPART_URL, &s, 0) == CURLUE_OK &&
+	    str_copy(out, size, s) == 0)
 		r = 0;
 	curl_free(s);
 	curl_url_cleanup(h);
@@ -532,12 +540,12 @@ static int url_add_query(char *url, size_t size, const char *name, const char *v
 
 struct request {
 	const struct imageref *ref;
-	const char *what;               /* "GET manifest", "HEAD blob", … for messages */
-	const char *object;             /* "shop/web:1" or "shop/web@sha256:…" for messages */
-	bool push;                      /* needs the push scope */
+	const char *what;   /* "GET manifest", "HEAD blob", … for messages */
+	const char *object; /* "shop/web:1" or "shop/web@sha256:…" for messages */
+	bool push;	    /* needs the push scope */
 	struct xfer x;
-	char url[URL_MAX];              /* where the request goes (a redirect or an upload location may change it) */
-	char base[URL_MAX];             /* the registry's own URL: credentials go only to its scheme/host/port */
+	char url[URL_MAX];  /* where the request goes (a redirect or an upload location may change it) */
+	char base[URL_MAX]; /* the registry's own URL: credentials go only to its scheme/host/port */
 	char ca_file[4096];
 };
 
@@ -562,11 +570,13 @@ static int request_init(struct registry_client *c, struct request *q, const stru
 	q->x.method = method;
 	q->x.ca_file = pick_ca(c, q);
 	if (c->insecure_http && !imageref_host_is_loopback(ref->registry))
-		return err_set(e, ERR_INVALID, "registry %s: plain http is allowed only to loopback hosts (127.0.0.0/8, "
+		return err_set(e, ERR_INVALID,
+		    "registry %s: plain http is allowed only to loopback hosts (127.0.0.0/8, "
 		    "::1, localhost); drop the insecure-http option and use TLS (with the CA file option for a private "
-		    "CA)", ref->registry);
+		    "CA)",
+		    ref->registry);
 	if (str_fmt(q->url, sizeof(q->url), "%s://%s/v2/%s/%s", c->insecure_http ? "http" : "https",
-	    imageref_api_host(ref), ref->repository, path) != 0)
+		imageref_api_host(ref), ref->repository, path) != 0)
 		return err_set(e, ERR_TOO_LARGE, "registry %s: URL too long", ref->registry);
 	str_copy(q->base, sizeof(q->base), q->url);
 	q->x.url = q->url;
@@ -675,8 +685,10 @@ static int authenticate(struct registry_client *c, struct request *q, const char
 	}
 	if (ch.scheme == REGISTRY_SCHEME_BASIC) {
 		if (!have_creds) {
-			r = err_set(e, ERR_DENIED, "401 authentication required; add credentials for %s to an auth file "
-			    "($REGISTRY_AUTH_FILE, ~/.docker/config.json or the auth file option)", q->ref->registry);
+			r = err_set(e, ERR_DENIED,
+			    "401 authentication required; add credentials for %s to an auth file "
+			    "($REGISTRY_AUTH_FILE, ~/.docker/config.json or the auth file option)",
+			    q->ref->registry);
 			goto out;
 		}
 		cache_put(c, key, basic, registry_now_ms() + (int64_t)TOKEN_TTL_MAX_S * 1000);
@@ -785,7 +797,8 @@ static int request_run(struct registry_client *c, struct request *q, long want, 
 			continue;
 		}
 		if ((q->x.status == 301 || q->x.status == 302 || q->x.status == 303 || q->x.status == 307 ||
-		    q->x.status == 308) && (strcmp(q->x.method, "GET") == 0 || strcmp(q->x.method, "HEAD") == 0)) {
+			q->x.status == 308) &&
+		    (strcmp(q->x.method, "GET") == 0 || strcmp(q->x.method, "HEAD") == 0)) {
 			if (++redirects > MAX_REDIRECTS) {
 				r = err_set(e, ERR_NETWORK, "more than %d redirects", MAX_REDIRECTS);
 				goto fail;
@@ -884,15 +897,19 @@ int registry_manifest_get(struct registry_client *c, const struct imageref *ref,
 	}
 	r = ERR_VERIFY;
 	if (ref->digest[0] != '\0' && strcmp(digest, ref->digest) != 0) {
-		err_set(e, ERR_VERIFY, "registry %s: GET manifest %s: the manifest served has digest %s; refusing it "
-		    "(the registry or something in between altered it)", ref->registry, obj, digest);
+		err_set(e, ERR_VERIFY,
+		    "registry %s: GET manifest %s: the manifest served has digest %s; refusing it "
+		    "(the registry or something in between altered it)",
+		    ref->registry, obj, digest);
 		goto out;
 	}
 	if (q.x.h_digest[0] != '\0' && strcmp(q.x.h_digest, digest) != 0) {
 		char esc[100];
 		str_escape(esc, sizeof(esc), q.x.h_digest, strlen(q.x.h_digest), 80);
-		err_set(e, ERR_VERIFY, "registry %s: GET manifest %s: Docker-Content-Digest \"%s\" is not the digest "
-		    "of the manifest served (%s)", ref->registry, obj, esc, digest);
+		err_set(e, ERR_VERIFY,
+		    "registry %s: GET manifest %s: Docker-Content-Digest \"%s\" is not the digest "
+		    "of the manifest served (%s)",
+		    ref->registry, obj, esc, digest);
 		goto out;
 	}
 	media_type_of(q.x.h_ctype, out->media_type, sizeof(out->media_type));
@@ -939,8 +956,9 @@ int registry_manifest_resolve(struct registry_client *c, const struct imageref *
 		    (ref->digest[0] != '\0' && strcmp(q.x.h_digest, ref->digest) != 0)) {
 			char esc[100];
 			str_escape(esc, sizeof(esc), q.x.h_digest, strlen(q.x.h_digest), 80);
-			return err_set(e, ERR_VERIFY, "registry %s: HEAD manifest %s: unusable Docker-Content-Digest \"%s\"",
-			    ref->registry, obj, esc);
+			return err_set(e, ERR_VERIFY,
+			    "registry %s: HEAD manifest %s: unusable Docker-Content-Digest \"%s\"", ref->registry, obj,
+			    esc);
 		}
 		str_copy(digest, DIGEST_STR_LEN + 1, q.x.h_digest);
 		return 0;
@@ -1039,8 +1057,9 @@ int registry_blob_get(struct registry_client *c, const struct imageref *ref, con
 		goto out;
 	sha256_final(&b.h, NULL, got);
 	if (strcmp(got, digest) != 0) {
-		r = err_set(e, ERR_VERIFY, "registry %s: GET blob %s: the %llu bytes served have digest %s; refusing them",
-		    ref->registry, obj, (unsigned long long)b.n, got);
+		r = err_set(e, ERR_VERIFY,
+		    "registry %s: GET blob %s: the %llu bytes served have digest %s; refusing them", ref->registry, obj,
+		    (unsigned long long)b.n, got);
 		goto out;
 	}
 	r = 0;
@@ -1081,7 +1100,7 @@ static int blob_push(struct registry_client *c, const struct imageref *ref, cons
 
 	r = registry_blob_head(c, ref, d, NULL, deadline_ms, e);
 	if (r != ERR_NOT_FOUND)
-		return r;   /* 0: already there */
+		return r; /* 0: already there */
 	object_name(ref, d, obj, sizeof(obj));
 	if ((r = request_init(c, &q, ref, "POST", "POST blob upload", "blobs/uploads/", e)) != 0)
 		return r;

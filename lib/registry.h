@@ -13,24 +13,24 @@
 #include "lib/err.h"
 #include "lib/imageref.h"
 
-#define REGISTRY_MANIFEST_MAX (4u << 20)   /* manifests and indexes over 4 MiB are refused */
-#define REGISTRY_ERRBODY_MAX 65536         /* error bodies and token replies are read up to 64 KiB */
+#define REGISTRY_MANIFEST_MAX (4u << 20) /* manifests and indexes over 4 MiB are refused */
+#define REGISTRY_ERRBODY_MAX 65536	 /* error bodies and token replies are read up to 64 KiB */
 
 /* The Accept value of manifest requests: OCI and Docker manifests and indexes. */
-#define REGISTRY_MANIFEST_ACCEPT \
-	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, " \
-	"application/vnd.docker.distribution.manifest.v2+json, " \
+#define REGISTRY_MANIFEST_ACCEPT                                                                                       \
+	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "                        \
+	"application/vnd.docker.distribution.manifest.v2+json, "                                                       \
 	"application/vnd.docker.distribution.manifest.list.v2+json"
 
 struct registry_opts {
-	const char *auth_file;        /* credentials only from this file (docker config.json / auth.json); NULL: the
+	const char *auth_file;	     /* credentials only from this file (docker config.json / auth.json); NULL: the
 	                                 default search of registry_auth_find */
-	bool anonymous;               /* never read credentials */
-	const char *ca_file;          /* PEM CA bundle to trust instead of the system CAs; NULL: system CAs */
-	const char *certs_dir;        /* per registry: DIR/<registry>/ca.crt, when present, wins over ca_file */
-	bool insecure_http;           /* plain http:// — refused unless the registry is a loopback host */
-	uint32_t connect_timeout_ms;  /* 0: 10000; never beyond the call's deadline */
-	const char *user_agent;       /* NULL: "hardline" */
+	bool anonymous;		     /* never read credentials */
+	const char *ca_file;	     /* PEM CA bundle to trust instead of the system CAs; NULL: system CAs */
+	const char *certs_dir;	     /* per registry: DIR/<registry>/ca.crt, when present, wins over ca_file */
+	bool insecure_http;	     /* plain http:// — refused unless the registry is a loopback host */
+	uint32_t connect_timeout_ms; /* 0: 10000; never beyond the call's deadline */
+	const char *user_agent;	     /* NULL: "hardline" */
 };
 
 struct registry_client;
@@ -46,10 +46,10 @@ void registry_client_free(struct registry_client *c);
 int64_t registry_now_ms(void);
 
 struct registry_manifest {
-	char *data;                          /* the bytes as served (free via registry_manifest_cleanup) */
+	char *data; /* the bytes as served (free via registry_manifest_cleanup) */
 	size_t len;
-	char media_type[128];                /* Content-Type without parameters, "" when absent */
-	char digest[DIGEST_STR_LEN + 1];     /* sha256 of data (checked against the reference and Docker-Content-Digest) */
+	char media_type[128];		 /* Content-Type without parameters, "" when absent */
+	char digest[DIGEST_STR_LEN + 1]; /* sha256 of data (checked against the reference and Docker-Content-Digest) */
 };
 
 /* GET /v2/<repo>/manifests/<digest|tag|latest>. By digest, the body must hash to it; by tag, a Docker-Content-Digest

@@ -103,10 +103,11 @@ static int parse_params(struct cur *c, struct registry_challenge *ch, struct err
 		save = c->i;
 		nlen = read_token(c, &name);
 		if (nlen == 0)
-			return err_set(e, ERR_PARSE, "unexpected byte 0x%02x at offset %zu", (unsigned char)c->p[c->i], c->i);
+			return err_set(e, ERR_PARSE, "unexpected byte 0x%02x at offset %zu", (unsigned char)c->p[c->i],
+			    c->i);
 		skip_ows(c);
 		if (c->i >= c->len || c->p[c->i] != '=') {
-			c->i = save;   /* the next challenge's scheme */
+			c->i = save; /* the next challenge's scheme */
 			return 0;
 		}
 		c->i++;
@@ -235,8 +236,8 @@ static int decode_entry(const json_t *entry, const char *label, const char *key,
 	str_escape(esc, sizeof(esc), key, strlen(key), 60);
 	if ((r = json_get_str(entry, "auth", &auth, "auths entry", e)) != 0)
 		goto out;
-	if ((r = base64_decode(auth, strlen(auth), sizeof(out->user) + sizeof(out->pass), &raw, &rawlen,
-	    "auth", e)) != 0)
+	if ((r = base64_decode(auth, strlen(auth), sizeof(out->user) + sizeof(out->pass), &raw, &rawlen, "auth", e)) !=
+	    0)
 		goto out;
 	r = ERR_INVALID;
 	colon = memchr(raw, ':', rawlen);
@@ -284,14 +285,16 @@ static int lookup_json(const json_t *root, const char *label, const char *regist
 		return err_set(e, ERR_NOT_FOUND, "%s: no \"auths\"", label);
 	if (r != 0)
 		return r;
-	json_object_foreach(auths, key, entry) {
+	json_object_foreach(auths, key, entry)
+	{
 		if (split_key(key, host, sizeof(host), ns, sizeof(ns)) != 0 || strcmp(host, registry) != 0)
 			continue;
 		if (!json_is_object(entry) || json_object_get(entry, "auth") == NULL)
 			continue;
 		nlen = strlen(ns);
-		if (nlen > 0 && (repository == NULL || strncmp(repository, ns, nlen) != 0 ||
-		    (repository[nlen] != '\0' && repository[nlen] != '/')))
+		if (nlen > 0 &&
+		    (repository == NULL || strncmp(repository, ns, nlen) != 0 ||
+			(repository[nlen] != '\0' && repository[nlen] != '/')))
 			continue;
 		if (best == NULL || nlen > best_len) {
 			best = entry;
@@ -304,8 +307,8 @@ static int lookup_json(const json_t *root, const char *label, const char *regist
 	return decode_entry(best, label, best_key, out, e);
 }
 
-int registry_auth_lookup(const char *json, size_t len, const char *label, const char *registry,
-    const char *repository, struct registry_creds *out, struct err *e)
+int registry_auth_lookup(const char *json, size_t len, const char *label, const char *registry, const char *repository,
+    struct registry_creds *out, struct err *e)
 {
 	json_t *root = NULL;
 	int r;
@@ -351,7 +354,8 @@ int registry_auth_find(const char *path, const char *registry, const char *repos
 		if ((r = try_file(p, registry, repository, out, e)) != ERR_NOT_FOUND)
 			return r;
 	}
-	if ((env = getenv("HOME")) != NULL && env[0] != '\0' && str_fmt(p, sizeof(p), "%s/.docker/config.json", env) == 0) {
+	if ((env = getenv("HOME")) != NULL && env[0] != '\0' &&
+	    str_fmt(p, sizeof(p), "%s/.docker/config.json", env) == 0) {
 		if ((r = try_file(p, registry, repository, out, e)) != ERR_NOT_FOUND)
 			return r;
 	}
@@ -393,8 +397,8 @@ int registry_token_parse(const char *body, size_t len, char **token, int64_t *ex
 	n = strlen(tok);
 	r = ERR_INVALID;
 	if (n == 0 || n > REGISTRY_TOKEN_MAX) {
-		r = err_set(e, n == 0 ? ERR_INVALID : ERR_TOO_LARGE, "token reply: token of %zu bytes (1 to %d allowed)",
-		    n, REGISTRY_TOKEN_MAX);
+		r = err_set(e, n == 0 ? ERR_INVALID : ERR_TOO_LARGE,
+		    "token reply: token of %zu bytes (1 to %d allowed)", n, REGISTRY_TOKEN_MAX);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

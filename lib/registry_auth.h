@@ -9,9 +9,9 @@
 
 #include "lib/err.h"
 
-#define REGISTRY_CHALLENGE_MAX 8192        /* a WWW-Authenticate value longer than this is refused */
-#define REGISTRY_AUTH_FILE_MAX (1 << 20)   /* auth files over 1 MiB are refused */
-#define REGISTRY_TOKEN_MAX 16384           /* a bearer token longer than this is refused */
+#define REGISTRY_CHALLENGE_MAX 8192	 /* a WWW-Authenticate value longer than this is refused */
+#define REGISTRY_AUTH_FILE_MAX (1 << 20) /* auth files over 1 MiB are refused */
+#define REGISTRY_TOKEN_MAX 16384	 /* a bearer token longer than this is refused */
 
 enum registry_scheme {
 	REGISTRY_SCHEME_NONE = 0,
@@ -21,10 +21,10 @@ enum registry_scheme {
 
 struct registry_challenge {
 	enum registry_scheme scheme;
-	char realm[1024];     /* Bearer: the token endpoint URL (not yet checked: the client decides what it trusts) */
-	char service[256];    /* "" when absent */
-	char scope[1024];     /* "" when absent */
-	char error[64];       /* the "error" parameter ("insufficient_scope"), "" when absent */
+	char realm[1024];  /* Bearer: the token endpoint URL (not yet checked: the client decides what it trusts) */
+	char service[256]; /* "" when absent */
+	char scope[1024];  /* "" when absent */
+	char error[64];	   /* the "error" parameter ("insufficient_scope"), "" when absent */
 };
 
 struct registry_creds {
@@ -46,8 +46,8 @@ int registry_challenge_parse(const char *hdr, size_t len, struct registry_challe
  * "index.docker.io" and "registry-1.docker.io" mean docker.io. Entries without "auth" (credential helpers) do not
  * match. Returns 0 and fills *out, ERR_NOT_FOUND (no entry), ERR_PARSE / ERR_INVALID (malformed file or entry, named
  * by label and key), ERR_TOO_LARGE. *out is cleared first. */
-int registry_auth_lookup(const char *json, size_t len, const char *label, const char *registry,
-    const char *repository, struct registry_creds *out, struct err *e);
+int registry_auth_lookup(const char *json, size_t len, const char *label, const char *registry, const char *repository,
+    struct registry_creds *out, struct err *e);
 
 /* Looks for credentials in the auth files, in order: path when not NULL (and then only there: the webhook's mounted
  * docker config), otherwise $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json; the

@@ -96,8 +96,14 @@ range:
 
 int str_to_duration_ms(const char *s, uint64_t *out_ms, const char *what, struct err *e)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60000 },
+		{ "h", 3600000 },
 	};
 	uint64_t total = 0;
 	const char *p = s;
@@ -131,7 +137,8 @@ int str_to_duration_ms(const char *s, uint64_t *out_ms, const char *what, struct
 	*out_ms = total;
 	return 0;
 bad:
-	return err_set(e, ERR_PARSE, "%s: \"%.40s\" is not a duration; write e.g. \"30s\", \"90m\" or \"720h\"", what, s);
+	return err_set(e, ERR_PARSE, "%s: \"%.40s\" is not a duration; write e.g. \"30s\", \"90m\" or \"720h\"", what,
+	    s);
 }
 
 bool str_has_prefix(const char *s, const char *prefix)
@@ -163,11 +170,18 @@ char *str_escape(char *dst, size_t size, const char *src, size_t srclen, size_t 
 		size_t n;
 
 		if (c == '"' || c == '\\') {
-			tmp[0] = '\\'; tmp[1] = (char)c; n = 2;
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			n = 2;
 		} else if (c >= 0x20 && c < 0x7f) {
-			tmp[0] = (char)c; n = 1;
+			tmp[0] = (char)c;
+			n = 1;
 		} else {
-			tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; n = 4;
+			tmp[0] = '\\';
+			tmp[1] = 'x';
+			tmp[2] = hex[c >> 4];
+			tmp[3] = hex[c & 15];
+			n = 4;
 		}
 		if (n > limit - o) {
 			size_t dots = size - 1 - o < 3 ? size - 1 - o : 3;

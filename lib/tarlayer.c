@@ -16,8 +16,8 @@
 #define TL_ZSTD_LEVEL "3"
 
 struct tarlayer_reader {
-	struct archive *raw;          /* decompresses the source (format "raw": one entry, the whole tar stream) */
-	struct archive *a;            /* reads the tar from raw's output (filter "none") */
+	struct archive *raw; /* decompresses the source (format "raw": one entry, the whole tar stream) */
+	struct archive *a;   /* reads the tar from raw's output (filter "none") */
 	char *label;
 	tarlayer_src_fn src;
 	void *arg;
@@ -25,15 +25,15 @@ struct tarlayer_reader {
 	unsigned char *buf;
 	struct err src_err;
 	bool src_failed, src_eof, raw_eof, done;
-	uint64_t expanded;            /* uncompressed bytes taken from raw */
-	bool check;                   /* hash the uncompressed stream and compare it with want at the end */
+	uint64_t expanded; /* uncompressed bytes taken from raw */
+	bool check;	   /* hash the uncompressed stream and compare it with want at the end */
 	struct sha256 diff;
 	char want[DIGEST_STR_LEN + 1];
 	char *want_what;
-	char *path, *link, *prev;    /* each lim.max_path + 2 bytes */
+	char *path, *link, *prev; /* each lim.max_path + 2 bytes */
 	struct tarlayer_entry ent;
 	uint64_t nentries;
-	uint64_t next_header_at;      /* expected expanded offset of the next header */
+	uint64_t next_header_at; /* expected expanded offset of the next header */
 };
 
 void tarlayer_limits_default(struct tarlayer_limits *l)
@@ -134,14 +134,16 @@ static la_ssize_t tar_cb(struct archive *a, void *cd, const void **buf)
 		return 0;
 	}
 	if (rc < ARCHIVE_WARN) {
-		archive_set_error(a, EIO, "%s", archive_error_string(r->raw) ? archive_error_string(r->raw) :
-		    "decompression failed");
+		archive_set_error(a, EIO, "%s",
+		    archive_error_string(r->raw) ? archive_error_string(r->raw) : "decompression failed");
 		return -1;
 	}
 	if (n > r->lim.max_expanded - r->expanded) {
 		r->src_failed = true;
-		err_set(&r->src_err, ERR_TOO_LARGE, "the layer expands past the cap of %llu bytes (--max-expanded); "
-		    "refusing a possible decompression bomb", (unsigned long long)r->lim.max_expanded);
+		err_set(&r->src_err, ERR_TOO_LARGE,
+		    "the layer expands past the cap of %llu bytes (--max-expanded); "
+		    "refusing a possible decompression bomb",
+		    (unsigned long long)r->lim.max_expanded);
 		archive_set_error(a, EFBIG, "%s", r->src_err.msg);
 		return -1;
 	}
@@ -173,8 +175,7 @@ int tarlayer_reader_open_checked(const char *label, const char *diff_id, const c
 	if ((r->label = strdup(label)) == NULL || (r->buf = malloc(TL_READ_BUF)) == NULL ||
 	    (r->path = malloc(lim->max_path + 2)) == NULL || (r->link = malloc(lim->max_path + 2)) == NULL ||
 	    (r->prev = calloc(1, lim->max_path + 2)) == NULL || (r->a = archive_read_new()) == NULL ||
-	    (r->raw = archive_read_new()) == NULL ||
-	    (what != NULL && (r->want_what = strdup(what)) == NULL)) {
+	    (r->raw = archive_read_new()) == NULL || (what != NULL && (r->want_what = strdup(what)) == NULL)) {
 		err_set(e, ERR_NOMEM, "out of memory opening %s", label);
 		goto out;
 	}
@@ -204,8 +205,8 @@ int tarlayer_reader_open_checked(const char *label, const char *diff_id, const c
 			err_set(e, rc, "%s: %s", label, r->src_err.msg);
 		} else {
 			rc = ERR_PARSE;
-			const char *why = archive_error_string(r->a) ? archive_error_string(r->a) :
-			    archive_error_string(r->raw);
+			const char *why =
+			    archive_error_string(r->a) ? archive_error_string(r->a) : archive_error_string(r->raw);
 
 			err_set(e, rc, "%s: not a tar layer (gzip, zstd or uncompressed): %s", label,
 			    why ? why : "unrecognized data");
@@ -270,17 +271,21 @@ static int reader_whiteout(struct tarlayer_reader *r, struct err *e)
 	if (strcmp(base, ".wh..wh..opq") == 0) {
 		r->ent.whiteout = TL_WH_OPAQUE;
 		if (base - 1 == r->path)
-			base[0] = '\0';      /* "/" */
+			base[0] = '\0'; /* "/" */
 		else
 			base[-1] = '\0';
 		return 0;
 	}
 	if (strncmp(base, ".wh..wh.", 8) == 0)
-		return err_set(e, ERR_INVALID, "%s: entry \"%s\": unsupported AUFS metadata; rebuild the image with a "
-		    "current builder", r->label, esc(eb, sizeof(eb), r->path));
+		return err_set(e, ERR_INVALID,
+		    "%s: entry \"%s\": unsupported AUFS metadata; rebuild the image with a "
+		    "current builder",
+		    r->label, esc(eb, sizeof(eb), r->path));
 	if (base[4] == '\0' || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
-		return err_set(e, ERR_INVALID, "%s: entry \"%s\": whiteout without a name; the image is malformed, "
-		    "rebuild it", r->label, esc(eb, sizeof(eb), r->path));
+		return err_set(e, ERR_INVALID,
+		    "%s: entry \"%s\": whiteout without a name; the image is malformed, "
+		    "rebuild it",
+		    r->label, esc(eb, sizeof(eb), r->path));
 	memmove(base, base + 4, strlen(base + 4) + 1);
 	r->ent.whiteout = TL_WH_FILE;
 	return 0;
@@ -295,8 +300,10 @@ static int reader_entry(struct tarlayer_reader *r, struct archive_entry *ae, str
 
 	memset(&r->ent, 0, sizeof(r->ent));
 	if (name == NULL)
-		return err_set(e, ERR_INVALID, "%s: after entry \"%s\": an entry name is not valid in the current "
-		    "locale", r->label, esc(eb, sizeof(eb), r->prev));
+		return err_set(e, ERR_INVALID,
+		    "%s: after entry \"%s\": an entry name is not valid in the current "
+		    "locale",
+		    r->label, esc(eb, sizeof(eb), r->prev));
 	if ((rc = tarlayer_path_normalize(name, r->path, r->lim.max_path + 2, e)) != 0)
 		return err_prefix(e, "%s", r->label);
 	str_copy(r->prev, r->lim.max_path + 2, r->path);
@@ -307,7 +314,8 @@ static int reader_entry(struct tarlayer_reader *r, struct archive_entry *ae, str
 	sl = archive_entry_symlink(ae);
 	if (hl != NULL) {
 		if ((rc = tarlayer_path_normalize(hl, r->link, r->lim.max_path + 2, e)) != 0)
-			return err_prefix(e, "%s: entry \"%s\": hard link target", r->label, esc(eb, sizeof(eb), r->path));
+			return err_prefix(e, "%s: entry \"%s\": hard link target", r->label,
+			    esc(eb, sizeof(eb), r->path));
 		if (strcmp(r->link, "/") == 0)
 			return err_set(e, ERR_INVALID, "%s: entry \"%s\": hard link to the root directory", r->label,
 			    esc(eb, sizeof(eb), r->path));
@@ -315,18 +323,29 @@ static int reader_entry(struct tarlayer_reader *r, struct archive_entry *ae, str
 		r->ent.link = r->link;
 	} else {
 		switch (archive_entry_filetype(ae)) {
-		case AE_IFREG: r->ent.type = TL_REG; break;
-		case AE_IFDIR: r->ent.type = TL_DIR; break;
-		case AE_IFCHR: r->ent.type = TL_CHR; break;
-		case AE_IFBLK: r->ent.type = TL_BLK; break;
-		case AE_IFIFO: r->ent.type = TL_FIFO; break;
+		case AE_IFREG:
+			r->ent.type = TL_REG;
+			break;
+		case AE_IFDIR:
+			r->ent.type = TL_DIR;
+			break;
+		case AE_IFCHR:
+			r->ent.type = TL_CHR;
+			break;
+		case AE_IFBLK:
+			r->ent.type = TL_BLK;
+			break;
+		case AE_IFIFO:
+			r->ent.type = TL_FIFO;
+			break;
 		case AE_IFLNK:
 			if (sl == NULL)
 				return err_set(e, ERR_INVALID, "%s: entry \"%s\": symlink without a target", r->label,
 				    esc(eb, sizeof(eb), r->path));
 			if (strlen(sl) > r->lim.max_path)
-				return err_set(e, ERR_TOO_LARGE, "%s: entry \"%s\": symlink target longer than %zu bytes",
-				    r->label, esc(eb, sizeof(eb), r->path), r->lim.max_path);
+				return err_set(e, ERR_TOO_LARGE,
+				    "%s: entry \"%s\": symlink target longer than %zu bytes", r->label,
+				    esc(eb, sizeof(eb), r->path), r->lim.max_path);
 			str_copy(r->link, r->lim.max_path + 2, sl);
 			r->ent.type = TL_SYMLINK;
 			r->ent.link = r->link;
@@ -380,22 +399,26 @@ int tarlayer_next(struct tarlayer_reader *r, const struct tarlayer_entry **ent, 
 		return reader_fail(r, "entry after", e);
 	name = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "?";
 	if (++r->nentries > r->lim.max_entries)
-		return err_set(e, ERR_TOO_LARGE, "%s: more than %llu entries (at \"%s\"); the image is hostile or "
-		    "needs a higher cap", r->label, (unsigned long long)r->lim.max_entries, esc(eb, sizeof(eb), name));
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s: more than %llu entries (at \"%s\"); the image is hostile or "
+		    "needs a higher cap",
+		    r->label, (unsigned long long)r->lim.max_entries, esc(eb, sizeof(eb), name));
 	if (strlen(name) > r->lim.max_path)
 		return err_set(e, ERR_TOO_LARGE, "%s: entry \"%s\": path longer than %zu bytes", r->label,
 		    esc(eb, sizeof(eb), name), r->lim.max_path);
 	pos = (uint64_t)archive_filter_bytes(r->a, 0);
 	hdr = pos > r->next_header_at ? pos - r->next_header_at : 0;
 	if (hdr > r->lim.max_header)
-		return err_set(e, ERR_TOO_LARGE, "%s: entry \"%s\": headers of %llu bytes (pax records or long "
-		    "names) exceed the cap of %zu bytes", r->label, esc(eb, sizeof(eb), name),
-		    (unsigned long long)hdr, r->lim.max_header);
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s: entry \"%s\": headers of %llu bytes (pax records or long "
+		    "names) exceed the cap of %zu bytes",
+		    r->label, esc(eb, sizeof(eb), name), (unsigned long long)hdr, r->lim.max_header);
 	sz = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 ? archive_entry_size(ae) : 0;
 	if (pos > r->lim.max_expanded || (uint64_t)sz > r->lim.max_expanded - pos)
-		return err_set(e, ERR_TOO_LARGE, "%s: entry \"%s\": the layer expands past the cap of %llu bytes "
-		    "(--max-expanded); refusing a possible decompression bomb", r->label, esc(eb, sizeof(eb), name),
-		    (unsigned long long)r->lim.max_expanded);
+		return err_set(e, ERR_TOO_LARGE,
+		    "%s: entry \"%s\": the layer expands past the cap of %llu bytes "
+		    "(--max-expanded); refusing a possible decompression bomb",
+		    r->label, esc(eb, sizeof(eb), name), (unsigned long long)r->lim.max_expanded);
 	r->next_header_at = pos + (((uint64_t)sz + 511) & ~(uint64_t)511);
 	if ((rc = reader_entry(r, ae, e)) != 0)
 		return rc;
@@ -451,16 +474,19 @@ int tarlayer_compression_parse(const char *s, enum tarlayer_compression *out, st
 const char *tarlayer_media_type(enum tarlayer_compression c)
 {
 	switch (c) {
-	case TL_GZIP: return "application/vnd.oci.image.layer.v1.tar+gzip";
-	case TL_ZSTD: return "application/vnd.oci.image.layer.v1.tar+zstd";
-	case TL_NONE: break;
+	case TL_GZIP:
+		return "application/vnd.oci.image.layer.v1.tar+gzip";
+	case TL_ZSTD:
+		return "application/vnd.oci.image.layer.v1.tar+zstd";
+	case TL_NONE:
+		break;
 	}
 	return "application/vnd.oci.image.layer.v1.tar";
 }
 
 struct tarlayer_writer {
 	struct archive *tar;
-	struct archive *raw;    /* NULL for TL_NONE */
+	struct archive *raw; /* NULL for TL_NONE */
 	struct archive_entry *ae;
 	struct sha256 diff, blob;
 	uint64_t size;
@@ -547,11 +573,12 @@ int tarlayer_writer_new(enum tarlayer_compression c, int64_t max_mtime, tarlayer
 		if (c == TL_GZIP)
 			ok = ok && archive_write_add_filter_gzip(w->raw) == ARCHIVE_OK &&
 			    archive_write_set_filter_option(w->raw, "gzip", "compression-level", TL_GZIP_LEVEL) ==
-			    ARCHIVE_OK && archive_write_set_filter_option(w->raw, "gzip", "timestamp", NULL) == ARCHIVE_OK;
+				ARCHIVE_OK &&
+			    archive_write_set_filter_option(w->raw, "gzip", "timestamp", NULL) == ARCHIVE_OK;
 		else
 			ok = ok && archive_write_add_filter_zstd(w->raw) == ARCHIVE_OK &&
 			    archive_write_set_filter_option(w->raw, "zstd", "compression-level", TL_ZSTD_LEVEL) ==
-			    ARCHIVE_OK;
+				ARCHIVE_OK;
 		ok = ok && archive_write_set_bytes_per_block(w->raw, 0) == ARCHIVE_OK &&
 		    archive_write_open(w->raw, w, NULL, writer_out_cb, NULL) == ARCHIVE_OK;
 		if (ok) {
@@ -610,12 +637,25 @@ int tarlayer_write_entry(struct tarlayer_writer *w, const struct tarlayer_entry 
 	archive_entry_clear(ae);
 	archive_entry_set_pathname(ae, w->name.data);
 	switch (ent->type) {
-	case TL_REG: case TL_HARDLINK: ft = AE_IFREG; break;
-	case TL_DIR: ft = AE_IFDIR; break;
-	case TL_SYMLINK: ft = AE_IFLNK; break;
-	case TL_CHR: ft = AE_IFCHR; break;
-	case TL_BLK: ft = AE_IFBLK; break;
-	case TL_FIFO: ft = AE_IFIFO; break;
+	case TL_REG:
+	case TL_HARDLINK:
+		ft = AE_IFREG;
+		break;
+	case TL_DIR:
+		ft = AE_IFDIR;
+		break;
+	case TL_SYMLINK:
+		ft = AE_IFLNK;
+		break;
+	case TL_CHR:
+		ft = AE_IFCHR;
+		break;
+	case TL_BLK:
+		ft = AE_IFBLK;
+		break;
+	case TL_FIFO:
+		ft = AE_IFIFO;
+		break;
 	}
 	archive_entry_set_filetype(ae, ft);
 	archive_entry_set_perm(ae, ent->mode & 07777);
@@ -665,8 +705,8 @@ int tarlayer_write_whiteout(struct tarlayer_writer *w, const char *path, struct 
 	return 0;
 }
 
-int tarlayer_writer_finish(struct tarlayer_writer *w, char diff_id[DIGEST_STR_LEN + 1],
-    char digest[DIGEST_STR_LEN + 1], uint64_t *size, struct err *e)
+int tarlayer_writer_finish(struct tarlayer_writer *w, char diff_id[DIGEST_STR_LEN + 1], char digest[DIGEST_STR_LEN + 1],
+    uint64_t *size, struct err *e)
 {
 	if (archive_write_close(w->tar) != ARCHIVE_OK)
 		return writer_fail(w, w->tar, e);

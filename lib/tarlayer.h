@@ -15,10 +15,10 @@
 
 /* Caps on untrusted layer streams. */
 struct tarlayer_limits {
-	uint64_t max_expanded;   /* uncompressed tar bytes of one layer (decompression bombs) */
-	uint64_t max_entries;    /* entries in one layer */
-	size_t max_path;         /* bytes of an entry path or link target */
-	size_t max_header;       /* bytes of one entry's headers with their extensions (pax records, GNU long names) */
+	uint64_t max_expanded; /* uncompressed tar bytes of one layer (decompression bombs) */
+	uint64_t max_entries;  /* entries in one layer */
+	size_t max_path;       /* bytes of an entry path or link target */
+	size_t max_header;     /* bytes of one entry's headers with their extensions (pax records, GNU long names) */
 };
 
 #define TARLAYER_DEFAULT_MAX_EXPANDED (8ull << 30)
@@ -32,8 +32,8 @@ void tarlayer_limits_default(struct tarlayer_limits *l);
 enum tarlayer_type { TL_REG, TL_DIR, TL_SYMLINK, TL_HARDLINK, TL_CHR, TL_BLK, TL_FIFO };
 enum tarlayer_wh {
 	TL_WH_NONE = 0,
-	TL_WH_FILE,     /* ".wh.NAME": path is the deleted path (the whiteout name resolved) */
-	TL_WH_OPAQUE,   /* ".wh..wh..opq": path is the directory whose lower contents are hidden */
+	TL_WH_FILE,   /* ".wh.NAME": path is the deleted path (the whiteout name resolved) */
+	TL_WH_OPAQUE, /* ".wh..wh..opq": path is the directory whose lower contents are hidden */
 };
 
 /* One validated entry. path is absolute and normalized ("/etc/passwd"); link is the hardlink target (normalized
@@ -44,9 +44,9 @@ struct tarlayer_entry {
 	const char *link;
 	enum tarlayer_type type;
 	enum tarlayer_wh whiteout;
-	uint32_t mode;         /* permission bits including 07000 */
+	uint32_t mode; /* permission bits including 07000 */
 	uint32_t uid, gid;
-	uint64_t size;         /* bytes of data (regular files) */
+	uint64_t size; /* bytes of data (regular files) */
 	int64_t mtime;
 	uint32_t dev_major, dev_minor;
 };
@@ -119,8 +119,8 @@ int tarlayer_write_whiteout(struct tarlayer_writer *w, const char *path, struct 
 
 /* Ends the archive and flushes the compressor; fills diff_id (sha256 of the tar), digest (sha256 of the bytes
  * given to the sink) and *size (their count). */
-int tarlayer_writer_finish(struct tarlayer_writer *w, char diff_id[DIGEST_STR_LEN + 1],
-    char digest[DIGEST_STR_LEN + 1], uint64_t *size, struct err *e);
+int tarlayer_writer_finish(struct tarlayer_writer *w, char diff_id[DIGEST_STR_LEN + 1], char digest[DIGEST_STR_LEN + 1],
+    uint64_t *size, struct err *e);
 
 void tarlayer_writer_free(struct tarlayer_writer *w);
 

@@ -19,9 +19,12 @@ static const struct {
 const char *transport_name(enum transport_kind kind)
 {
 	switch (kind) {
-	case TRANSPORT_OCI: return "oci";
-	case TRANSPORT_OCI_ARCHIVE: return "oci-archive";
-	case TRANSPORT_DOCKER_ARCHIVE: return "docker-archive";
+	case TRANSPORT_OCI:
+		return "oci";
+	case TRANSPORT_OCI_ARCHIVE:
+		return "oci-archive";
+	case TRANSPORT_DOCKER_ARCHIVE:
+		return "docker-archive";
 	}
 	return "unknown";
 }
@@ -55,8 +58,10 @@ int transport_parse(const char *s, bool for_output, struct transport_ref *out, s
 	if (rest == NULL)
 		return err_set(e, ERR_USAGE, "image reference \"%s\": unknown transport; " FORMS, esc);
 	if (for_output && out->kind == TRANSPORT_DOCKER_ARCHIVE)
-		return err_set(e, ERR_USAGE, "image reference \"%s\": docker-archive is accepted as input only; write "
-		    "oci:DIR or oci-archive:FILE and convert with skopeo if needed", esc);
+		return err_set(e, ERR_USAGE,
+		    "image reference \"%s\": docker-archive is accepted as input only; write "
+		    "oci:DIR or oci-archive:FILE and convert with skopeo if needed",
+		    esc);
 	colon = strchr(rest, ':');
 	plen = colon != NULL ? (size_t)(colon - rest) : strlen(rest);
 	if (plen == 0)
@@ -67,14 +72,18 @@ int transport_parse(const char *s, bool for_output, struct transport_ref *out, s
 	out->path[plen] = '\0';
 	if (colon != NULL) {
 		if (colon[1] == '\0')
-			return err_set(e, ERR_USAGE, "image reference \"%s\": empty tag after ':'; omit the ':' or "
-			    "name a tag", esc);
+			return err_set(e, ERR_USAGE,
+			    "image reference \"%s\": empty tag after ':'; omit the ':' or "
+			    "name a tag",
+			    esc);
 		if (str_copy(out->tag, sizeof(out->tag), colon + 1) != 0)
 			return err_set(e, ERR_USAGE, "image reference \"%s\": the tag is longer than %d bytes", esc,
 			    TRANSPORT_TAG_MAX - 1);
 		if (!tag_ok(out->tag))
-			return err_set(e, ERR_USAGE, "image reference \"%s\": the tag must be printable ASCII without "
-			    "spaces", esc);
+			return err_set(e, ERR_USAGE,
+			    "image reference \"%s\": the tag must be printable ASCII without "
+			    "spaces",
+			    esc);
 	}
 	return 0;
 }

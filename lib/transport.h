@@ -10,17 +10,17 @@
 #include "lib/err.h"
 
 enum transport_kind {
-	TRANSPORT_OCI = 1,          /* an OCI image layout directory */
-	TRANSPORT_OCI_ARCHIVE,      /* a tar of an OCI image layout */
-	TRANSPORT_DOCKER_ARCHIVE,   /* `docker save`, `podman save`: legacy manifest.json and/or OCI layout */
+	TRANSPORT_OCI = 1,	  /* an OCI image layout directory */
+	TRANSPORT_OCI_ARCHIVE,	  /* a tar of an OCI image layout */
+	TRANSPORT_DOCKER_ARCHIVE, /* `docker save`, `podman save`: legacy manifest.json and/or OCI layout */
 };
 
 #define TRANSPORT_TAG_MAX 256
 
 struct transport_ref {
 	enum transport_kind kind;
-	char path[PATH_MAX];             /* as given, never empty */
-	char tag[TRANSPORT_TAG_MAX];     /* "" when none was given */
+	char path[PATH_MAX];	     /* as given, never empty */
+	char tag[TRANSPORT_TAG_MAX]; /* "" when none was given */
 };
 
 /* Parses s into *out. for_output refuses transports hardline cannot write (docker-archive). The tag must be

@@ -14,9 +14,9 @@
 #include "webhook/rules.h"
 
 #define ADM_MAX_BODY (4u * 1024 * 1024) /* above the API server's 3 MiB request limit; the server caps first */
-#define ADM_MAX_UID 128                 /* Kubernetes UIDs are 36 characters */
-#define ADM_MAX_GROUPS 1000             /* userInfo.groups entries */
-#define SHOW_MAX 253                    /* names in messages and log fields */
+#define ADM_MAX_UID 128			/* Kubernetes UIDs are 36 characters */
+#define ADM_MAX_GROUPS 1000		/* userInfo.groups entries */
+#define SHOW_MAX 253			/* names in messages and log fields */
 
 /* The fields of one request that decide what happens to it. Strings are borrowed from root. */
 struct review {
@@ -111,7 +111,7 @@ char *adm_violation_fmt(const struct adm_violation *v, bool with_fix, char *dst,
 	if (size == 0)
 		return dst;
 	if (str_fmt(dst, size, "%s: %s %s%s%s", v->who, v->field, v->problem, with_fix && v->fix ? "; " : "",
-	    with_fix && v->fix ? v->fix : "") != 0)
+		with_fix && v->fix ? v->fix : "") != 0)
 		mark_cut(dst, size);
 	return dst;
 }
@@ -210,7 +210,8 @@ static int parse_envelope(struct review *rv, struct err *e)
 	if (strcmp(kind, "AdmissionReview") != 0)
 		return err_set(e, ERR_INVALID, "kind must be AdmissionReview");
 	if (strcmp(api, "admission.k8s.io/v1") != 0)
-		return err_set(e, ERR_UNSUPPORTED, "AdmissionReview apiVersion must be admission.k8s.io/v1; set "
+		return err_set(e, ERR_UNSUPPORTED,
+		    "AdmissionReview apiVersion must be admission.k8s.io/v1; set "
 		    "admissionReviewVersions: [\"v1\"] in the ValidatingWebhookConfiguration");
 	req = json_object_get(rv->root, "request");
 	if (!json_is_object(req))
@@ -263,9 +264,8 @@ static int parse_request(struct review *rv, struct err *e)
 		if (json_array_size(rv->groups) > ADM_MAX_GROUPS)
 			return err_set(e, ERR_TOO_LARGE, "request.userInfo.groups has more than %d entries",
 			    ADM_MAX_GROUPS);
-		json_array_foreach(rv->groups, i, g)
-			if (!json_is_string(g))
-				return err_set(e, ERR_INVALID, "request.userInfo.groups[%zu] must be a string", i);
+		json_array_foreach(rv->groups, i, g) if (!json_is_string(g)) return err_set(e, ERR_INVALID,
+		    "request.userInfo.groups[%zu] must be a string", i);
 	}
 	dry = json_object_get(req, "dryRun");
 	if (dry != NULL && !json_is_null(dry) && !json_is_boolean(dry))
@@ -375,8 +375,9 @@ static int answer_deny(const struct review *rv, struct adm_result *out, int code
 {
 	json_t *resp = resp_new(rv, false);
 
-	if (resp == NULL || jset(resp, "status", json_pack("{s:i, s:s, s:s}", "code", code, "reason", reason,
-	    "message", message)) != 0) {
+	if (resp == NULL ||
+	    jset(resp, "status", json_pack("{s:i, s:s, s:s}", "code", code, "reason", reason, "message", message)) !=
+		0) {
 		json_decref(resp);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
@@ -456,8 +457,9 @@ static int violations_message(const struct review *rv, const struct adm_violatio
 			goto fail;
 		shown++;
 	}
-	if (shown < total && sb_printf(&sb, " ... and %zu more (see the hardline-webhook log, uid %.*s)",
-	    total - shown, ADM_MAX_UID, rv->uid) != 0)
+	if (shown < total &&
+	    sb_printf(&sb, " ... and %zu more (see the hardline-webhook log, uid %.*s)", total - shown, ADM_MAX_UID,
+		rv->uid) != 0)
 		goto fail;
 	*out = sb_steal(&sb, NULL);
 	return *out != NULL ? 0 : ERR_NOMEM;
@@ -494,7 +496,7 @@ static json_t *warnings_for(const struct review *rv, const struct adm_violations
 			goto fail;
 	if (i < total) {
 		if (str_fmt(line, sizeof(line), "hardline: %zu more violations; see the webhook log (uid %.40s)",
-		    total - i, rv->uid) != 0)
+			total - i, rv->uid) != 0)
 			mark_cut(line, sizeof(line));
 		if (json_array_append_new(arr, json_string(line)) != 0)
 			goto fail;
@@ -539,8 +541,8 @@ static int answer_violations(const struct review *rv, enum adm_mode mode, const 
 	if ((reasons = json_array()) == NULL || jset(out->log_fields, "reasons", reasons) != 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < vs->n; i++)
-		if (json_array_append_new(reasons, json_string(adm_violation_fmt(&vs->v[i], false, line,
-		    sizeof(line)))) != 0)
+		if (json_array_append_new(reasons,
+			json_string(adm_violation_fmt(&vs->v[i], false, line, sizeof(line)))) != 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 	if (vs->dropped > 0 && jset(out->log_fields, "reasonsDropped", json_integer((json_int_t)vs->dropped)) != 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -587,7 +589,8 @@ static bool ephemeral_existed(const json_t *old_spec, const char *name)
 	json_t *arr = json_object_get(old_spec, "ephemeralContainers"), *c;
 	size_t i;
 
-	json_array_foreach(arr, i, c) {
+	json_array_foreach(arr, i, c)
+	{
 		const char *n = json_string_value(json_object_get(c, "name"));
 
 		if (n != NULL && strcmp(n, name) == 0)
@@ -606,9 +609,7 @@ static const char *exemption(const struct wpolicy *p, const struct review *rv)
 		return "exempt namespace";
 	if (wpolicy_user_exempt(p, rv->user))
 		return "exempt user";
-	json_array_foreach(rv->groups, i, g)
-		if (wpolicy_group_exempt(p, json_string_value(g)))
-			return "exempt group";
+	json_array_foreach(rv->groups, i, g) if (wpolicy_group_exempt(p, json_string_value(g))) return "exempt group";
 	return NULL;
 }
 
@@ -638,8 +639,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		goto out;
 	}
 	if (*rv->subres != '\0') {
-		if ((strcmp(rv->kind, "Pod") != 0 && strcmp(rv->kind, "EphemeralContainers") != 0) || *rv->group != '\0' ||
-		    strcmp(rv->subres, "ephemeralcontainers") != 0) {
+		if ((strcmp(rv->kind, "Pod") != 0 && strcmp(rv->kind, "EphemeralContainers") != 0) ||
+		    *rv->group != '\0' || strcmp(rv->subres, "ephemeralcontainers") != 0) {
 			r = answer_allow(rv, out, "subresource not evaluated", NULL, e);
 			goto out;
 		}
@@ -674,8 +675,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	/* Keep the containers to evaluate: on pods/ephemeralcontainers only the ephemeral containers being added;
 	 * never those whose image is exempt. */
 	for (size_t i = 0; i < n; i++) {
-		if (ephemeral_only && (strcmp(cs[i].list, "ephemeralContainers") != 0 ||
-		    ephemeral_existed(old_ps.spec, cs[i].name)))
+		if (ephemeral_only &&
+		    (strcmp(cs[i].list, "ephemeralContainers") != 0 || ephemeral_existed(old_ps.spec, cs[i].name)))
 			continue;
 		if (wpolicy_image_exempt(p, cs[i].image)) {
 			exempt_imgs++;
@@ -691,8 +692,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 	/* Pod-level fields: not on the ephemeral subresource (admitted with the pod), nor when every container's
 	 * image is exempt (the exemption is for that pod as a whole). */
 	if (!ephemeral_only && (kept > 0 || exempt_imgs == 0) &&
-	    (r = rules_check_pod(p, ps.spec, ps.meta, ps.is_template ? "pod template" : "pod", ps.path, &vs,
-	    &why)) != 0) {
+	    (r = rules_check_pod(p, ps.spec, ps.meta, ps.is_template ? "pod template" : "pod", ps.path, &vs, &why)) !=
+		0) {
 		if (r == ERR_NOMEM)
 			goto nomem;
 		goto malformed;
@@ -710,7 +711,7 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 			 * images are not tried: the usual cause (a slow registry, a passed deadline) hits them too. */
 			str_escape(esc, sizeof(esc), why.msg, strlen(why.msg), 200);
 			if (adm_violations_add(&vs, cs[i].who, "image", "retry; if it persists, see the webhook log",
-			    "could not be checked: %s", esc) != 0 ||
+				"could not be checked: %s", esc) != 0 ||
 			    jset(out->log_fields, "error", json_string(esc)) != 0)
 				goto nomem;
 			if (mode == ADM_ENFORCE && vs.n == 1 && vs.dropped == 0) {
@@ -734,8 +735,8 @@ static int evaluate(const struct wpolicy *p, enum adm_mode mode, const struct ad
 		if (arr == NULL || jset(out->log_fields, "notices", arr) != 0)
 			goto nomem;
 		for (size_t i = 0; i < notices.n; i++)
-			if (json_array_append_new(arr, json_string(adm_violation_fmt(&notices.v[i], true, line,
-			    sizeof(line)))) != 0)
+			if (json_array_append_new(arr,
+				json_string(adm_violation_fmt(&notices.v[i], true, line, sizeof(line)))) != 0)
 				goto nomem;
 	}
 	if (vs.n + vs.dropped == 0)
@@ -771,8 +772,8 @@ static int log_request(const struct review *rv, json_t *lf)
 	return 0;
 }
 
-int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_image_checker *checker,
-    const char *body, size_t len, uint64_t deadline_ms, struct adm_result *out, struct err *e)
+int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_image_checker *checker, const char *body,
+    size_t len, uint64_t deadline_ms, struct adm_result *out, struct err *e)
 {
 	struct review rv;
 	struct err why;

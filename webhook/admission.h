@@ -13,12 +13,12 @@
 #include "lib/err.h"
 #include "webhook/wpolicy.h"
 
-#define ADM_MAX_DEPTH 64          /* JSON nesting over this is a malformed review */
-#define ADM_MAX_CONTAINERS 1000   /* per list (containers, initContainers, ephemeralContainers) */
-#define ADM_MAX_VIOLATIONS 200    /* kept per review; more are counted, not kept */
-#define ADM_MAX_WARNINGS 10       /* warnings per response (incl. a final "and N more") */
+#define ADM_MAX_DEPTH 64	  /* JSON nesting over this is a malformed review */
+#define ADM_MAX_CONTAINERS 1000	  /* per list (containers, initContainers, ephemeralContainers) */
+#define ADM_MAX_VIOLATIONS 200	  /* kept per review; more are counted, not kept */
+#define ADM_MAX_WARNINGS 10	  /* warnings per response (incl. a final "and N more") */
 #define ADM_WARNING_MAX_CHARS 120 /* per warning (the API server's advice) */
-#define ADM_MESSAGE_MAX 3072      /* status.message and the audit annotation value */
+#define ADM_MESSAGE_MAX 3072	  /* status.message and the audit annotation value */
 
 /* The mode selected by the request path: enforce denies, warn allows with warnings, audit allows with audit
  * annotations. */
@@ -26,10 +26,10 @@ enum adm_mode { ADM_ENFORCE, ADM_WARN, ADM_AUDIT };
 
 /* One broken rule. All strings are owned by the list, already escaped and truncated for display. */
 struct adm_violation {
-	char *who;       /* "container web", "init container setup", "ephemeral container debugger", "pod" */
-	char *field;     /* "securityContext.readOnlyRootFilesystem", "spec.hostNetwork", "image" ... */
-	char *problem;   /* "must be true", "is 0, must be one of 1000" ... */
-	char *fix;       /* how to fix it, or NULL */
+	char *who;     /* "container web", "init container setup", "ephemeral container debugger", "pod" */
+	char *field;   /* "securityContext.readOnlyRootFilesystem", "spec.hostNetwork", "image" ... */
+	char *problem; /* "must be true", "is 0, must be one of 1000" ... */
+	char *fix;     /* how to fix it, or NULL */
 };
 
 /* The violations found in one review, in the order found. */
@@ -73,15 +73,15 @@ struct adm_image_checker {
 
 /* What the server does with one review. All pointers are owned by the result: adm_result_cleanup frees them. */
 struct adm_result {
-	int http_status;       /* 200 with an AdmissionReview; 400 when the body is not a usable review (no uid) */
-	char *response_body;   /* NUL-terminated; the AdmissionReview JSON (200) or a one-line error text (400) */
+	int http_status;     /* 200 with an AdmissionReview; 400 when the body is not a usable review (no uid) */
+	char *response_body; /* NUL-terminated; the AdmissionReview JSON (200) or a one-line error text (400) */
 	size_t response_len;
 	const char *content_type; /* "application/json" or "text/plain; charset=utf-8" (static) */
 	bool allowed;
-	const char *decision;  /* static: "allow" | "deny" | "warn" | "audit" | "error" */
+	const char *decision;	 /* static: "allow" | "deny" | "warn" | "audit" | "error" */
 	const char *metric_kind; /* static, bounded set for metric labels: "Pod", "Deployment", ... (the kinds
 	                          * evaluated) or "other"; never the raw request kind */
-	json_t *log_fields;    /* object for the decision's log line: uid, kind, namespace, name, user, operation,
+	json_t *log_fields;	 /* object for the decision's log line: uid, kind, namespace, name, user, operation,
 	                        * subResource, mode, decision, allowed, code, reasons[], note, dryRun; owned reference */
 };
 
@@ -90,8 +90,8 @@ struct adm_result {
  * only handed to checker. On return 0, *out is filled in every case, including malformed reviews (a 200 deny
  * with code 400 when the uid is readable, else http_status 400); the server sends it as is. A negative return
  * (ERR_NOMEM, ERR_INTERNAL) means no answer could be built: answer 500 and log e. out is cleared on entry. */
-int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_image_checker *checker,
-    const char *body, size_t len, uint64_t deadline_ms, struct adm_result *out, struct err *e);
+int adm_review(const struct wpolicy *p, enum adm_mode mode, const struct adm_image_checker *checker, const char *body,
+    size_t len, uint64_t deadline_ms, struct adm_result *out, struct err *e);
 
 /* Frees what adm_review put in r; r may be zeroed or NULL. */
 void adm_result_cleanup(struct adm_result *r);

@@ -147,8 +147,8 @@ static int get_duration(const json_t *att, const char *key, uint64_t *ms, char *
 	if (r != 0)
 		return r;
 	if (str_to_duration_ms(s, ms, "policy attestations", e) != 0)
-		return err_set(
-		    e, ERR_INVALID, "policy attestations.%s \"%.40s\": not a duration; write e.g. \"720h\"", key, s);
+		return err_set(e, ERR_INVALID, "policy attestations.%s \"%.40s\": not a duration; write e.g. \"720h\"",
+		    key, s);
 	if (text != NULL)
 		str_copy(text, tsize, s);
 	return 0;
@@ -157,7 +157,7 @@ static int get_duration(const json_t *att, const char *key, uint64_t *ms, char *
 /* Parses a registry source object: {"authFile": PATH, "ca": {REGISTRY: PATH}, "insecureLoopback": BOOL}. */
 static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 {
-	static const char *const reg_keys[] = {"authFile", "ca", "insecureLoopback", NULL};
+	static const char *const reg_keys[] = { "authFile", "ca", "insecureLoopback", NULL };
 	struct registry_opts ro;
 	const char *auth = NULL, *host;
 	json_t *ca = NULL, *v;
@@ -177,8 +177,8 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 		r != ERR_NOT_FOUND))
 		return r;
 	if (ca != NULL && json_object_size(ca) > MAX_CA)
-		return err_set(
-		    e, ERR_INVALID, "policy attestations.sources[].registry.ca: at most %d registries", MAX_CA);
+		return err_set(e, ERR_INVALID, "policy attestations.sources[].registry.ca: at most %d registries",
+		    MAX_CA);
 	if ((c->reg = calloc(1, sizeof(*c->reg))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&c->reg->mu, NULL);
@@ -207,8 +207,8 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 			    "%.200s",
 			    host, json_string_value(v));
 		if (str_copy(c->reg->ca[c->reg->nca].host, sizeof(c->reg->ca[0].host), host) != 0)
-			return err_set(
-			    e, ERR_INVALID, "policy attestations.sources[].registry.ca: registry name too long");
+			return err_set(e, ERR_INVALID,
+			    "policy attestations.sources[].registry.ca: registry name too long");
 		ro.ca_file = json_string_value(v);
 		if ((r = registry_client_new(&ro, &c->reg->ca[c->reg->nca].c, e)) != 0)
 			return r;
@@ -220,7 +220,7 @@ static int parse_registry(struct attconf *c, const json_t *obj, struct err *e)
 /* Parses the "sources" array into directory sources (read now). */
 static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 {
-	static const char *const src_keys[] = {"directory", "registry", NULL};
+	static const char *const src_keys[] = { "directory", "registry", NULL };
 	json_t *arr = NULL, *src;
 	const char *dir;
 	size_t i;
@@ -233,8 +233,8 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 			  "attestations are, e.g. [{\"directory\": \"/etc/hardline/attestations\"}]")
 		    : r;
 	if (json_array_size(arr) == 0 || json_array_size(arr) > ATTCHECK_MAX_SOURCES)
-		return err_set(
-		    e, ERR_INVALID, "policy attestations.sources: give 1 to %d sources", ATTCHECK_MAX_SOURCES);
+		return err_set(e, ERR_INVALID, "policy attestations.sources: give 1 to %d sources",
+		    ATTCHECK_MAX_SOURCES);
 	json_array_foreach(arr, i, src)
 	{
 		if (!json_is_object(src) || json_object_size(src) != 1)
@@ -246,8 +246,8 @@ static int parse_sources(struct attconf *c, const json_t *att, struct err *e)
 			return r;
 		if (json_object_get(src, "registry") != NULL) {
 			if (!json_is_object(json_object_get(src, "registry")))
-				return err_set(
-				    e, ERR_INVALID, "policy attestations.sources[%zu].registry: must be an object", i);
+				return err_set(e, ERR_INVALID,
+				    "policy attestations.sources[%zu].registry: must be an object", i);
 			if ((r = parse_registry(c, json_object_get(src, "registry"), e)) != 0)
 				return r;
 			c->order[c->nsources++].registry = true;
@@ -348,7 +348,7 @@ static int parse_require(struct attconf *c, const json_t *att, struct err *e)
 /* Parses "cache" (ttl, failureTtl, capacity; defaults 10m, 10s, 10000) and makes the configuration's cache. */
 static int parse_cache(struct attconf *c, const json_t *att, struct err *e)
 {
-	static const char *const cache_keys[] = {"ttl", "failureTtl", "capacity", NULL};
+	static const char *const cache_keys[] = { "ttl", "failureTtl", "capacity", NULL };
 	json_t *obj = NULL;
 	uint64_t ttl = DEFAULT_TTL_MS, fail = DEFAULT_FAIL_TTL_MS;
 	int64_t cap = DEFAULT_CAPACITY;
@@ -371,8 +371,8 @@ static int parse_cache(struct attconf *c, const json_t *att, struct err *e)
 /* Builds a configuration from the policy object att (NULL: off). *out is new with one reference. */
 static int conf_parse(const json_t *att, struct attconf **out, struct err *e)
 {
-	static const char *const keys[] = {
-	    "required", "keys", "imageReferences", "sources", "require", "maxAge", "maxAgeGrace", "cache", NULL};
+	static const char *const keys[] = { "required", "keys", "imageReferences", "sources", "require", "maxAge",
+		"maxAgeGrace", "cache", NULL };
 	struct attconf *c = NULL;
 	const char *refs = "digest";
 	uint64_t age = 0, grace = 0;
@@ -751,8 +751,8 @@ static void lookup(const struct attconf *c, const struct keyring *kr, const stru
 		    looked[0] != '\0' ? " and " : "", ref->registry);
 	res->status = ATT_DENY;
 	res->reason = WHY_NONE;
-	str_fmt(
-	    res->msg, sizeof(res->msg), "has no hardening attestation signed by a trusted key (looked in %s)", looked);
+	str_fmt(res->msg, sizeof(res->msg), "has no hardening attestation signed by a trusted key (looked in %s)",
+	    looked);
 }
 
 /* The canonical reference for messages, with the digest shortened to 12 hex digits and "…" (ascii: "...", for

@@ -336,8 +336,8 @@ int attdir_poll(struct attdir *d, struct err *e)
 	d->cur = s;
 	pthread_mutex_unlock(&d->mu);
 	attdir_release(old);
-	log_info(
-	    "attestation directory %s: %zu envelopes indexed (%zu subject digests)", d->path, s->nfiles, s->nentries);
+	log_info("attestation directory %s: %zu envelopes indexed (%zu subject digests)", d->path, s->nfiles,
+	    s->nentries);
 	d->sig = sig;
 	d->read_once = true;
 	r = 1;

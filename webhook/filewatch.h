@@ -12,7 +12,7 @@
 
 struct filewatch {
 	char path[PATH_MAX];
-	bool present;          /* the last stat succeeded */
+	bool present; /* the last stat succeeded */
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
 };

@@ -107,12 +107,24 @@ static int parse_args(int argc, char **argv, struct options *o, struct err *e)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'l': o->cfg.listen = optarg; break;
-		case 'c': o->tls_cert = optarg; break;
-		case 'k': o->tls_key = optarg; break;
-		case 'p': o->policy = optarg; break;
-		case 'n': o->ns = optarg; break;
-		case 'm': o->cfg.metrics_listen = optarg; break;
+		case 'l':
+			o->cfg.listen = optarg;
+			break;
+		case 'c':
+			o->tls_cert = optarg;
+			break;
+		case 'k':
+			o->tls_key = optarg;
+			break;
+		case 'p':
+			o->policy = optarg;
+			break;
+		case 'n':
+			o->ns = optarg;
+			break;
+		case 'm':
+			o->cfg.metrics_listen = optarg;
+			break;
 		case 't':
 			if (str_to_u64(optarg, 1, 1024, &v, "--threads", e) != 0)
 				return ERR_USAGE;
@@ -150,7 +162,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct err *e)
 				return err_set(e, ERR_USAGE, "--log-level %s: use debug, info, warn or error", optarg);
 			log_set_level(lvl);
 			break;
-		case 'h': return 1;
+		case 'h':
+			return 1;
 		default:
 			return err_set(e, ERR_USAGE, "unknown or incomplete option %s", argv[optind - 1]);
 		}
@@ -290,8 +303,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	metrics_set_ready(true);
-	log_info("listening on %s (TLS, %u threads), metrics on %s", o.cfg.listen, o.cfg.threads,
-	    o.cfg.metrics_listen);
+	log_info("listening on %s (TLS, %u threads), metrics on %s", o.cfg.listen, o.cfg.threads, o.cfg.metrics_listen);
 
 	for (;;) {
 		sig = sigtimedwait(&sigs, &si, &tick);

@@ -15,8 +15,8 @@ static const char *const metrics_kinds[] = { "Pod", "Deployment", "ReplicaSet", 
 	"CronJob", "ReplicationController", "PodTemplate", "other" };
 #define N_KINDS (sizeof(metrics_kinds) / sizeof(metrics_kinds[0]))
 /* Upper bounds of the duration buckets in microseconds: 50 us to 1 s. */
-static const uint64_t metrics_bounds_us[] = { 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
-	250000, 500000, 1000000 };
+static const uint64_t metrics_bounds_us[] = { 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000 };
 #define N_BOUNDS (sizeof(metrics_bounds_us) / sizeof(metrics_bounds_us[0]))
 
 static _Atomic uint64_t m_requests[METRICS_MODE_COUNT][N_DECISIONS][N_KINDS];
@@ -87,7 +87,8 @@ void metrics_attestation_cache(bool hit)
 void metrics_attestation_fetch(const char *source, const char *result)
 {
 	atomic_fetch_add_explicit(&m_att_fetch[metrics_index(metrics_att_sources, 3, source)]
-	    [metrics_index(metrics_att_results, 3, result)], 1, memory_order_relaxed);
+					      [metrics_index(metrics_att_results, 3, result)],
+	    1, memory_order_relaxed);
 }
 
 void metrics_set_cert_expiry(int64_t t)
@@ -117,7 +118,8 @@ int metrics_render(struct strbuf *sb, struct err *e)
 	size_t m, d, k, b;
 	int r = 0;
 
-	r |= sb_puts(sb, "# HELP hardline_admission_requests_total Admission reviews answered, by path mode, decision "
+	r |= sb_puts(sb,
+	    "# HELP hardline_admission_requests_total Admission reviews answered, by path mode, decision "
 	    "and object kind.\n# TYPE hardline_admission_requests_total counter\n");
 	for (m = 0; m < METRICS_MODE_COUNT; m++)
 		for (d = 0; d < N_DECISIONS; d++)
@@ -125,12 +127,15 @@ int metrics_render(struct strbuf *sb, struct err *e)
 				v = atomic_load_explicit(&m_requests[m][d][k], memory_order_relaxed);
 				if (v == 0)
 					continue;
-				r |= sb_printf(sb, "hardline_admission_requests_total{mode=\"%s\",decision=\"%s\","
-				    "kind=\"%s\"} %llu\n", metrics_modes[m], metrics_decisions[d], metrics_kinds[k],
-				    (unsigned long long)v);
+				r |= sb_printf(sb,
+				    "hardline_admission_requests_total{mode=\"%s\",decision=\"%s\","
+				    "kind=\"%s\"} %llu\n",
+				    metrics_modes[m], metrics_decisions[d], metrics_kinds[k], (unsigned long long)v);
 			}
-	r |= sb_puts(sb, "# HELP hardline_admission_duration_seconds Time from a review's headers being read "
-	    "to its answer being queued (body upload included).\n# TYPE hardline_admission_duration_seconds histogram\n");
+	r |= sb_puts(sb,
+	    "# HELP hardline_admission_duration_seconds Time from a review's headers being read "
+	    "to its answer being queued (body upload included).\n# TYPE hardline_admission_duration_seconds "
+	    "histogram\n");
 	for (b = 0; b < N_BOUNDS; b++) {
 		cum += atomic_load_explicit(&m_buckets[b], memory_order_relaxed);
 		r |= sb_puts(sb, "hardline_admission_duration_seconds_bucket{le=\"");
@@ -143,32 +148,42 @@ int metrics_render(struct strbuf *sb, struct err *e)
 	r |= metrics_put_seconds(sb, atomic_load_explicit(&m_sum_us, memory_order_relaxed));
 	/* The count must equal the +Inf bucket, which may have moved on since; use the sum of the buckets. */
 	r |= sb_printf(sb, "\nhardline_admission_duration_seconds_count %llu\n", (unsigned long long)cum);
-	r |= sb_printf(sb, "# HELP hardline_admission_in_flight Admission reviews being received or evaluated now.\n"
+	r |= sb_printf(sb,
+	    "# HELP hardline_admission_in_flight Admission reviews being received or evaluated now.\n"
 	    "# TYPE hardline_admission_in_flight gauge\nhardline_admission_in_flight %lld\n",
 	    (long long)atomic_load(&m_in_flight));
-	r |= sb_printf(sb, "# HELP hardline_policy_reloads_total Policy file reloads after a change, by result.\n"
+	r |= sb_printf(sb,
+	    "# HELP hardline_policy_reloads_total Policy file reloads after a change, by result.\n"
 	    "# TYPE hardline_policy_reloads_total counter\n"
 	    "hardline_policy_reloads_total{result=\"success\"} %llu\n"
 	    "hardline_policy_reloads_total{result=\"error\"} %llu\n",
-	    (unsigned long long)atomic_load(&m_policy_reloads[0]), (unsigned long long)atomic_load(&m_policy_reloads[1]));
-	r |= sb_printf(sb, "# HELP hardline_tls_reloads_total Serving certificate reloads after a change, by result.\n"
+	    (unsigned long long)atomic_load(&m_policy_reloads[0]),
+	    (unsigned long long)atomic_load(&m_policy_reloads[1]));
+	r |= sb_printf(sb,
+	    "# HELP hardline_tls_reloads_total Serving certificate reloads after a change, by result.\n"
 	    "# TYPE hardline_tls_reloads_total counter\n"
 	    "hardline_tls_reloads_total{result=\"success\"} %llu\n"
 	    "hardline_tls_reloads_total{result=\"error\"} %llu\n",
 	    (unsigned long long)atomic_load(&m_tls_reloads[0]), (unsigned long long)atomic_load(&m_tls_reloads[1]));
-	r |= sb_printf(sb, "# HELP hardline_tls_certificate_expiry_timestamp_seconds notAfter of the serving "
+	r |= sb_printf(sb,
+	    "# HELP hardline_tls_certificate_expiry_timestamp_seconds notAfter of the serving "
 	    "certificate in force.\n# TYPE hardline_tls_certificate_expiry_timestamp_seconds gauge\n"
-	    "hardline_tls_certificate_expiry_timestamp_seconds %lld\n", (long long)atomic_load(&m_cert_expiry));
-	r |= sb_printf(sb, "# HELP hardline_attestation_cache_total Attestation results looked up in the cache, by "
+	    "hardline_tls_certificate_expiry_timestamp_seconds %lld\n",
+	    (long long)atomic_load(&m_cert_expiry));
+	r |= sb_printf(sb,
+	    "# HELP hardline_attestation_cache_total Attestation results looked up in the cache, by "
 	    "result.\n# TYPE hardline_attestation_cache_total counter\n"
-	    "hardline_attestation_cache_total{result=\"hit\"} %llu\nhardline_attestation_cache_total{result=\"miss\"} %llu\n",
+	    "hardline_attestation_cache_total{result=\"hit\"} %llu\nhardline_attestation_cache_total{result=\"miss\"} "
+	    "%llu\n",
 	    (unsigned long long)atomic_load(&m_att_cache[0]), (unsigned long long)atomic_load(&m_att_cache[1]));
-	r |= sb_puts(sb, "# HELP hardline_attestation_fetch_total Attestation look-ups in a source, by source and "
+	r |= sb_puts(sb,
+	    "# HELP hardline_attestation_fetch_total Attestation look-ups in a source, by source and "
 	    "result.\n# TYPE hardline_attestation_fetch_total counter\n");
 	for (m = 0; m < 3; m++)
 		for (d = 0; d < 3; d++)
 			if ((v = atomic_load(&m_att_fetch[m][d])) != 0)
-				r |= sb_printf(sb, "hardline_attestation_fetch_total{source=\"%s\",result=\"%s\"} %llu\n",
+				r |= sb_printf(sb,
+				    "hardline_attestation_fetch_total{source=\"%s\",result=\"%s\"} %llu\n",
 				    metrics_att_sources[m], metrics_att_results[d], (unsigned long long)v);
 	if (r != 0)
 		return err_set(e, ERR_TOO_LARGE, "metrics: the exposition does not fit its buffer");

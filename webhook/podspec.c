@@ -54,7 +54,8 @@ int podspec_find(const char *group, const char *kind, json_t *object, struct pod
 		}
 		out->kind = kinds[i].kind;
 		out->path = kinds[i].display;
-		out->is_template = strcmp(kinds[i].kind, "Pod") != 0 && strcmp(kinds[i].kind, "EphemeralContainers") != 0;
+		out->is_template =
+		    strcmp(kinds[i].kind, "Pod") != 0 && strcmp(kinds[i].kind, "EphemeralContainers") != 0;
 		out->spec = cur;
 		out->meta = json_object_get(parent, "metadata");
 		if (!json_is_object(out->meta))
@@ -109,7 +110,8 @@ int podspec_containers(const json_t *spec, size_t max, struct podspec_container 
 		size_t i;
 		char esc[72];
 
-		json_array_foreach(arr, i, c) {
+		json_array_foreach(arr, i, c)
+		{
 			struct podspec_container *pc = &v[k];
 
 			if (!json_is_object(c)) {

@@ -13,21 +13,21 @@
 
 /* A pod spec found in an object. */
 struct podspec {
-	const char *kind;    /* "Pod", "Deployment", ... (static) */
-	const char *path;    /* where the spec is, for messages: "spec", "spec.template.spec", ... (static) */
-	bool is_template;    /* a controller's template, not a Pod */
-	json_t *spec;        /* borrowed */
-	json_t *meta;        /* the metadata beside the spec (the Pod's, or the template's), borrowed; may be NULL */
+	const char *kind; /* "Pod", "Deployment", ... (static) */
+	const char *path; /* where the spec is, for messages: "spec", "spec.template.spec", ... (static) */
+	bool is_template; /* a controller's template, not a Pod */
+	json_t *spec;	  /* borrowed */
+	json_t *meta;	  /* the metadata beside the spec (the Pod's, or the template's), borrowed; may be NULL */
 };
 
 /* One container of a pod spec. */
 struct podspec_container {
-	const char *list;    /* "containers" | "initContainers" | "ephemeralContainers" (static) */
-	size_t index;        /* position in that list */
-	const char *name;    /* borrowed from the object ("" when absent) */
-	const char *image;   /* borrowed ("" when absent) */
-	json_t *obj;         /* the container object, borrowed */
-	char who[96];        /* display name for messages: "container web", "init container setup", escaped */
+	const char *list;  /* "containers" | "initContainers" | "ephemeralContainers" (static) */
+	size_t index;	   /* position in that list */
+	const char *name;  /* borrowed from the object ("" when absent) */
+	const char *image; /* borrowed ("" when absent) */
+	json_t *obj;	   /* the container object, borrowed */
+	char who[96];	   /* display name for messages: "container web", "init container setup", escaped */
 };
 
 /* Finds the pod spec of object for the request kind (group and kind of request.kind). Returns 0 and fills *out;

@@ -47,8 +47,8 @@ static int opt_bool(const json_t *sc, const char *key, bool *set, bool *val, con
 }
 
 /* Optional integer: *set tells whether present; ERR_INVALID for another type. */
-static int opt_int(const json_t *sc, const char *key, bool *set, json_int_t *val, const char *who,
-    const char *where, struct err *e)
+static int opt_int(const json_t *sc, const char *key, bool *set, json_int_t *val, const char *who, const char *where,
+    struct err *e)
 {
 	json_t *v = member(sc, key);
 
@@ -93,8 +93,7 @@ static int add_is(struct adm_violations *v, const char *who, const char *field, 
 
 /* seLinuxOptions of the securityContext sc (at where: "securityContext" or "spec.securityContext"): type one of
  * the container types, user and role unset. */
-static int check_selinux(const json_t *sc, const char *who, const char *where, struct adm_violations *v,
-    struct err *e)
+static int check_selinux(const json_t *sc, const char *who, const char *where, struct adm_violations *v, struct err *e)
 {
 	static const char *const types[] = { "", "container_t", "container_init_t", "container_kvm_t" };
 	json_t *se = member(sc, "seLinuxOptions");
@@ -116,8 +115,9 @@ static int check_selinux(const json_t *sc, const char *who, const char *where, s
 		for (i = 0; i < 4 && strcmp(t, types[i]) != 0; i++)
 			;
 		str_fmt(field, sizeof(field), "%s.type", w2);
-		if (i == 4 && (r = add_is(v, who, field, "remove it or use container_t", t,
-		    "must be container_t, container_init_t or container_kvm_t", e)) != 0)
+		if (i == 4 &&
+		    (r = add_is(v, who, field, "remove it or use container_t", t,
+			 "must be container_t, container_init_t or container_kvm_t", e)) != 0)
 			return r;
 	}
 	if (u != NULL && *u != '\0') {
@@ -134,8 +134,7 @@ static int check_selinux(const json_t *sc, const char *who, const char *where, s
 }
 
 /* appArmorProfile.type of sc, when set: RuntimeDefault or Localhost. */
-static int check_apparmor(const json_t *sc, const char *who, const char *where, struct adm_violations *v,
-    struct err *e)
+static int check_apparmor(const json_t *sc, const char *who, const char *where, struct adm_violations *v, struct err *e)
 {
 	json_t *ap = member(sc, "appArmorProfile");
 	const char *t;
@@ -238,18 +237,21 @@ static int check_caps(const json_t *sc, const char *who, struct adm_violations *
 	add = member(caps, "add");
 	if ((drop != NULL && !json_is_array(drop)) || (add != NULL && !json_is_array(add)))
 		return err_set(e, ERR_INVALID, "%s: securityContext.capabilities.add and .drop must be arrays", who);
-	json_array_foreach(drop, i, it) {
+	json_array_foreach(drop, i, it)
+	{
 		if (!json_is_string(it))
 			return err_set(e, ERR_INVALID, "%s: securityContext.capabilities.drop[%zu] must be a string",
 			    who, i);
 		if (strcmp(json_string_value(it), "ALL") == 0)
 			has_all = true;
 	}
-	if (!has_all && (r = adm_violations_add(v, who, "securityContext.capabilities.drop",
-	    "add drop: [\"ALL\"] and add back only NET_BIND_SERVICE if the app binds a port below 1024",
-	    "must include ALL")) != 0)
+	if (!has_all &&
+	    (r = adm_violations_add(v, who, "securityContext.capabilities.drop",
+		 "add drop: [\"ALL\"] and add back only NET_BIND_SERVICE if the app binds a port below 1024",
+		 "must include ALL")) != 0)
 		return err_set(e, r, "out of memory");
-	json_array_foreach(add, i, it) {
+	json_array_foreach(add, i, it)
+	{
 		const char *cap = json_string_value(it);
 		char esc[40];
 
@@ -264,8 +266,9 @@ static int check_caps(const json_t *sc, const char *who, struct adm_violations *
 			blen = strlen(bad);
 		}
 	}
-	if (nbad > 0 && (r = adm_violations_add(v, who, "securityContext.capabilities.add",
-	    "remove them; only NET_BIND_SERVICE may be added", "adds %s%s", bad, nbad > 4 ? ", ..." : "")) != 0)
+	if (nbad > 0 &&
+	    (r = adm_violations_add(v, who, "securityContext.capabilities.add",
+		 "remove them; only NET_BIND_SERVICE may be added", "adds %s%s", bad, nbad > 4 ? ", ..." : "")) != 0)
 		return err_set(e, r, "out of memory");
 	return 0;
 }
@@ -281,7 +284,8 @@ static int check_host_ports(const json_t *c, const char *who, struct adm_violati
 		return 0;
 	if (!json_is_array(ports))
 		return err_set(e, ERR_INVALID, "%s: ports must be an array", who);
-	json_array_foreach(ports, i, it) {
+	json_array_foreach(ports, i, it)
+	{
 		json_t *hp;
 		char field[48];
 
@@ -296,7 +300,7 @@ static int check_host_ports(const json_t *c, const char *who, struct adm_violati
 			continue;
 		str_fmt(field, sizeof(field), "ports[%zu].hostPort", i);
 		if ((r = adm_violations_add(v, who, field, "remove it and reach the pod through a Service",
-		    "is %lld, must be 0 or unset", (long long)json_integer_value(hp))) != 0)
+			 "is %lld, must be 0 or unset", (long long)json_integer_value(hp))) != 0)
 			return err_set(e, r, "out of memory");
 	}
 	return 0;
@@ -312,10 +316,10 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 	json_int_t uid, puid;
 	int r;
 
-#define ADD(...)                                                      \
-	do {                                                          \
-		if ((r = adm_violations_add(v, who, __VA_ARGS__)) != 0) \
-			return err_set(e, r, "out of memory");        \
+#define ADD(...)                                                                                                       \
+	do {                                                                                                           \
+		if ((r = adm_violations_add(v, who, __VA_ARGS__)) != 0)                                                \
+			return err_set(e, r, "out of memory");                                                         \
 	} while (0)
 
 	if ((r = get_sc(pc->obj, who, "securityContext", &sc, e)) != 0)
@@ -347,19 +351,25 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 			return r;
 		fmt_uids(p, uids, sizeof(uids));
 		if (!set && !pset)
-			ADD("securityContext.runAsUser", "the image's USER is not visible to the webhook; "
-			    FIX_SET_EITHER, "must be set to %s", uids);
+			ADD("securityContext.runAsUser",
+			    "the image's USER is not visible to the webhook; " FIX_SET_EITHER, "must be set to %s",
+			    uids);
 		else if (!uid_allowed(p, set ? uid : puid))
-			ADD("securityContext.runAsUser", set ? "run the app as an allowed UID (hardened images run as "
-			    "1000)" : "it is inherited from the pod's securityContext; run as an allowed UID",
+			ADD("securityContext.runAsUser",
+			    set ? "run the app as an allowed UID (hardened images run as "
+				  "1000)"
+				: "it is inherited from the pod's securityContext; run as an allowed UID",
 			    "is %lld, must be %s", (long long)(set ? uid : puid), uids);
 	}
 	if (p->rule[WR_NO_PRIV_ESCALATION]) {
 		if ((r = opt_bool(sc, "allowPrivilegeEscalation", &set, &val, who, "securityContext", e)) != 0)
 			return r;
 		if (!set || val)
-			ADD("securityContext.allowPrivilegeEscalation", set ? NULL : "unset means true; set it to "
-			    "false explicitly", "must be false");
+			ADD("securityContext.allowPrivilegeEscalation",
+			    set ? NULL
+				: "unset means true; set it to "
+				  "false explicitly",
+			    "must be false");
 	}
 	if (p->rule[WR_NOT_PRIVILEGED]) {
 		if ((r = opt_bool(sc, "privileged", &set, &val, who, "securityContext", e)) != 0)
@@ -392,7 +402,8 @@ static int check_one(const struct wpolicy *p, const json_t *psc, bool windows, c
 		if ((r = opt_string(sc, "procMount", &pm, who, "securityContext", e)) != 0)
 			return r;
 		if (pm != NULL && strcmp(pm, "Default") != 0 &&
-		    (r = add_is(v, who, "securityContext.procMount", "remove it", pm, "must be Default or unset", e)) != 0)
+		    (r = add_is(v, who, "securityContext.procMount", "remove it", pm, "must be Default or unset", e)) !=
+			0)
 			return r;
 	}
 	if (p->rule[WR_SELINUX] && (r = check_selinux(sc, who, "securityContext", v, e)) != 0)
@@ -406,8 +417,8 @@ ports:
 	return 0;
 }
 
-int rules_check_containers(const struct wpolicy *p, const json_t *spec, const struct podspec_container *c,
-    size_t n, struct adm_violations *v, struct err *e)
+int rules_check_containers(const struct wpolicy *p, const json_t *spec, const struct podspec_container *c, size_t n,
+    struct adm_violations *v, struct err *e)
 {
 	json_t *psc = NULL;
 	bool windows = podspec_is_windows(spec);
@@ -439,8 +450,8 @@ static bool sysctl_safe(const char *name)
 /* The volume sources Pod Security "restricted" allows (hostPath has its own rule). */
 static bool volume_type_allowed(const char *key)
 {
-	static const char *const ok[] = { "name", "configMap", "downwardAPI", "emptyDir", "projected", "secret",
-		"csi", "persistentVolumeClaim", "ephemeral", "image", "hostPath" };
+	static const char *const ok[] = { "name", "configMap", "downwardAPI", "emptyDir", "projected", "secret", "csi",
+		"persistentVolumeClaim", "ephemeral", "image", "hostPath" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(key, ok[i]) == 0)
@@ -449,8 +460,7 @@ static bool volume_type_allowed(const char *key)
 }
 
 /* The pod securityContext's sysctls: only safe names. */
-static int check_sysctls(const json_t *psc, const char *who, const char *path, struct adm_violations *v,
-    struct err *e)
+static int check_sysctls(const json_t *psc, const char *who, const char *path, struct adm_violations *v, struct err *e)
 {
 	json_t *arr = member(psc, "sysctls"), *it;
 	char field[200], esc[72];
@@ -461,26 +471,26 @@ static int check_sysctls(const json_t *psc, const char *who, const char *path, s
 		return 0;
 	if (!json_is_array(arr))
 		return err_set(e, ERR_INVALID, "%s: %s.securityContext.sysctls must be an array", who, path);
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		const char *name = json_string_value(json_object_get(it, "name"));
 
 		if (!json_is_object(it) || name == NULL)
-			return err_set(e, ERR_INVALID, "%s: %s.securityContext.sysctls[%zu].name must be a string",
-			    who, path, i);
+			return err_set(e, ERR_INVALID, "%s: %s.securityContext.sysctls[%zu].name must be a string", who,
+			    path, i);
 		if (sysctl_safe(name))
 			continue;
 		str_escape(esc, sizeof(esc), name, strlen(name), 63);
 		str_fmt(field, sizeof(field), "%s.securityContext.sysctls[%s]", path, esc);
 		if ((r = adm_violations_add(v, who, field, "remove it; only the safe namespaced sysctls are allowed",
-		    "is not allowed")) != 0)
+			 "is not allowed")) != 0)
 			return err_set(e, r, "out of memory");
 	}
 	return 0;
 }
 
 /* The AppArmor annotations of the pod's metadata: runtime/default or localhost/<profile>. */
-static int check_apparmor_annotations(const json_t *meta, const char *who, struct adm_violations *v,
-    struct err *e)
+static int check_apparmor_annotations(const json_t *meta, const char *who, struct adm_violations *v, struct err *e)
 {
 	static const char prefix[] = "container.apparmor.security.beta.kubernetes.io/";
 	json_t *ann = member(meta, "annotations"), *val;
@@ -491,7 +501,8 @@ static int check_apparmor_annotations(const json_t *meta, const char *who, struc
 		return 0;
 	if (!json_is_object(ann))
 		return err_set(e, ERR_INVALID, "%s: metadata.annotations must be an object", who);
-	json_object_foreach(ann, key, val) {
+	json_object_foreach(ann, key, val)
+	{
 		const char *s = json_string_value(val);
 
 		if (!str_has_prefix(key, prefix))
@@ -503,14 +514,14 @@ static int check_apparmor_annotations(const json_t *meta, const char *who, struc
 		str_escape(esc, sizeof(esc), key + sizeof(prefix) - 1, strlen(key + sizeof(prefix) - 1), 63);
 		str_fmt(field, sizeof(field), "annotation %s%s", prefix, esc);
 		if (add_is(v, who, field, "use runtime/default, or set securityContext.appArmorProfile", s,
-		    "must be runtime/default or localhost/<profile>", e) != 0)
+			"must be runtime/default or localhost/<profile>", e) != 0)
 			return e->code;
 	}
 	return 0;
 }
 
-int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *meta, const char *who,
-    const char *path, struct adm_violations *v, struct err *e)
+int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *meta, const char *who, const char *path,
+    struct adm_violations *v, struct err *e)
 {
 	static const char *const hostns[] = { "hostNetwork", "hostPID", "hostIPC" };
 	char field[160], where[120];
@@ -526,8 +537,9 @@ int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *m
 		return r;
 	if (!windows && p->rule[WR_SELINUX] && (r = check_selinux(psc, who, where, v, e)) != 0)
 		return r;
-	if (!windows && p->rule[WR_APPARMOR] && ((r = check_apparmor(psc, who, where, v, e)) != 0 ||
-	    (r = check_apparmor_annotations(meta, who, v, e)) != 0))
+	if (!windows && p->rule[WR_APPARMOR] &&
+	    ((r = check_apparmor(psc, who, where, v, e)) != 0 ||
+		(r = check_apparmor_annotations(meta, who, v, e)) != 0))
 		return r;
 	if (!windows && p->rule[WR_SYSCTLS] && (r = check_sysctls(psc, who, path, v, e)) != 0)
 		return r;
@@ -535,7 +547,7 @@ int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *m
 	if (p->rule[WR_DENY_WINDOWS] && podspec_is_windows(spec)) {
 		str_fmt(field, sizeof(field), "%s.os.name", path);
 		if ((r = adm_violations_add(v, who, field, "run a Linux image, or exempt the namespace",
-		    "is windows; hardline admits Linux pods only")) != 0)
+			 "is windows; hardline admits Linux pods only")) != 0)
 			return err_set(e, r, "out of memory");
 	}
 	for (i = 0; p->rule[WR_NO_HOST_NAMESPACES] && i < 3; i++) {
@@ -553,7 +565,8 @@ int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *m
 		return 0;
 	if (!json_is_array(vols))
 		return err_set(e, ERR_INVALID, "%s: %s.volumes must be an array", who, path);
-	json_array_foreach(vols, i, it) {
+	json_array_foreach(vols, i, it)
+	{
 		const char *name, *key;
 		char esc[72], kesc[72];
 		json_t *src;
@@ -567,20 +580,25 @@ int rules_check_pod(const struct wpolicy *p, const json_t *spec, const json_t *m
 			str_fmt(esc, sizeof(esc), "%zu", i);
 		if (p->rule[WR_NO_HOST_PATH] && member(it, "hostPath") != NULL) {
 			str_fmt(field, sizeof(field), "%s.volumes[%s].hostPath", path, esc);
-			if ((r = adm_violations_add(v, who, field, "use an emptyDir, configMap, secret or "
-			    "persistentVolumeClaim volume", "is not allowed")) != 0)
+			if ((r = adm_violations_add(v, who, field,
+				 "use an emptyDir, configMap, secret or "
+				 "persistentVolumeClaim volume",
+				 "is not allowed")) != 0)
 				return err_set(e, r, "out of memory");
 		}
 		if (!p->rule[WR_VOLUME_TYPES])
 			continue;
-		json_object_foreach(it, key, src) {
+		json_object_foreach(it, key, src)
+		{
 			if (src == NULL || json_is_null(src) || volume_type_allowed(key))
 				continue;
 			str_escape(kesc, sizeof(kesc), key, strlen(key), 40);
 			str_fmt(field, sizeof(field), "%s.volumes[%s].%s", path, esc, kesc);
-			if ((r = adm_violations_add(v, who, field, "use configMap, secret, emptyDir, projected, "
-			    "downwardAPI, csi, persistentVolumeClaim, ephemeral or image", "is not an allowed volume "
-			    "type")) != 0)
+			if ((r = adm_violations_add(v, who, field,
+				 "use configMap, secret, emptyDir, projected, "
+				 "downwardAPI, csi, persistentVolumeClaim, ephemeral or image",
+				 "is not an allowed volume "
+				 "type")) != 0)
 				return err_set(e, r, "out of memory");
 		}
 	}

@@ -23,11 +23,11 @@
 #include "webhook/metrics.h"
 #include "webhook/server.h"
 
-#define SERVER_LOG_LINE_MAX 16384      /* a decision's log line; longer lines lose their reasons */
-#define SERVER_LOG_FIELD_MAX 512       /* a string in a decision's log line */
-#define SERVER_LOG_ARRAY_MAX 64        /* entries of an array (reasons) in a decision's log line */
-#define SERVER_METRICS_MAX (256 * 1024) /* the /metrics exposition */
-#define SERVER_DISCARD_FACTOR 4         /* an over-cap chunked body is drained up to 4x the cap, then cut */
+#define SERVER_LOG_LINE_MAX 16384		 /* a decision's log line; longer lines lose their reasons */
+#define SERVER_LOG_FIELD_MAX 512		 /* a string in a decision's log line */
+#define SERVER_LOG_ARRAY_MAX 64			 /* entries of an array (reasons) in a decision's log line */
+#define SERVER_METRICS_MAX (256 * 1024)		 /* the /metrics exposition */
+#define SERVER_DISCARD_FACTOR 4			 /* an over-cap chunked body is drained up to 4x the cap, then cut */
 #define SERVER_MAX_BUFFERED (256u * 1024 * 1024) /* bodies held at once, all requests: past it, 503 */
 
 struct server {
@@ -46,7 +46,7 @@ struct req {
 	enum adm_mode mode;
 	struct strbuf body;
 	size_t discarded;    /* bytes dropped after the body was refused */
-	size_t charged;      /* bytes of body counted in srv->buffered */
+	size_t charged;	     /* bytes of body counted in srv->buffered */
 	unsigned int reject; /* 0, or the status to answer once the body is drained: 413 or 503 */
 	uint64_t start_us;   /* CLOCK_MONOTONIC */
 	uint64_t deadline_ms;
@@ -136,8 +136,8 @@ void server_set_policy(struct server *s, struct wpolicy *policy)
 
 /* Queues a response of len bytes copied from body with the given status and content type; adds
  * "Connection: close" while draining. Returns MHD's verdict. */
-static enum MHD_Result server_reply(struct MHD_Connection *c, struct server *s, unsigned int status,
-    const char *ctype, const char *body, size_t len, const char *allow)
+static enum MHD_Result server_reply(struct MHD_Connection *c, struct server *s, unsigned int status, const char *ctype,
+    const char *body, size_t len, const char *allow)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -236,13 +236,15 @@ static void server_log_caps(json_t *o)
 	json_t *v, *a, *x;
 	size_t i;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (json_is_string(v)) {
 			json_object_set_new(o, key, server_log_cap(v));
 		} else if (json_is_array(v)) {
 			if ((a = json_array()) == NULL)
 				continue;
-			json_array_foreach(v, i, x) {
+			json_array_foreach(v, i, x)
+			{
 				if (i == SERVER_LOG_ARRAY_MAX) {
 					json_array_append_new(a, json_string("..."));
 					break;
@@ -307,19 +309,20 @@ static enum MHD_Result server_review(struct MHD_Connection *c, struct req *rq)
 
 	err_clear(&e);
 	memset(&res, 0, sizeof(res));
-	r = adm_review(p, rq->mode, rq->srv->cfg.checker, rq->body.data != NULL ? rq->body.data : "", rq->body.len, rq->deadline_ms,
-	    &res, &e);
+	r = adm_review(p, rq->mode, rq->srv->cfg.checker, rq->body.data != NULL ? rq->body.data : "", rq->body.len,
+	    rq->deadline_ms, &res, &e);
 	wpolicy_unref(p);
 	if (r != 0) {
 		log_error("admission review failed: %s", e.msg);
-		ret = server_reply_text(c, rq->srv, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error; see the webhook log\n",
-		    NULL);
+		ret = server_reply_text(c, rq->srv, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error; see the webhook log\n", NULL);
 		metrics_observe(server_metrics_mode(rq->mode), "error", NULL, server_now_us() - rq->start_us);
 		adm_result_cleanup(&res);
 		return ret;
 	}
 	ret = server_reply(c, rq->srv, (unsigned int)res.http_status,
-	    res.content_type != NULL ? res.content_type : "application/json", res.response_body, res.response_len, NULL);
+	    res.content_type != NULL ? res.content_type : "application/json", res.response_body, res.response_len,
+	    NULL);
 	dur = server_now_us() - rq->start_us;
 	kind = res.metric_kind;
 	metrics_observe(server_metrics_mode(rq->mode), res.decision, kind, dur);
@@ -369,7 +372,8 @@ static enum MHD_Result server_begin(struct server *s, struct MHD_Connection *c, 
 		if (str_to_duration_ms(v, &n, "timeout", &e) == 0 && n > 0)
 			timeout_ms = n < SERVER_MAX_TIMEOUT_MS ? n : SERVER_MAX_TIMEOUT_MS;
 		else
-			log_debug("request ?timeout= not understood (%s); using %d ms", e.msg, SERVER_DEFAULT_TIMEOUT_MS);
+			log_debug("request ?timeout= not understood (%s); using %d ms", e.msg,
+			    SERVER_DEFAULT_TIMEOUT_MS);
 	}
 	rq->deadline_ms = rq->start_us / 1000 + timeout_ms;
 	return MHD_YES;
@@ -413,8 +417,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *c, const 
 	if (rq->reject != 0) {
 		metrics_observe(server_metrics_mode(rq->mode), "error", NULL, server_now_us() - rq->start_us);
 		if (rq->reject == MHD_HTTP_SERVICE_UNAVAILABLE) {
-			log_warn("request refused: %u bytes of request bodies already held; more replicas or fewer huge "
-			    "objects", SERVER_MAX_BUFFERED);
+			log_warn(
+			    "request refused: %u bytes of request bodies already held; more replicas or fewer huge "
+			    "objects",
+			    SERVER_MAX_BUFFERED);
 			return server_reply_text(c, s, MHD_HTTP_SERVICE_UNAVAILABLE, "server busy; retry\n", NULL);
 		}
 		return server_reply_text(c, s, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
@@ -439,8 +445,8 @@ static void server_completed(void *cls, struct MHD_Connection *c, void **con_cls
 }
 
 /* MHD_AccessHandlerCallback of the metrics daemon: GET /healthz, /readyz, /metrics. */
-static enum MHD_Result server_metrics_access(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+static enum MHD_Result server_metrics_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	static int first;
 	struct strbuf sb;
@@ -462,7 +468,7 @@ static enum MHD_Result server_metrics_access(void *cls, struct MHD_Connection *c
 		return server_reply_text(c, NULL, MHD_HTTP_OK, "ok\n", NULL);
 	if (strcmp(url, "/readyz") == 0)
 		return metrics_ready() ? server_reply_text(c, NULL, MHD_HTTP_OK, "ready\n", NULL)
-		    : server_reply_text(c, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
+				       : server_reply_text(c, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
 	if (strcmp(url, "/metrics") != 0)
 		return server_reply_text(c, NULL, MHD_HTTP_NOT_FOUND, "not found; try /healthz, /readyz, /metrics\n",
 		    NULL);
@@ -498,8 +504,8 @@ static int server_start_tls(struct server *s, struct err *e)
 {
 	struct sockaddr_storage ss;
 	bool any;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG;
+	unsigned int flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int r;
 
 	if ((r = server_parse_addr("--listen", s->cfg.listen, &ss, &any, e)) != 0)
@@ -507,18 +513,14 @@ static int server_start_tls(struct server *s, struct err *e)
 	if (any)
 		flags |= MHD_USE_DUAL_STACK;
 	for (;;) {
-		s->tls_daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, s,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_conns,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_conns_per_ip,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		    MHD_OPTION_HTTPS_CERT_CALLBACK, tlsreload_retrieve,
-		    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
-		    MHD_OPTION_NOTIFY_COMPLETED, server_completed, s,
-		    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
-		    MHD_OPTION_END);
+		s->tls_daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, s, MHD_OPTION_SOCK_ADDR,
+		    (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)s->cfg.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_HTTPS_CERT_CALLBACK, tlsreload_retrieve, MHD_OPTION_HTTPS_PRIORITIES,
+		    "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1", MHD_OPTION_NOTIFY_COMPLETED, server_completed, s,
+		    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_END);
 		if (s->tls_daemon != NULL || !any)
 			break;
 		/* No IPv6 here: every IPv4 address instead. */
@@ -533,8 +535,10 @@ static int server_start_tls(struct server *s, struct err *e)
 		any = false;
 	}
 	if (s->tls_daemon == NULL)
-		return err_set(e, ERR_IO, "--listen %s: cannot start the TLS server (address in use, or not allowed to "
-		    "bind); pick another address or port", s->cfg.listen);
+		return err_set(e, ERR_IO,
+		    "--listen %s: cannot start the TLS server (address in use, or not allowed to "
+		    "bind); pick another address or port",
+		    s->cfg.listen);
 	return 0;
 }
 
@@ -560,15 +564,14 @@ static int server_start_metrics(struct server *s, struct err *e)
 		a4->sin_addr.s_addr = htonl(INADDR_ANY);
 		a4->sin_port = port;
 	}
-	s->metrics_daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_metrics_access, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, 64u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
-	    MHD_OPTION_END);
+	s->metrics_daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_metrics_access, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_END);
 	if (s->metrics_daemon == NULL)
-		return err_set(e, ERR_IO, "--metrics-listen %s: cannot start the metrics server (address in use?); pick "
-		    "another port or pass --metrics-listen off", s->cfg.metrics_listen);
+		return err_set(e, ERR_IO,
+		    "--metrics-listen %s: cannot start the metrics server (address in use?); pick "
+		    "another port or pass --metrics-listen off",
+		    s->cfg.metrics_listen);
 	return 0;
 }
 

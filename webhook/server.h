@@ -13,17 +13,17 @@
 #include "webhook/wpolicy.h"
 
 #define SERVER_DEFAULT_MAX_BODY (3u * 1024 * 1024) /* the API server's own request limit is about 3 MiB */
-#define SERVER_DEFAULT_TIMEOUT_MS 10000            /* when the request has no ?timeout= (the API default) */
-#define SERVER_MAX_TIMEOUT_MS 30000                /* webhooks may be given at most 30 s */
+#define SERVER_DEFAULT_TIMEOUT_MS 10000		   /* when the request has no ?timeout= (the API default) */
+#define SERVER_MAX_TIMEOUT_MS 30000		   /* webhooks may be given at most 30 s */
 
 struct server_config {
-	const char *listen;         /* "ADDR:PORT", ":PORT" (all addresses), "[v6]:PORT" */
-	const char *metrics_listen; /* the same for the plain-HTTP metrics daemon; NULL or "off": none */
-	unsigned int threads;       /* worker threads of the TLS daemon, >= 1 */
-	size_t max_body;            /* request body cap in bytes (413 above it) */
-	unsigned int max_conns;     /* connections at once, all clients */
-	unsigned int max_conns_per_ip; /* connections at once from one address (0: no limit) */
-	unsigned int idle_timeout_s;   /* a connection idle this long is closed */
+	const char *listen;			 /* "ADDR:PORT", ":PORT" (all addresses), "[v6]:PORT" */
+	const char *metrics_listen;		 /* the same for the plain-HTTP metrics daemon; NULL or "off": none */
+	unsigned int threads;			 /* worker threads of the TLS daemon, >= 1 */
+	size_t max_body;			 /* request body cap in bytes (413 above it) */
+	unsigned int max_conns;			 /* connections at once, all clients */
+	unsigned int max_conns_per_ip;		 /* connections at once from one address (0: no limit) */
+	unsigned int idle_timeout_s;		 /* a connection idle this long is closed */
 	const struct adm_image_checker *checker; /* per-image hook for adm_review (attestations), or NULL; borrowed,
 	                                          * must outlive the server and be thread-safe */
 };

@@ -34,7 +34,7 @@ struct tls_pair {
 struct tls_store {
 	struct filewatch fw_cert, fw_key;
 	pthread_mutex_t mu;
-	struct tls_pair *cur;     /* under mu */
+	struct tls_pair *cur;	  /* under mu */
 	struct tls_pair *retired; /* only the watcher thread touches it */
 };
 
@@ -65,8 +65,10 @@ static int tls_read_file(const char *path, const char *what, unsigned char **out
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
-			return err_set(e, ERR_NOT_FOUND, "%s %s does not exist; check --tls-cert/--tls-key and the mounted "
-			    "Secret", what, path);
+			return err_set(e, ERR_NOT_FOUND,
+			    "%s %s does not exist; check --tls-cert/--tls-key and the mounted "
+			    "Secret",
+			    what, path);
 		return err_errno(e, errno, "%s %s: cannot open it", what, path);
 	}
 	str_fmt(label, sizeof(label), "%s %.500s", what, path);
@@ -151,9 +153,10 @@ static int tls_pair_load(const char *cert_path, const char *key_path, struct tls
 	d.size = (unsigned int)clen;
 	g = gnutls_pcert_list_import_x509_raw(p->pcerts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
 	if (g < 0 || n == 0) {
-		r = err_set(e, ERR_PARSE, "certificate %s: not a PEM certificate chain (%s, at most %d certificates); "
-		    "put the PEM server certificate first, then its intermediates", cert_path,
-		    g < 0 ? gnutls_strerror(g) : "empty", TLSRELOAD_MAX_CHAIN);
+		r = err_set(e, ERR_PARSE,
+		    "certificate %s: not a PEM certificate chain (%s, at most %d certificates); "
+		    "put the PEM server certificate first, then its intermediates",
+		    cert_path, g < 0 ? gnutls_strerror(g) : "empty", TLSRELOAD_MAX_CHAIN);
 		goto out;
 	}
 	p->ncerts = n;
@@ -169,8 +172,10 @@ static int tls_pair_load(const char *cert_path, const char *key_path, struct tls
 		goto out;
 	}
 	if (!tls_key_matches(&p->pcerts[0], p->key)) {
-		r = err_set(e, ERR_INVALID, "private key %s does not belong to certificate %s; install the key that "
-		    "was issued with the certificate", key_path, cert_path);
+		r = err_set(e, ERR_INVALID,
+		    "private key %s does not belong to certificate %s; install the key that "
+		    "was issued with the certificate",
+		    key_path, cert_path);
 		goto out;
 	}
 	if ((r = tls_pair_describe(p, cert_path, e)) != 0)
@@ -197,7 +202,8 @@ int tlsreload_new(const char *cert_path, const char *key_path, struct tls_store 
 	if ((ts = calloc(1, sizeof(*ts))) == NULL)
 		return err_set(e, ERR_NOMEM, "certificate store: out of memory");
 	pthread_mutex_init(&ts->mu, NULL);
-	if ((r = filewatch_init(&ts->fw_cert, cert_path, e)) != 0 || (r = filewatch_init(&ts->fw_key, key_path, e)) != 0)
+	if ((r = filewatch_init(&ts->fw_cert, cert_path, e)) != 0 ||
+	    (r = filewatch_init(&ts->fw_key, key_path, e)) != 0)
 		goto out;
 	if ((r = tls_pair_load(cert_path, key_path, &ts->cur, e)) != 0)
 		goto out;

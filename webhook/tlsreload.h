@@ -12,8 +12,8 @@
 #include "lib/err.h"
 
 #define TLSRELOAD_MAX_FILE (1024 * 1024) /* cap on a PEM file */
-#define TLSRELOAD_MAX_CHAIN 16           /* certificates in the chain file */
-#define TLSRELOAD_GRACE_S 600            /* a replaced pair is freed this long after it was last handed out */
+#define TLSRELOAD_MAX_CHAIN 16		 /* certificates in the chain file */
+#define TLSRELOAD_GRACE_S 600		 /* a replaced pair is freed this long after it was last handed out */
 
 struct tls_store;
 

@@ -137,7 +137,8 @@ static int get_strv(const struct src *s, const json_t *obj, const char *key, con
 	}
 	if ((v = calloc(json_array_size(arr) + 1, sizeof(*v))) == NULL)
 		return err_set(e, ERR_NOMEM, "%s: out of memory", s->label);
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		const char *str = json_string_value(it);
 
 		if (str == NULL || json_string_length(it) == 0 || strlen(str) != json_string_length(it) ||
@@ -175,8 +176,10 @@ static int check_image_patterns(const struct src *s, char **v, size_t n, struct 
 		if (star == v[i] + len - 1 && len >= 2 && v[i][len - 2] == '/' && len > 2)
 			continue;
 		str_escape(esc, sizeof(esc), v[i], len, 512);
-		str_fmt(msg, sizeof(msg), "exempt.images[%zu] \"%s\": \"*\" is only allowed at the end, after a \"/\" "
-		    "(\"registry.example.com/team/*\")", i, esc);
+		str_fmt(msg, sizeof(msg),
+		    "exempt.images[%zu] \"%s\": \"*\" is only allowed at the end, after a \"/\" "
+		    "(\"registry.example.com/team/*\")",
+		    i, esc);
 		return bad(s, "images", e, msg);
 	}
 	return 0;
@@ -234,10 +237,13 @@ static int parse_uids(const struct src *s, const json_t *root, struct wpolicy *p
 	}
 	if ((p->allowed_uids = calloc(json_array_size(arr) + 1, sizeof(*p->allowed_uids))) == NULL)
 		return err_set(e, ERR_NOMEM, "%s: out of memory", s->label);
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		if (!json_is_integer(it) || json_integer_value(it) < 1 || json_integer_value(it) > UID_MAX_ALLOWED) {
-			str_fmt(msg, sizeof(msg), "allowedUIDs[%zu] must be an integer from 1 to %lld (0 is root, "
-			    "which runAsNonRoot forbids)", i, UID_MAX_ALLOWED);
+			str_fmt(msg, sizeof(msg),
+			    "allowedUIDs[%zu] must be an integer from 1 to %lld (0 is root, "
+			    "which runAsNonRoot forbids)",
+			    i, UID_MAX_ALLOWED);
 			return bad(s, "allowedUIDs", e, msg);
 		}
 		p->allowed_uids[p->n_allowed_uids++] = json_integer_value(it);
@@ -422,8 +428,10 @@ int wpolicy_set_own_namespace(struct wpolicy *p, const char *ns, struct err *e)
 	if (ns == NULL || *ns == '\0')
 		return 0;
 	if (!dns_label(ns))
-		return err_set(e, ERR_INVALID, "own namespace \"%.64s\" is not a valid namespace name (a DNS label: "
-		    "lowercase letters, digits and '-', at most 63)", ns);
+		return err_set(e, ERR_INVALID,
+		    "own namespace \"%.64s\" is not a valid namespace name (a DNS label: "
+		    "lowercase letters, digits and '-', at most 63)",
+		    ns);
 	if ((copy = strdup(ns)) == NULL)
 		return err_set(e, ERR_NOMEM, "own namespace: out of memory");
 	if ((v = realloc(p->exempt_namespaces, (n + 2) * sizeof(*v))) == NULL) {

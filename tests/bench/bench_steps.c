@@ -12,9 +12,9 @@
 #include "tests/bench/benchtime.h"
 
 static const char busybox_bin[] = "\177ELF\2\1\1\0 BusyBox v1.36.1 (bench)\0"
-    "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0";
+				  "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0";
 static const char passwd[] = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n"
-    "www-data:x:33:33::/var/www:/usr/sbin/nologin\n";
+			     "www-data:x:33:33::/var/www:/usr/sbin/nologin\n";
 static const char group[] = "root:x:0:\ndaemon:x:1:\nwww-data:x:33:\n";
 
 /* The backend: busybox and the account files have content, everything else reads as empty. */
@@ -58,7 +58,8 @@ static void put(struct fstree *t, const char *path, enum fs_type type, uint32_t 
 static struct fstree *build(size_t n)
 {
 	static const char *const dirs[] = { "/", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/share", "/etc",
-		"/var", "/var/lib", "/var/lib/dpkg", "/var/cache", "/var/cache/apt", "/tmp", "/root", "/etc/cron.d", NULL };
+		"/var", "/var/lib", "/var/lib/dpkg", "/var/cache", "/var/cache/apt", "/tmp", "/root", "/etc/cron.d",
+		NULL };
 	struct fstree *t = fstree_new();
 	char p[256], l[256];
 	size_t i, k = 0;
@@ -83,7 +84,7 @@ static struct fstree *build(size_t n)
 	}
 	for (i = 0; i < 200; i++, k++) {
 		snprintf(p, sizeof(p), "/usr/lib/lib%03zu.so", i);
-		snprintf(l, sizeof(l), "lib%03zu.so.%zu", i, i % 7 ? i : 999);   /* every 7th link is broken */
+		snprintf(l, sizeof(l), "lib%03zu.so.%zu", i, i % 7 ? i : 999); /* every 7th link is broken */
 		put(t, p, FS_SYMLINK, 0777, l, NULL);
 		snprintf(p, sizeof(p), "/usr/lib/lib%03zu.so.%zu", i, i);
 		put(t, p, FS_REG, 0644, NULL, "\177ELF");
@@ -108,8 +109,11 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(struct harden_ctx *, struct report_step *, struct err *);
 	} steps[] = {
-		{ "users", step_users }, { "permissions", step_permissions }, { "executables", step_executables },
-		{ "package-manager", step_package_manager }, { "system-cruft", step_system_cruft },
+		{ "users", step_users },
+		{ "permissions", step_permissions },
+		{ "executables", step_executables },
+		{ "package-manager", step_package_manager },
+		{ "system-cruft", step_system_cruft },
 	};
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000, runs = argc > 2 ? strtoul(argv[2], NULL, 10) : 5;
 	double ms[6][64];
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 		size_t nsorted;
 		double t0;
 
-		fstree_sorted(t, &nsorted);   /* the backend's load sorts once; not a cost of the steps */
+		fstree_sorted(t, &nsorted); /* the backend's load sorts once; not a cost of the steps */
 		if (hpolicy_init_defaults(&p, &e) != 0 || rep == NULL)
 			return 1;
 		for (s = 0; s < 5; s++) {
@@ -153,7 +157,8 @@ int main(int argc, char **argv)
 		hpolicy_cleanup(&p);
 		fstree_free(t);
 	}
-	printf("steps on a synthetic index of %zu entries (%zu changes per run), median of %zu runs:\n", n, changes, runs);
+	printf("steps on a synthetic index of %zu entries (%zu changes per run), median of %zu runs:\n", n, changes,
+	    runs);
 	for (s = 0; s < 6; s++) {
 		qsort(ms[s], runs, sizeof(double), benchtime_cmp);
 		printf("  %-16s %8.1f ms\n", s < 5 ? steps[s].name : "facts", ms[s][runs / 2]);

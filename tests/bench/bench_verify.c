@@ -26,19 +26,23 @@ static char *make_statement(size_t *len)
 	int i;
 
 	for (i = 0; i < 6; i++)
-		json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:[s,s]}", "name", "step", "status", "changed",
-						     "changes", i * 7, "paths", "/usr/bin/wget", "/usr/bin/curl"));
+		json_array_append_new(steps,
+		    json_pack("{s:s, s:s, s:i, s:[s,s]}", "name", "step", "status", "changed", "changes", i * 7,
+			"paths", "/usr/bin/wget", "/usr/bin/curl"));
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "/usr/local/bin/app-helper-%03d", i);
-		json_array_append_new(execs, json_pack("{s:s, s:s, s:i}", "path", name, "kind", "elf", "size", 1000 + i));
+		json_array_append_new(execs,
+		    json_pack("{s:s, s:s, s:i}", "path", name, "kind", "elf", "size", 1000 + i));
 	}
 	facts = json_pack("{s:o, s:[], s:[], s:[], s:[], s:i, s:i}", "executables", execs, "shells", "fetchTools",
 	    "packageManagers", "setuid", "files", 1234, "bytes", 45678901);
-	if (intoto_predicate_hardening_new("0.1.0", "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	if (intoto_predicate_hardening_new("0.1.0",
+		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		"sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", "default", steps, facts,
 		1764563177, &pred, &e) != 0 ||
-	    intoto_statement_new("registry.example/app", "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
-		HARDLINE_PREDICATE_TYPE, pred, &st, &e) != 0) {
+	    intoto_statement_new("registry.example/app",
+		"sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", HARDLINE_PREDICATE_TYPE,
+		pred, &st, &e) != 0) {
 		fprintf(stderr, "bench_verify: %s\n", e.msg);
 		exit(1);
 	}
@@ -144,7 +148,8 @@ int main(int argc, char **argv)
 	}
 	stmt = make_statement(&len);
 	printf("statement %zu bytes, envelope ~%zu bytes; CPU time per operation (CLOCK_PROCESS_CPUTIME_ID), "
-	       "median of %d runs x %d\n", len, len * 4 / 3 + 250, RUNS, (int)iters);
+	       "median of %d runs x %d\n",
+	    len, len * 4 / 3 + 250, RUNS, (int)iters);
 	bench(KEY_ALG_ECDSA_P256, stmt, len, (int)iters);
 	bench(KEY_ALG_ED25519, stmt, len, (int)iters);
 	free(stmt);

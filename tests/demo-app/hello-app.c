@@ -42,7 +42,7 @@ static long hello_roundtrip(const char *dir)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || write_all(fd, HELLO_MSG, len) != 0 || fsync(fd) != 0) {
 		fprintf(stderr, "hello-app: cannot write %s: %s (mount a writable tmpfs there: --tmpfs %s)\n", path,
-			strerror(errno), dir);
+		    strerror(errno), dir);
 		goto out;
 	}
 	close(fd);

@@ -42,11 +42,13 @@ static void wrapped(const char *pre, const uint8_t *data, size_t size, const cha
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char pod_pre[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+	static const char pod_pre[] =
+	    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
 	    "\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
 	    "\"operation\":\"CREATE\",\"namespace\":\"d\",\"userInfo\":{\"username\":\"x\",\"groups\":[\"g\"]},"
 	    "\"object\":{\"metadata\":{\"generateName\":\"w-\"},\"spec\":";
-	static const char cron_pre[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+	static const char cron_pre[] =
+	    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
 	    "\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"batch\",\"version\":\"v1\",\"kind\":\"CronJob\"},"
 	    "\"operation\":\"UPDATE\",\"namespace\":\"d\",\"name\":\"n\",\"oldObject\":{},"
 	    "\"object\":{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":";

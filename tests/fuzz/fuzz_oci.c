@@ -18,7 +18,8 @@ static void descriptors(json_t *arr)
 	json_t *v, *j;
 	size_t i;
 
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (oci_descriptor_parse(v, "fuzz", &d, &e) == 0) {
 			j = oci_descriptor_to_json(&d);
 			json_decref(j);

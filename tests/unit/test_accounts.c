@@ -36,7 +36,7 @@ static void test_round_trip(void **state)
 {
 	static const char *const inputs[] = {
 		"root:x:0:0:root:/root:/bin/bash\n# comment: with colons\n\nbin:x:2:2:bin:/bin:/usr/sbin/nologin\n",
-		"root:x:0:0::/root:/bin/sh",           /* no final newline */
+		"root:x:0:0::/root:/bin/sh", /* no final newline */
 		"",
 		"\n\n",
 	};
@@ -132,11 +132,12 @@ static void test_edit_keeps_other_fields(void **state)
 	assert_int_equal(accounts_set(f, 0, SP_PWD, "!", &e), 1);
 	assert_int_equal(accounts_set(f, 0, SP_PWD, "!", &e), 0);
 	assert_int_equal(accounts_set(f, 0, SP_PWD, "a:b", &e), ERR_INVALID);
-	assert_int_equal(accounts_set(f, 1, SP_PWD, "!", &e), ERR_INVALID);   /* a comment */
+	assert_int_equal(accounts_set(f, 1, SP_PWD, "!", &e), ERR_INVALID); /* a comment */
 	accounts_delete(f, 3);
 	assert_int_equal(accounts_append(f, add, &e), 0);
 	out = fmt(f);
-	assert_string_equal(out, "root:!:19000:0:99999:7:::\n# keep me\ndaemon:*:19000:0:99999:7:::\nappuser:!:::::::\n");
+	assert_string_equal(out,
+	    "root:!:19000:0:99999:7:::\n# keep me\ndaemon:*:19000:0:99999:7:::\nappuser:!:::::::\n");
 	free(out);
 	assert_string_equal(accounts_get(f, 2, SP_MAX), "99999");
 	accounts_free(f);

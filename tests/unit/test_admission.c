@@ -52,7 +52,8 @@ static void check_substrings(const json_t *expect, const char *key, const char *
 	json_t *arr = json_object_get(expect, key), *it;
 	size_t i;
 
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		bool found = text != NULL && strstr(text, json_string_value(it)) != NULL;
 
 		if (found != want)
@@ -84,8 +85,8 @@ static json_t *check_review_shape(const struct adm_result *res, const char *uid)
 	for (i = 0; i < json_array_size(w); i++)
 		assert_true(json_string_length(json_array_get(w, i)) <= ADM_WARNING_MAX_CHARS);
 	if (json_object_get(resp, "status") != NULL)
-		assert_true(json_string_length(json_object_get(json_object_get(resp, "status"), "message")) <=
-		    ADM_MESSAGE_MAX);
+		assert_true(
+		    json_string_length(json_object_get(json_object_get(resp, "status"), "message")) <= ADM_MESSAGE_MAX);
 	return doc;
 }
 
@@ -147,7 +148,8 @@ static void run_case(void **state)
 	}
 	resp = json_object_get(doc, "response");
 	status = json_object_get(resp, "status");
-	if (json_object_get(expect, "allowed") != NULL && json_is_true(json_object_get(expect, "allowed")) != res.allowed)
+	if (json_object_get(expect, "allowed") != NULL &&
+	    json_is_true(json_object_get(expect, "allowed")) != res.allowed)
 		fail_msg("%s: allowed=%d, expected the opposite; response: %s", name, res.allowed, res.response_body);
 	if (json_object_get(expect, "code") != NULL) {
 		if (json_integer_value(json_object_get(status, "code")) !=
@@ -172,13 +174,14 @@ static void run_case(void **state)
 	if (json_object_get(expect, "maxWarnings") != NULL &&
 	    json_array_size(w) > (size_t)json_integer_value(json_object_get(expect, "maxWarnings")))
 		fail_msg("%s: %zu warnings", name, json_array_size(w));
-	json_array_foreach(json_object_get(expect, "warnings"), i, it) {
+	json_array_foreach(json_object_get(expect, "warnings"), i, it)
+	{
 		size_t k;
 		json_t *x;
 		bool found = false;
 
-		json_array_foreach(w, k, x)
-			found = found || strstr(json_string_value(x), json_string_value(it)) != NULL;
+		json_array_foreach(w, k, x) found =
+		    found || strstr(json_string_value(x), json_string_value(it)) != NULL;
 		if (!found)
 			fail_msg("%s: warning \"%s\" not in %s", name, json_string_value(it), res.response_body);
 	}
@@ -222,7 +225,8 @@ static void test_violation_fmt(void **state)
 
 	adm_violations_init(&vs);
 	assert_int_equal(adm_violations_add(&vs, "container web", "securityContext.privileged", "remove it",
-	    "must be %s", "false"), 0);
+			     "must be %s", "false"),
+	    0);
 	assert_string_equal(adm_violation_fmt(&vs.v[0], true, big, sizeof(big)),
 	    "container web: securityContext.privileged must be false; remove it");
 	assert_string_equal(adm_violation_fmt(&vs.v[0], false, big, sizeof(big)),
@@ -261,11 +265,11 @@ static void test_modes(void **state)
 struct hook_state {
 	int calls;
 	int fail;
-	int notice;   /* add a notice (an attestation in its grace period) for every pinned image */
+	int notice; /* add a notice (an attestation in its grace period) for every pinned image */
 };
 
-static int hook(void *arg, const char *container, const char *image, uint64_t deadline_ms,
-    struct adm_violations *v, struct adm_violations *notices, struct err *e)
+static int hook(void *arg, const char *container, const char *image, uint64_t deadline_ms, struct adm_violations *v,
+    struct adm_violations *notices, struct err *e)
 {
 	struct hook_state *st = arg;
 
@@ -276,13 +280,15 @@ static int hook(void *arg, const char *container, const char *image, uint64_t de
 	if (strstr(image, "@sha256:") == NULL)
 		return adm_violations_add(v, container, "image", "pin it by digest", "is not pinned by digest");
 	if (st->notice)
-		return adm_violations_add(notices, container, "image", "attest it again", "attestation in grace period");
+		return adm_violations_add(notices, container, "image", "attest it again",
+		    "attestation in grace period");
 	return 0;
 }
 
 static void test_image_hook(void **state)
 {
-	static const char review[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+	static const char review[] =
+	    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
 	    "\"request\":{\"uid\":\"u1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
 	    "\"operation\":\"CREATE\",\"namespace\":\"default\",\"object\":{\"spec\":{\"containers\":["
 	    "{\"name\":\"a\",\"image\":\"nginx:1\"},{\"name\":\"b\",\"image\":\"nginx@sha256:00\"}]}}}}";
@@ -291,7 +297,8 @@ static void test_image_hook(void **state)
 	struct wpolicy *p = NULL;
 	struct adm_result res;
 	struct err e;
-	const char *pol = "{\"rules\":{\"readOnlyRootFilesystem\":false,\"runAsNonRoot\":false,"
+	const char *pol =
+	    "{\"rules\":{\"readOnlyRootFilesystem\":false,\"runAsNonRoot\":false,"
 	    "\"allowPrivilegeEscalation\":true,\"dropAllCapabilities\":false,\"seccomp\":false},\"allowedUIDs\":[]}";
 
 	assert_int_equal(wpolicy_parse(pol, strlen(pol), "p", &p, &e), 0);
@@ -313,7 +320,7 @@ static void test_image_hook(void **state)
 	/* with another violation present: 403 listing both; the hook is not called again after its failure */
 	{
 		const char *pol2 = "{\"rules\":{\"runAsNonRoot\":false,\"allowPrivilegeEscalation\":true,"
-		    "\"dropAllCapabilities\":false,\"seccomp\":false},\"allowedUIDs\":[]}";
+				   "\"dropAllCapabilities\":false,\"seccomp\":false},\"allowedUIDs\":[]}";
 		struct wpolicy *p2 = NULL;
 
 		assert_int_equal(wpolicy_parse(pol2, strlen(pol2), "p2", &p2, &e), 0);
@@ -335,7 +342,8 @@ static void test_image_hook(void **state)
 
 	/* notices: an admitted pod still tells the user, as a warning, in enforce mode too */
 	{
-		static const char pinned[] = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+		static const char pinned[] =
+		    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
 		    "\"request\":{\"uid\":\"u2\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
 		    "\"operation\":\"CREATE\",\"namespace\":\"default\",\"object\":{\"spec\":{\"containers\":["
 		    "{\"name\":\"b\",\"image\":\"nginx@sha256:00\"}]}}}}";
@@ -403,8 +411,8 @@ static void test_alloc_failures(void **state)
 {
 	static const char *const cases[] = { "warn-many", "audit-one", "cronjob-template", "pod-compliant",
 		"wrong-type-runasuser", "v1beta1-refused", "ephemeral-new-bad" };
-	static const enum adm_mode modes[] = { ADM_WARN, ADM_AUDIT, ADM_ENFORCE, ADM_ENFORCE, ADM_ENFORCE,
-		ADM_ENFORCE, ADM_ENFORCE };
+	static const enum adm_mode modes[] = { ADM_WARN, ADM_AUDIT, ADM_ENFORCE, ADM_ENFORCE, ADM_ENFORCE, ADM_ENFORCE,
+		ADM_ENFORCE };
 	struct wpolicy *p = NULL;
 	struct err e;
 

@@ -214,11 +214,11 @@ static void test_leader_gives_up(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hit_miss_ttl),
-	    cmocka_unit_test(test_lru_eviction),
-	    cmocka_unit_test(test_clear_and_long_keys),
-	    cmocka_unit_test(test_single_flight),
-	    cmocka_unit_test(test_leader_gives_up),
+		cmocka_unit_test(test_hit_miss_ttl),
+		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_clear_and_long_keys),
+		cmocka_unit_test(test_single_flight),
+		cmocka_unit_test(test_leader_gives_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,18 +44,20 @@ static void write_file(const char *path, const void *p, size_t n)
 /* A signed envelope over a hardline Statement for digest with the given shells count and timestamp. */
 static char *envelope(const struct key *k, const char *digest, int shells, int64_t ts, size_t *len)
 {
-	json_t *facts = json_pack(
-	    "{s{si s[]} s{si s[]}}", "shells", "count", shells, "items", "packageManagers", "count", 0, "items");
+	json_t *facts = json_pack("{s{si s[]} s{si s[]}}", "shells", "count", shells, "items", "packageManagers",
+	    "count", 0, "items");
 	json_t *pred = NULL, *stmt = NULL;
 	struct dsse_envelope *env = NULL;
 	struct err e;
 	char *body, *out = NULL;
 
-	assert_int_equal(
-	    intoto_predicate_hardening_new("test", NULL, DIG_POLICY, "default", NULL, facts, ts, &pred, &e), 0);
+	assert_int_equal(intoto_predicate_hardening_new("test", NULL, DIG_POLICY, "default", NULL, facts, ts, &pred,
+			     &e),
+	    0);
 	json_decref(facts);
-	assert_int_equal(
-	    intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred, &stmt, &e), 0);
+	assert_int_equal(intoto_statement_new("registry.example.com/shop/web", digest, HARDLINE_PREDICATE_TYPE, pred,
+			     &stmt, &e),
+	    0);
 	body = json_dumps(stmt, JSON_COMPACT);
 	assert_non_null(body);
 	assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, body, strlen(body), k, &env, &e), 0);
@@ -66,8 +68,8 @@ static char *envelope(const struct key *k, const char *digest, int shells, int64
 	return out;
 }
 
-static void put_envelope(
-    struct fixture *f, const char *name, const struct key *k, const char *digest, int shells, int64_t ts)
+static void put_envelope(struct fixture *f, const char *name, const struct key *k, const char *digest, int shells,
+    int64_t ts)
 {
 	char path[256], *env;
 	size_t len;
@@ -223,14 +225,14 @@ static void test_bad_config(void **state)
 	struct fixture *f = *state;
 	struct attcheck *ac = NULL;
 	const char *bad[] = {
-	    "{\"keys\": [\"/nonexistent/keys\"], \"sources\": [{\"directory\": \"/tmp\"}]}",
-	    "{\"keys\": [\"@K\"], \"sources\": []}",
-	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"relative\"}]}",
-	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"maxAge\": \"soon\"}",
-	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"require\": {\"shells\": -1}}",
-	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"imageReferences\": \"tags\"}",
-	    "{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"typo\": 1}",
-	    "{\"sources\": [{\"directory\": \"/tmp\"}]}",
+		"{\"keys\": [\"/nonexistent/keys\"], \"sources\": [{\"directory\": \"/tmp\"}]}",
+		"{\"keys\": [\"@K\"], \"sources\": []}",
+		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"relative\"}]}",
+		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"maxAge\": \"soon\"}",
+		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"require\": {\"shells\": -1}}",
+		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"imageReferences\": \"tags\"}",
+		"{\"keys\": [\"@K\"], \"sources\": [{\"directory\": \"/tmp\"}], \"typo\": 1}",
+		"{\"sources\": [{\"directory\": \"/tmp\"}]}",
 	};
 	char text[512], line[300];
 	struct err e;
@@ -406,12 +408,12 @@ static void test_changes_take_effect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_admit_and_refuse, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_requirements_and_age, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_hostile_directory, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_changes_take_effect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_and_refuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requirements_and_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_take_effect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

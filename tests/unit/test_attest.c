@@ -66,8 +66,9 @@ static void test_new_manifest(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(l, "annotations"), ATT_ANN_SIGNATURE)),
 	    "");
 	/* the config lists each layer's digest as a diff_id, as cosign writes it */
-	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(cfg, "rootfs"),
-	    "diff_ids"), 0)), DA);
+	assert_string_equal(json_string_value(
+				json_array_get(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), 0)),
+	    DA);
 	/* the digests are of the exact bytes */
 	assert_int_equal(sha256_digest_str(m.manifest.data, m.manifest.len, dg, &e), 0);
 	assert_string_equal(dg, m.manifest_digest);
@@ -86,15 +87,17 @@ static void test_append_and_dedup(void **state)
 
 	(void)state;
 	assert_int_equal(att_manifest_merge(NULL, 0, "new", DA, 10, PT, &a, &e), 0);
-	assert_int_equal(att_manifest_merge(a.manifest.data, a.manifest.len, "old", DB, 20, "https://x/other", &b,
-	    &e), 0);
+	assert_int_equal(att_manifest_merge(a.manifest.data, a.manifest.len, "old", DB, 20, "https://x/other", &b, &e),
+	    0);
 	assert_true(b.added);
 	assert_int_equal(b.n_layers, 2);
 	man = parse(&b.manifest);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(man, "layers"), 0),
-	    "digest")), DA);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(man, "layers"), 1),
-	    "digest")), DB);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(json_object_get(man, "layers"), 0), "digest")),
+	    DA);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(json_object_get(man, "layers"), 1), "digest")),
+	    DB);
 	json_decref(man);
 	/* the same envelope again: nothing added, the same bytes */
 	assert_int_equal(att_manifest_merge(b.manifest.data, b.manifest.len, "old", DA, 10, PT, &c, &e), 0);
@@ -110,9 +113,11 @@ static void test_append_and_dedup(void **state)
 static void test_keeps_foreign_layers(void **state)
 {
 	static const char old[] =
-	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":"
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/"
+	    "vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":"
 	    "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DB "\",\"size\":5},\"layers\":[{\"mediaType\":"
-	    "\"application/vnd.dsse.envelope.v1+json\",\"digest\":\"" DB "\",\"size\":7,\"annotations\":{\"predicateType\":"
+	    "\"application/vnd.dsse.envelope.v1+json\",\"digest\":\"" DB
+	    "\",\"size\":7,\"annotations\":{\"predicateType\":"
 	    "\"https://slsa.dev/provenance/v1\",\"dev.sigstore.cosign/bundle\":\"{}\"}},{\"mediaType\":\"text/plain\","
 	    "\"digest\":\"" DB "\",\"size\":1}]}";
 	struct att_manifest m;
@@ -125,8 +130,11 @@ static void test_keeps_foreign_layers(void **state)
 	assert_int_equal(att_manifest_merge(old, strlen(old), "old", DA, 3, PT, &m, &e), 0);
 	man = parse(&m.manifest);
 	assert_int_equal(json_array_size(json_object_get(man, "layers")), 3);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(man,
-	    "layers"), 0), "annotations"), "dev.sigstore.cosign/bundle")), "{}");
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(json_array_get(json_object_get(man, "layers"), 0),
+						    "annotations"),
+				    "dev.sigstore.cosign/bundle")),
+	    "{}");
 	json_decref(man);
 	/* listing: only the DSSE layers, with their predicate types */
 	assert_int_equal(att_manifest_layers(m.manifest.data, m.manifest.len, "m", &ls, &n, &e), 0);
@@ -181,7 +189,8 @@ static void test_layer_cap(void **state)
 	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"layers\":["), 0);
 	for (i = 0; i < ATT_MAX_LAYERS; i++)
 		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"%s\",\"digest\":\"sha256:%064zx\",\"size\":1}",
-		    i ? "," : "", ATT_MT_DSSE, i), 0);
+				     i ? "," : "", ATT_MT_DSSE, i),
+		    0);
 	assert_int_equal(sb_puts(&sb, "]}"), 0);
 	assert_int_equal(att_manifest_merge(sb.data, sb.len, "full", DA, 1, PT, &m, &e), ERR_TOO_LARGE);
 	att_manifest_cleanup(&m);
@@ -226,7 +235,9 @@ static void test_allocation_failures(void **state)
 		done = failalloc_untouched(); /* nothing failed: every allocation point has been tried */
 		if (done) {
 			failalloc_disarm();
-			assert_int_equal(att_manifest_merge(ref.manifest.data, ref.manifest.len, "old", DB, 20, PT, &b, &e), 0);
+			assert_int_equal(att_manifest_merge(ref.manifest.data, ref.manifest.len, "old", DB, 20, PT, &b,
+					     &e),
+			    0);
 			assert_string_equal(a.manifest_digest, b.manifest_digest);
 			att_manifest_cleanup(&b);
 		}
@@ -265,7 +276,8 @@ static void test_require_parse(void **state)
 
 static void test_require_eval(void **state)
 {
-	static const char facts[] = "{\"files\":10,\"bytes\":400,\"shells\":{\"count\":2,\"items\":[]},"
+	static const char facts[] =
+	    "{\"files\":10,\"bytes\":400,\"shells\":{\"count\":2,\"items\":[]},"
 	    "\"setuid\":{\"count\":0,\"items\":[]},\"users\":{\"count\":2,\"loginShells\":1,\"items\":[]}}";
 	struct att_require q;
 	json_t *f = NULL;
@@ -297,9 +309,13 @@ static void test_require_eval(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tag), cmocka_unit_test(test_new_manifest), cmocka_unit_test(test_append_and_dedup),
-		cmocka_unit_test(test_keeps_foreign_layers), cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_layer_cap), cmocka_unit_test(test_allocation_failures),
+		cmocka_unit_test(test_tag),
+		cmocka_unit_test(test_new_manifest),
+		cmocka_unit_test(test_append_and_dedup),
+		cmocka_unit_test(test_keeps_foreign_layers),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_layer_cap),
+		cmocka_unit_test(test_allocation_failures),
 		cmocka_unit_test(test_require_parse),
 		cmocka_unit_test(test_require_eval),
 	};

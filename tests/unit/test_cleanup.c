@@ -94,7 +94,8 @@ static int run_child(int sig, char dir[256], char file[256], char kept[256])
 		snprintf(p, sizeof(p), "%s/up", dir);
 		if (symlink(base, p) != 0)
 			_exit(9);
-		if (write(fds[1], dir, 256) != 256 || write(fds[1], file, 256) != 256 || write(fds[1], kept, 256) != 256)
+		if (write(fds[1], dir, 256) != 256 || write(fds[1], file, 256) != 256 ||
+		    write(fds[1], kept, 256) != 256)
 			_exit(9);
 		close(fds[1]);
 		raise(sig);
@@ -122,8 +123,8 @@ static void test_signals_remove(void **state)
 		assert_int_equal(WTERMSIG(st), sigs[i]);
 		assert_false(exists(dir));
 		assert_false(exists(file));
-		assert_true(exists(kept));                 /* forgotten: not touched */
-		assert_true(exists(base));                 /* the symlink was removed, not followed */
+		assert_true(exists(kept)); /* forgotten: not touched */
+		assert_true(exists(base)); /* the symlink was removed, not followed */
 		assert_int_equal(rmdir(kept), 0);
 	}
 }
@@ -138,7 +139,7 @@ static void test_ignored_stays_ignored(void **state)
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	assert_int_equal(sigaction(SIGHUP, &ign, &old), 0);
-	st = run_child(SIGHUP, dir, file, kept);     /* the child inherits SIG_IGN: lives on, exits 0 */
+	st = run_child(SIGHUP, dir, file, kept); /* the child inherits SIG_IGN: lives on, exits 0 */
 	assert_int_equal(sigaction(SIGHUP, &old, NULL), 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -160,13 +161,13 @@ static void test_table_full(void **state)
 	snprintf(paths[i], sizeof(paths[i]), "%s/over.tmp-XXXXXX", base);
 	assert_int_equal(cleanup_mkdtemp(paths[i], &e), ERR_TOO_LARGE);
 	assert_non_null(strstr(e.msg, "temporary paths"));
-	assert_false(exists(paths[i]));                 /* nothing created */
+	assert_false(exists(paths[i])); /* nothing created */
 	for (i = 0; i < CLEANUP_MAX; i++) {
 		cleanup_forget(paths[i]);
 		assert_int_equal(rmdir(paths[i]), 0);
 	}
 	snprintf(paths[0], sizeof(paths[0]), "%s/again.tmp-XXXXXX", base);
-	assert_int_equal(cleanup_mkdtemp(paths[0], &e), 0);   /* slots are free again */
+	assert_int_equal(cleanup_mkdtemp(paths[0], &e), 0); /* slots are free again */
 	cleanup_forget(paths[0]);
 }
 

@@ -32,7 +32,7 @@ static void test_parse_size(void **state)
 	assert_non_null(strstr(e.msg, "\"12X\""));
 	assert_int_equal(cli_parse_size("99999999999T", &v, &e), ERR_USAGE);
 	assert_int_equal(cli_parse_size("123456789012345678901234567890123", &v, &e), ERR_USAGE);
-	assert_int_equal(v, 2ull << 40);   /* unchanged by the refusals */
+	assert_int_equal(v, 2ull << 40); /* unchanged by the refusals */
 }
 
 static void test_opt_messages(void **state)

@@ -28,7 +28,8 @@ static void test_validate(void **state)
 {
 	struct err e;
 
-	assert_int_equal(digest_validate("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", &e), 0);
+	assert_int_equal(digest_validate("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", &e),
+	    0);
 	assert_int_equal(digest_validate("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", &e),
 	    ERR_PARSE);
 	assert_int_equal(digest_validate("sha256:ba78", &e), ERR_PARSE);
@@ -41,7 +42,8 @@ static void test_validate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors), cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_validate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

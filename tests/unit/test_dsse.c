@@ -126,8 +126,9 @@ static void test_spec_envelope(void **state)
 	assert_ptr_equal(signer, keyring_get(kr, 0));
 	assert_int_equal(dsse_verify(env, kr, "application/vnd.in-toto+json", &signer, &e), ERR_INVALID);
 	assert_null(signer);
-	assert_non_null(strstr(e.msg, "payloadType is \"http://example.com/HelloWorld\", expected "
-				      "\"application/vnd.in-toto+json\""));
+	assert_non_null(strstr(e.msg,
+	    "payloadType is \"http://example.com/HelloWorld\", expected "
+	    "\"application/vnd.in-toto+json\""));
 	env->payload[0] = 'H';
 	assert_int_equal(dsse_verify(env, kr, NULL, &signer, &e), ERR_VERIFY);
 	dsse_envelope_free(env);

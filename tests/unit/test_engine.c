@@ -22,7 +22,8 @@ static void statuses(struct report *r, char *out, size_t size)
 
 	out[0] = '\0';
 	assert_non_null(j);
-	json_array_foreach(json_object_get(j, "steps"), i, s) {
+	json_array_foreach(json_object_get(j, "steps"), i, s)
+	{
 		snprintf(out + strlen(out), size - strlen(out), "%s%s:%s(%s)", i ? " " : "",
 		    json_string_value(json_object_get(s, "name")), json_string_value(json_object_get(s, "status")),
 		    json_string_value(json_object_get(s, "reason")));
@@ -59,7 +60,8 @@ static void test_disabled_and_modes(void **state)
 	assert_non_null(ctx.report = report_new(true));
 	assert_int_equal(harden_run(&ctx, &e), 0);
 	statuses(ctx.report, buf, sizeof(buf));
-	assert_string_equal(buf, "upgrade:skipped(in-build mode only) users:skipped(disabled by policy) "
+	assert_string_equal(buf,
+	    "upgrade:skipped(in-build mode only) users:skipped(disabled by policy) "
 	    "permissions:skipped(disabled by policy) executables:skipped(disabled by policy) "
 	    "package-manager:skipped(disabled by policy) system-cruft:skipped(disabled by policy) "
 	    "self:skipped(in-build mode only)");
@@ -74,7 +76,8 @@ static void test_disabled_and_modes(void **state)
 	assert_int_equal(harden_run_before_index(&ctx, &e), 0);
 	assert_int_equal(harden_run(&ctx, &e), 0);
 	statuses(ctx.report, buf, sizeof(buf));
-	assert_string_equal(buf, "upgrade:skipped(only when hardening / from inside the build) "
+	assert_string_equal(buf,
+	    "upgrade:skipped(only when hardening / from inside the build) "
 	    "users:skipped(disabled by policy) permissions:skipped(disabled by policy) "
 	    "executables:skipped(disabled by policy) package-manager:skipped(disabled by policy) "
 	    "system-cruft:skipped(disabled by policy) "

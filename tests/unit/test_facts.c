@@ -30,8 +30,8 @@ static int fake_read(struct fs_backend *b, const struct fs_node *n, size_t cap, 
 
 	for (i = 0; i < fb->n; i++)
 		if (strcmp(fb->paths[i], n->path) == 0)
-			return fb->len[i] > cap ? err_set(e, ERR_TOO_LARGE, "too large") :
-			    sb_append(out, fb->data[i], fb->len[i]);
+			return fb->len[i] > cap ? err_set(e, ERR_TOO_LARGE, "too large")
+						: sb_append(out, fb->data[i], fb->len[i]);
 	return 0;
 }
 
@@ -59,7 +59,7 @@ static struct fs_node *text(struct fstree *t, struct fake_backend *b, const char
 }
 
 static const char busybox_bin[] = "\177ELF\2\1\1\0 BusyBox v1.36.1 (fake)\0"
-    "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0";
+				  "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0";
 
 /* The paths of a category's items, comma-joined. */
 static const char *paths_of(const json_t *facts, const char *key)
@@ -69,8 +69,10 @@ static const char *paths_of(const json_t *facts, const char *key)
 	size_t i;
 
 	buf[0] = '\0';
-	json_array_foreach(items, i, x) {
-		const char *s = json_is_string(x) ? json_string_value(x) : json_string_value(json_object_get(x, "path"));
+	json_array_foreach(items, i, x)
+	{
+		const char *s =
+		    json_is_string(x) ? json_string_value(x) : json_string_value(json_object_get(x, "path"));
 
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? "," : "", s);
 	}
@@ -87,9 +89,7 @@ static const json_t *exe(const json_t *facts, const char *path)
 	const json_t *items = json_object_get(json_object_get(facts, "executables"), "items"), *x;
 	size_t i;
 
-	json_array_foreach(items, i, x)
-		if (strcmp(json_string_value(json_object_get(x, "path")), path) == 0)
-			return x;
+	json_array_foreach(items, i, x) if (strcmp(json_string_value(json_object_get(x, "path")), path) == 0) return x;
 	return NULL;
 }
 
@@ -128,11 +128,12 @@ static void test_categories(void **state)
 	text(t, &b, "/data", 0666, "data");
 	text(t, &b, "/lib.so", 0644, "\177ELF lib");
 	n = text(t, &b, "/usr/bin/wget", 0755, "\177ELF wget");
-	fstree_mark_delete(t, n);                    /* pending delete: not measured */
+	fstree_mark_delete(t, n); /* pending delete: not measured */
 	n = text(t, &b, "/usr/bin/bash", 0755, "\177ELF bash");
-	fstree_mark_mode(n, 0644);                   /* pending chmod: no longer executable */
+	fstree_mark_mode(n, 0644); /* pending chmod: no longer executable */
 	text(t, &b, "/usr/bin/bad\xff", 0755, "\177ELF bad");
-	text(t, &b, "/etc/passwd", 0644, "root:x:0:0:root:/root:/bin/bash\nappuser:x:1000:1000::/app:/usr/sbin/nologin\n");
+	text(t, &b, "/etc/passwd", 0644,
+	    "root:x:0:0:root:/root:/bin/bash\nappuser:x:1000:1000::/app:/usr/sbin/nologin\n");
 	text(t, &b, "/etc/group", 0644, "root:x:0:\nappuser:x:1000:appuser,root\n");
 
 	err_clear(&e);
@@ -230,8 +231,8 @@ static void test_malformed_passwd_and_caps(void **state)
 	assert_string_equal(json_string_value(json_array_get(items, 0)), "/s/f00000");
 	assert_true(json_is_true(json_object_get(json_object_get(f, "setuid"), "truncated")));
 	assert_int_equal(count_of(f, "users"), 0);
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(f, "users"), "error")),
-	    "/etc/passwd line 1"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(f, "users"), "error")), "/etc/passwd line 1"));
 	assert_int_equal(count_of(f, "groups"), 0);
 	json_decref(f);
 	fstree_free(t);

@@ -69,7 +69,7 @@ static void test_write_atomic(void **state)
 	while ((de = readdir(d)) != NULL)
 		n += de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") != NULL;
 	closedir(d);
-	assert_int_equal(n, 1);   /* out.json only */
+	assert_int_equal(n, 1); /* out.json only */
 	snprintf(bad, sizeof(bad), "%s/missing/out.json", dir);
 	assert_int_equal(fileio_write_atomic(bad, "x", 1, 0644, "bad", &e), ERR_IO);
 	assert_non_null(strstr(e.msg, "bad: cannot create"));
@@ -77,7 +77,7 @@ static void test_write_atomic(void **state)
 	snprintf(bad, sizeof(bad), "%s/sub", dir);
 	assert_int_equal(mkdir(bad, 0755), 0);
 	snprintf(bad, sizeof(bad), "%s/sub/link", dir);
-	assert_int_equal(symlink("/tmp", bad), 0);   /* a directory outside: it must survive */
+	assert_int_equal(symlink("/tmp", bad), 0); /* a directory outside: it must survive */
 	fileio_remove_tree(dir);
 	assert_int_equal(access(dir, F_OK), -1);
 	assert_int_equal(access("/tmp", F_OK), 0);

@@ -18,10 +18,10 @@
 #include "hardener/fsdir.h"
 
 struct fx {
-	char base[64];       /* /tmp/hl-fsdir-XXXXXX */
-	char root[128];      /* base/root: the directory hardened */
-	char out[128];       /* base/outside: canaries */
-	char canary[160];    /* base/outside/canary */
+	char base[64];	  /* /tmp/hl-fsdir-XXXXXX */
+	char root[128];	  /* base/root: the directory hardened */
+	char out[128];	  /* base/outside: canaries */
+	char canary[160]; /* base/outside/canary */
 	struct stat canary_st;
 	char canary_data[64];
 };
@@ -105,7 +105,7 @@ static void canary_intact(const struct fx *f)
 	assert_string_equal(buf, f->canary_data);
 	assert_int_equal(stat(f->out, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
-	assert_int_equal(st.st_nlink, 2);   /* no directory created inside */
+	assert_int_equal(st.st_nlink, 2); /* no directory created inside */
 	snprintf(p, sizeof(p), "%s/x", f->out);
 	assert_int_equal(access(p, F_OK), -1);
 }
@@ -147,7 +147,10 @@ static void test_index(void **state)
 	mk(f, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\n", 0644);
 	mk(f, "usr", NULL, 0755);
 	mk(f, "usr/bin", NULL, 0755);
-	mk(f, "usr/bin/tool", "\x7f" "ELF\2\1\1", 04755);
+	mk(f, "usr/bin/tool",
+	    "\x7f"
+	    "ELF\2\1\1",
+	    04755);
 	mk(f, "usr/bin/script", "#!/bin/sh\necho hi\n", 0755);
 	ln(f, "usr/bin", "bin");
 	ln(f, f->out, "outlink");
@@ -172,11 +175,14 @@ static void test_index(void **state)
 	assert_int_equal(n->head_len, strlen("root:x:0:0:root:/root:/bin/bash\n"));
 	assert_non_null(n = fstree_get(t, "/usr/bin/tool"));
 	assert_int_equal(n->mode, 04755);
-	assert_memory_equal(n->head, "\x7f" "ELF", 4);
+	assert_memory_equal(n->head,
+	    "\x7f"
+	    "ELF",
+	    4);
 	assert_non_null(n = fstree_get(t, "/bin"));
 	assert_int_equal(n->type, FS_SYMLINK);
 	assert_string_equal(n->link, "usr/bin");
-	assert_null(fstree_get(t, "/bin/tool"));      /* symlinks are not followed */
+	assert_null(fstree_get(t, "/bin/tool")); /* symlinks are not followed */
 	assert_non_null(n = fstree_get(t, "/outlink"));
 	assert_null(fstree_get(t, "/outlink/canary"));
 	assert_non_null(n = fstree_get(t, "/we\nird"));
@@ -191,7 +197,7 @@ static void test_index(void **state)
 	}
 	assert_non_null(fstree_get(t, "/locked"));
 	if (geteuid() == 0)
-		assert_non_null(fstree_get(t, "/locked/inside"));   /* root is not stopped by mode 000 */
+		assert_non_null(fstree_get(t, "/locked/inside")); /* root is not stopped by mode 000 */
 
 	sb_init(&sb, 1 << 20);
 	assert_int_equal(fs_backend_read(b, t, fstree_get(t, "/usr/bin/script"), 1024, &sb, &e), 0);
@@ -221,7 +227,7 @@ static void test_read_hostile(void **state)
 	open_tree(f, &b, &t);
 	sb_init(&sb, 1 << 20);
 	assert_int_equal(fs_backend_read(b, t, fstree_get(t, "/etc/passwd"), 1024, &sb, &e), ERR_INVALID);
-	fstree_get(t, "/etc/passwd")->type = FS_REG;   /* a stale index */
+	fstree_get(t, "/etc/passwd")->type = FS_REG; /* a stale index */
 	assert_int_equal(fs_backend_read(b, t, fstree_get(t, "/etc/passwd"), 1024, &sb, &e), ERR_ESCAPE);
 	assert_int_equal(fs_backend_read(b, t, fake(t, "/usrbin/canary", FS_REG, 0644), 1024, &sb, &e), ERR_ESCAPE);
 	assert_int_equal(sb.len, 0);
@@ -244,19 +250,19 @@ static void test_commit_hostile(void **state)
 	char p[512];
 
 	mk(f, "etc", NULL, 0755);
-	ln(f, f->canary, "etc/passwd");        /* /etc/passwd -> /outside/canary */
+	ln(f, f->canary, "etc/passwd"); /* /etc/passwd -> /outside/canary */
 	ln(f, f->canary, "etc/shadow");
-	ln(f, f->out, "usrbin");               /* a directory symlinked outside */
-	ln(f, "/", "rootlink");                /* /usr/bin -> / */
+	ln(f, f->out, "usrbin"); /* a directory symlinked outside */
+	ln(f, "/", "rootlink");	 /* /usr/bin -> / */
 	ln(f, f->out, "gone");
 	assert_int_equal(stat("/etc", &host_etc), 0);
 	open_tree(f, &b, &t);
 
 	n = fstree_get(t, "/etc/passwd");
-	fstree_mark_mode(n, 0777);                     /* a symlink's mode: ignored */
-	fstree_mark_owner(n, 1234, 1234);              /* lchown of the link itself */
+	fstree_mark_mode(n, 0777);	  /* a symlink's mode: ignored */
+	fstree_mark_owner(n, 1234, 1234); /* lchown of the link itself */
 	n = fstree_get(t, "/etc/shadow");
-	n->type = FS_REG;                              /* stale: rewrite replaces the link, never writes through */
+	n->type = FS_REG; /* stale: rewrite replaces the link, never writes through */
 	assert_int_equal(fstree_mark_content(n, "new\n", 4, &e), 0);
 	n->mode = 0600;
 	n = fake(t, "/usrbin/canary", FS_REG, 04755);
@@ -270,9 +276,9 @@ static void test_commit_hostile(void **state)
 	fstree_mark_mode(n, 0700);
 	n = fake(t, "/usrbin/canary2", FS_REG, 0644);
 	fstree_mark_delete(t, n);
-	fstree_get(t, "/usrbin")->type = FS_DIR;        /* stale: chmod/delete a "directory" that is a symlink */
+	fstree_get(t, "/usrbin")->type = FS_DIR; /* stale: chmod/delete a "directory" that is a symlink */
 	fstree_mark_mode(fstree_get(t, "/usrbin"), 0700);
-	fstree_mark_delete(t, fstree_get(t, "/gone"));  /* a symlink node: only the link goes */
+	fstree_mark_delete(t, fstree_get(t, "/gone")); /* a symlink node: only the link goes */
 
 	err_clear(&e);
 	assert_int_not_equal(b->ops->commit(b, t, &e), 0);
@@ -282,13 +288,13 @@ static void test_commit_hostile(void **state)
 
 	canary_intact(f);
 	assert_int_equal(stat("/etc", &st), 0);
-	assert_int_equal(st.st_mode, host_etc.st_mode);   /* /rootlink -> / was not followed */
+	assert_int_equal(st.st_mode, host_etc.st_mode); /* /rootlink -> / was not followed */
 	snprintf(p, sizeof(p), "%s/etc/passwd", f->root);
 	assert_int_equal(lstat(p, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	if (geteuid() == 0)
 		assert_int_equal(st.st_uid, 1234);
-	snprintf(p, sizeof(p), "%s/etc/shadow", f->root);   /* now a regular file inside the root */
+	snprintf(p, sizeof(p), "%s/etc/shadow", f->root); /* now a regular file inside the root */
 	assert_int_equal(lstat(p, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -315,7 +321,10 @@ static void test_commit(void **state)
 	mk(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\nbin:x:1:1::/:/bin/sh\n", 0644);
 	mk(f, "usr", NULL, 0755);
 	mk(f, "usr/bin", NULL, 0777);
-	mk(f, "usr/bin/su", "\x7f" "ELF", 04755);
+	mk(f, "usr/bin/su",
+	    "\x7f"
+	    "ELF",
+	    04755);
 	mk(f, "var", NULL, 0755);
 	mk(f, "var/cache", NULL, 0755);
 	mk(f, "var/cache/apt", NULL, 0755);
@@ -331,7 +340,7 @@ static void test_commit(void **state)
 	n = fstree_get(t, "/usr/bin/su");
 	fstree_mark_mode(n, 0755);
 	n = fstree_get(t, "/etc/passwd");
-	if (geteuid() == 0)   /* only root may give files away */
+	if (geteuid() == 0) /* only root may give files away */
 		fstree_mark_owner(n, 7, 8);
 	assert_int_equal(fstree_mark_content(n, "root:x:0:0::/root:/usr/sbin/nologin\n", 36, &e), 0);
 	fstree_mark_delete(t, fstree_get(t, "/var/cache/apt"));
@@ -381,7 +390,7 @@ static void test_commit(void **state)
 	assert_non_null(fgets(p, sizeof(p), fp));
 	fclose(fp);
 	assert_string_equal(p, "hi\n");
-	v = fstree_sorted(t2, &nv);   /* no temporary file left behind */
+	v = fstree_sorted(t2, &nv); /* no temporary file left behind */
 	for (i = 0; i < nv; i++)
 		assert_null(strstr(v[i]->path, ".hardline-tmp"));
 	b2->ops->free(b2);
@@ -410,7 +419,7 @@ static void test_hardlinks(void **state)
 	snprintf(q, sizeof(q), "%s/bin/b", f->root);
 	assert_int_equal(link(p, q), 0);
 	open_tree(f, &b, &t);
-	assert_int_equal(fstree_get(t, "/bin/su")->type, FS_REG);   /* a live directory's hard links are files */
+	assert_int_equal(fstree_get(t, "/bin/su")->type, FS_REG); /* a live directory's hard links are files */
 	fstree_mark_mode(fstree_get(t, "/bin/su"), 0755);
 	fstree_mark_owner(fstree_get(t, "/bin/su"), 0, 0);
 	fstree_mark_mode(fstree_get(t, "/bin/a"), 0755);
@@ -429,7 +438,7 @@ static void test_hardlinks(void **state)
 	snprintf(p, sizeof(p), "%s/bin/a", f->root);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(stat(q, &st2), 0);
-	assert_int_equal(st.st_ino, st2.st_ino);   /* the inside pair stays one file */
+	assert_int_equal(st.st_ino, st2.st_ino); /* the inside pair stays one file */
 	assert_int_equal(st.st_mode & 07777, 0755);
 }
 
@@ -444,11 +453,11 @@ static void test_walk_notes(void **state)
 	mk(f, "a", NULL, 0755);
 	open_tree(f, &b, &t);
 	assert_non_null(notes = fsdir_walk_notes(b));
-	assert_int_equal(json_array_size(notes), 0);   /* a plain tree: nothing left out */
+	assert_int_equal(json_array_size(notes), 0); /* a plain tree: nothing left out */
 	json_decref(notes);
 	b->ops->free(b);
 	fstree_free(t);
-	mk(f, "a/b", NULL, 0000);   /* only meaningful as non-root: root reads it anyway */
+	mk(f, "a/b", NULL, 0000); /* only meaningful as non-root: root reads it anyway */
 	open_tree(f, &b, &t);
 	assert_non_null(fstree_get(t, "/a/b"));
 	assert_non_null(notes = fsdir_walk_notes(b));

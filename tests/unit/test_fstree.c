@@ -182,8 +182,12 @@ static void test_resolve_dirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize), cmocka_unit_test(test_order_and_subtree), cmocka_unit_test(test_many),
-		cmocka_unit_test(test_marks), cmocka_unit_test(test_resolve), cmocka_unit_test(test_final),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_order_and_subtree),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_marks),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_final),
 		cmocka_unit_test(test_resolve_dirs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

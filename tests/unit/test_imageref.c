@@ -96,7 +96,9 @@ static void test_fields(void **state)
 	assert_string_equal(imageref_api_host(&r), "registry-1.docker.io");
 
 	assert_int_equal(imageref_parse("127.0.0.1:5000/shop/web:v1@sha256:"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &r, &e), 0);
+					"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			     &r, &e),
+	    0);
 	assert_string_equal(r.registry, "127.0.0.1:5000");
 	assert_string_equal(r.repository, "shop/web");
 	assert_string_equal(r.tag, "v1");
@@ -104,7 +106,8 @@ static void test_fields(void **state)
 	assert_string_equal(imageref_api_host(&r), "127.0.0.1:5000");
 
 	assert_int_equal(imageref_parse("foo@sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-	    &r, &e), ERR_UNSUPPORTED);
+			     &r, &e),
+	    ERR_UNSUPPORTED);
 	assert_int_equal(imageref_parse(NULL, &r, &e), ERR_PARSE);
 	assert_int_equal(imageref_parse("", &r, &e), ERR_PARSE);
 	assert_non_null(strstr(e.msg, "empty"));
@@ -148,7 +151,9 @@ static void test_loopback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases), cmocka_unit_test(test_fields), cmocka_unit_test(test_fmt_small_buffer),
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_fmt_small_buffer),
 		cmocka_unit_test(test_loopback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

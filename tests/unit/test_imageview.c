@@ -61,10 +61,21 @@ static void make_layer(const struct layer_fx *l, struct strbuf *sb, char diff[DI
 		ent.mode = f->mode ? f->mode : (f->type == 'd' ? 0755 : 0644);
 		ent.mtime = 500;
 		switch (f->type) {
-		case 'd': ent.type = TL_DIR; break;
-		case 'l': ent.type = TL_SYMLINK; ent.link = f->data; break;
-		case 'h': ent.type = TL_HARDLINK; ent.link = f->data; break;
-		default: ent.type = TL_REG; ent.size = f->data ? strlen(f->data) : 0; break;
+		case 'd':
+			ent.type = TL_DIR;
+			break;
+		case 'l':
+			ent.type = TL_SYMLINK;
+			ent.link = f->data;
+			break;
+		case 'h':
+			ent.type = TL_HARDLINK;
+			ent.link = f->data;
+			break;
+		default:
+			ent.type = TL_REG;
+			ent.size = f->data ? strlen(f->data) : 0;
+			break;
 		}
 		assert_int_equal(tarlayer_write_entry(w, &ent, &e), 0);
 		if (ent.type == TL_REG && ent.size > 0)
@@ -93,11 +104,12 @@ static void make_image(const char *dir, const struct layer_fx *layers, size_t n)
 
 		make_layer(&layers[i], &sb, diff);
 		assert_int_equal(oci_writer_add_blob_bytes(w, sb.data, sb.len, tarlayer_media_type(layers[i].comp),
-		    &descs[i], &e), 0);
+				     &descs[i], &e),
+		    0);
 		sb_cleanup(&sb);
 		json_array_append_new(diffs, json_string(diff));
-		json_array_append_new(hist, json_pack("{s:s, s:s}", "created", "2024-01-01T00:00:00Z", "created_by",
-		    "layer"));
+		json_array_append_new(hist,
+		    json_pack("{s:s, s:s}", "created", "2024-01-01T00:00:00Z", "created_by", "layer"));
 		if (i == 0)
 			json_array_append_new(hist, json_pack("{s:s, s:b}", "created_by", "ENV x=y", "empty_layer", 1));
 	}
@@ -132,8 +144,8 @@ static int open_image(const char *dir, struct opened *o, struct err *e)
 	tarlayer_limits_default(&vo.limits);
 	vo.progress = false;
 	snprintf(ref, sizeof(ref), "oci:%s:t", dir);
-	if ((rc = oci_store_open(ref, &o->store, e)) != 0 || (rc = oci_store_images(o->store, NULL, &o->imgs, &o->nimg,
-	    e)) != 0)
+	if ((rc = oci_store_open(ref, &o->store, e)) != 0 ||
+	    (rc = oci_store_images(o->store, NULL, &o->imgs, &o->nimg, e)) != 0)
 		return rc;
 	assert_int_equal(o->nimg, 1);
 	return imageview_open(o->store, o->imgs[0], &vo, &o->b, &o->t, e);
@@ -162,30 +174,49 @@ static const char *read_str(struct opened *o, const char *path, struct strbuf *s
 }
 
 static const struct fx l0[] = {
-	{ "/bin", 'd', NULL, 0 }, { "/bin/busybox", 'f', "\177ELF busybox", 04755 }, { "/bin/sh", 'l', "busybox", 0 },
-	{ "/etc", 'd', NULL, 0 }, { "/etc/old", 'd', NULL, 0 }, { "/etc/old/a", 'f', "a", 0 },
-	{ "/etc/old/sub", 'd', NULL, 0 }, { "/etc/old/sub/b", 'f', "b", 0 }, { "/etc/passwd", 'f', "root:x:0:0::/:/bin/sh\n", 0 },
-	{ "/lib", 'l', "usr/lib", 0 }, { "/data", 'd', NULL, 0 }, { "/data/file1", 'f', "old", 0 },
-	{ "/usr", 'd', NULL, 0 }, { "/usr/lib", 'd', NULL, 0 }, { "/usr/lib/libc.so", 'f', "libc", 0 },
-	{ "/x", 'd', NULL, 0 }, { "/x/target", 'f', "shared bytes", 0 }, { "/z", 'd', NULL, 0 },
-	{ "/z/target", 'f', "group bytes", 0 }, { "/a", 'd', NULL, 0 }, { "/a/link", 'h', "/z/target", 0 },
-	{ "/m", 'd', NULL, 0 }, { "/m/target", 'f', "kept bytes", 0 }, { "/b", 'd', NULL, 0 },
+	{ "/bin", 'd', NULL, 0 },
+	{ "/bin/busybox", 'f', "\177ELF busybox", 04755 },
+	{ "/bin/sh", 'l', "busybox", 0 },
+	{ "/etc", 'd', NULL, 0 },
+	{ "/etc/old", 'd', NULL, 0 },
+	{ "/etc/old/a", 'f', "a", 0 },
+	{ "/etc/old/sub", 'd', NULL, 0 },
+	{ "/etc/old/sub/b", 'f', "b", 0 },
+	{ "/etc/passwd", 'f', "root:x:0:0::/:/bin/sh\n", 0 },
+	{ "/lib", 'l', "usr/lib", 0 },
+	{ "/data", 'd', NULL, 0 },
+	{ "/data/file1", 'f', "old", 0 },
+	{ "/usr", 'd', NULL, 0 },
+	{ "/usr/lib", 'd', NULL, 0 },
+	{ "/usr/lib/libc.so", 'f', "libc", 0 },
+	{ "/x", 'd', NULL, 0 },
+	{ "/x/target", 'f', "shared bytes", 0 },
+	{ "/z", 'd', NULL, 0 },
+	{ "/z/target", 'f', "group bytes", 0 },
+	{ "/a", 'd', NULL, 0 },
+	{ "/a/link", 'h', "/z/target", 0 },
+	{ "/m", 'd', NULL, 0 },
+	{ "/m/target", 'f', "kept bytes", 0 },
+	{ "/b", 'd', NULL, 0 },
 	{ "/b/link", 'h', "/m/target", 0 },
 };
 static const struct fx l1[] = {
-	{ "/bin/ash", 'l', "sh", 0 }, { "/etc/old", 'd', NULL, 0 }, { "/etc/old/.wh..wh..opq", 'f', NULL, 0 },
-	{ "/etc/old/c", 'f', "c", 0 }, { "/data/file1", 'w', NULL, 0 }, { "/y", 'd', NULL, 0 },
+	{ "/bin/ash", 'l', "sh", 0 },
+	{ "/etc/old", 'd', NULL, 0 },
+	{ "/etc/old/.wh..wh..opq", 'f', NULL, 0 },
+	{ "/etc/old/c", 'f', "c", 0 },
+	{ "/data/file1", 'w', NULL, 0 },
+	{ "/y", 'd', NULL, 0 },
 	{ "/y/link", 'h', "/x/target", 0 },
 };
 static const struct fx l2[] = {
-	{ "/data/file1", 'f', "new", 0 }, { "/x/target", 'w', NULL, 0 },
+	{ "/data/file1", 'f', "new", 0 },
+	{ "/x/target", 'w', NULL, 0 },
 };
 
 static const struct layer_fx layers[] = {
-	{ TL_GZIP, l0, sizeof(l0) / sizeof(l0[0]) },
-	{ TL_ZSTD, l1, sizeof(l1) / sizeof(l1[0]) },
-	{ TL_NONE, l2, sizeof(l2) / sizeof(l2[0]) },
-	{ TL_GZIP, NULL, 0 },      /* an empty layer */
+	{ TL_GZIP, l0, sizeof(l0) / sizeof(l0[0]) }, { TL_ZSTD, l1, sizeof(l1) / sizeof(l1[0]) },
+	{ TL_NONE, l2, sizeof(l2) / sizeof(l2[0]) }, { TL_GZIP, NULL, 0 }, /* an empty layer */
 };
 
 static void check_merged(struct opened *o, bool squashed)
@@ -196,12 +227,12 @@ static void check_merged(struct opened *o, bool squashed)
 	struct fs_node *n;
 
 	sb_init(&sb, 1u << 20);
-	assert_null(fstree_get(o->t, "/etc/old/a"));          /* hidden by the opaque marker */
+	assert_null(fstree_get(o->t, "/etc/old/a")); /* hidden by the opaque marker */
 	assert_null(fstree_get(o->t, "/etc/old/sub"));
 	assert_non_null(fstree_get(o->t, "/etc/old/c"));
-	assert_string_equal(read_str(o, "/data/file1", &sb), "new");   /* deleted, then re-added */
+	assert_string_equal(read_str(o, "/data/file1", &sb), "new"); /* deleted, then re-added */
 	assert_null(fstree_get(o->t, "/x/target"));
-	n = fstree_get(o->t, "/y/link");                       /* its target went away: now a file */
+	n = fstree_get(o->t, "/y/link"); /* its target went away: now a file */
 	assert_int_equal(n->type, FS_REG);
 	assert_string_equal(read_str(o, "/y/link", &sb), "shared bytes");
 	assert_string_equal(read_str(o, "/a/link", &sb), "group bytes");
@@ -247,9 +278,10 @@ static uint64_t harden_into(const char *in, const char *out, bool squash)
 	fstree_mark_delete(o.t, fstree_get(o.t, "/bin/sh"));
 	fstree_mark_delete(o.t, fstree_get(o.t, "/etc/old"));
 	fstree_mark_mode(fstree_get(o.t, "/bin/busybox"), 0755);
-	fstree_mark_delete(o.t, fstree_get(o.t, "/z/target"));   /* a hard link target goes, its link stays */
-	fstree_mark_mode(fstree_get(o.t, "/m/target"), 0600);     /* a target changes: its link follows */
-	assert_int_equal(fstree_mark_content(fstree_get(o.t, "/etc/passwd"), "root:x:0:0::/:/sbin/nologin\n", 28, &e), 0);
+	fstree_mark_delete(o.t, fstree_get(o.t, "/z/target")); /* a hard link target goes, its link stays */
+	fstree_mark_mode(fstree_get(o.t, "/m/target"), 0600);  /* a target changes: its link follows */
+	assert_int_equal(fstree_mark_content(fstree_get(o.t, "/etc/passwd"), "root:x:0:0::/:/sbin/nologin\n", 28, &e),
+	    0);
 	snprintf(ref, sizeof(ref), "oci:%s:t", out);
 	assert_int_equal(oci_writer_new(ref, &w, &e), 0);
 	memset(&io, 0, sizeof(io));
@@ -293,7 +325,7 @@ static void check_hardened(const char *dir, bool squash)
 	assert_string_equal(read_str(&o, "/m/target", &sb), "kept bytes");
 	assert_string_equal(read_str(&o, "/b/link", &sb), "kept bytes");
 	assert_int_equal(fstree_get(o.t, "/m/target")->mode, 0600);
-	if (squash) {   /* the link sorts first, so it holds the bytes and the old target links to it */
+	if (squash) { /* the link sorts first, so it holds the bytes and the old target links to it */
 		assert_int_equal(fstree_get(o.t, "/b/link")->type, FS_REG);
 		assert_int_equal(fstree_get(o.t, "/m/target")->type, FS_HARDLINK);
 		assert_string_equal(fstree_get(o.t, "/m/target")->link, "/b/link");
@@ -303,7 +335,8 @@ static void check_hardened(const char *dir, bool squash)
 	cfg = o.imgs[0]->config;
 	assert_string_equal(json_string_value(json_object_get(json_object_get(cfg, "config"), "User")), "1000:1000");
 	assert_string_equal(json_string_value(json_object_get(cfg, "created")), "2024-02-02T00:00:00Z");
-	json_array_foreach(json_object_get(cfg, "history"), i, h) {
+	json_array_foreach(json_object_get(cfg, "history"), i, h)
+	{
 		if (!json_is_true(json_object_get(h, "empty_layer")))
 			nonempty++;
 	}

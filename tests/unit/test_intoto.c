@@ -75,8 +75,8 @@ static void test_build_and_parse(void **state)
 	assert_null(st);
 	/* an empty name becomes "_" as the spec suggests */
 	assert_int_equal(intoto_statement_new(NULL, "sha256:" HEX, "t", NULL, &st, &e), 0);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(st, "subject"), 0),
-				"name")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(json_object_get(st, "subject"), 0), "name")),
 	    "_");
 	json_decref(st);
 }
@@ -148,9 +148,9 @@ static void test_refusals(void **state)
 
 static void test_verify(void **state)
 {
-	static const char stmt[] = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"a\","
-				   "\"digest\":{\"sha256\":\"" HEX "\"}}],\"predicateType\":\"" HARDLINE_PREDICATE_TYPE
-				   "\",\"predicate\":{}}";
+	static const char stmt[] =
+	    "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"a\","
+	    "\"digest\":{\"sha256\":\"" HEX "\"}}],\"predicateType\":\"" HARDLINE_PREDICATE_TYPE "\",\"predicate\":{}}";
 	struct dsse_envelope *env = NULL, *other = NULL;
 	struct intoto_statement *st = NULL;
 	struct keyring *kr = NULL;
@@ -167,7 +167,8 @@ static void test_verify(void **state)
 	assert_int_equal(keyring_add(kr, pub, &e), 0);
 	assert_int_equal(dsse_sign(INTOTO_PAYLOAD_TYPE, stmt, strlen(stmt), k, &env, &e), 0);
 	assert_int_equal(dsse_fmt(env, &json, &len, &e), 0);
-	assert_int_equal(intoto_verify(json, len, "att", kr, "sha256:" HEX, HARDLINE_PREDICATE_TYPE, &st, &signer, &e), 0);
+	assert_int_equal(intoto_verify(json, len, "att", kr, "sha256:" HEX, HARDLINE_PREDICATE_TYPE, &st, &signer, &e),
+	    0);
 	assert_string_equal(key_id(signer), key_id(k));
 	assert_string_equal(st->subjects[0].name, "a");
 	intoto_statement_free(st);
@@ -228,8 +229,8 @@ static void test_allocation_failures(void **state)
 		assert_int_equal(p->nsubjects, 2);
 		assert_string_equal(p->subjects[1].digest, "sha256:" HEX2);
 		intoto_statement_free(p);
-		r = intoto_predicate_hardening_new("1", "sha256:" HEX, "sha256:" HEX2, "default", steps, facts, 0, &pred,
-		    &e);
+		r = intoto_predicate_hardening_new("1", "sha256:" HEX, "sha256:" HEX2, "default", steps, facts, 0,
+		    &pred, &e);
 		if (r != 0) {
 			assert_int_equal(r, ERR_NOMEM);
 			assert_null(pred);

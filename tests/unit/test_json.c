@@ -124,7 +124,9 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strict), cmocka_unit_test(test_getters), cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_allocation_failures),
 	};

@@ -38,7 +38,8 @@ static void test_counters_and_labels(void **state)
 	metrics_observe(METRICS_AUDIT, NULL, NULL, 30);
 	metrics_observe(7, "allow", "Pod", 30); /* out of range: ignored */
 	s = render();
-	assert_non_null(strstr(s, "hardline_admission_requests_total{mode=\"enforce\",decision=\"deny\",kind=\"Pod\"} 2\n"));
+	assert_non_null(
+	    strstr(s, "hardline_admission_requests_total{mode=\"enforce\",decision=\"deny\",kind=\"Pod\"} 2\n"));
 	assert_non_null(strstr(s, "{mode=\"warn\",decision=\"warn\",kind=\"Deployment\"} 1\n"));
 	assert_non_null(strstr(s, "{mode=\"audit\",decision=\"other\",kind=\"other\"} 2\n"));
 	assert_null(strstr(s, "evil"));
@@ -51,8 +52,8 @@ static void test_histogram_cumulative(void **state)
 	char *s;
 
 	metrics_reset();
-	metrics_observe(METRICS_ENFORCE, "allow", "Pod", 50);      /* on the bound: le="0.000050" */
-	metrics_observe(METRICS_ENFORCE, "allow", "Pod", 51);      /* next bucket */
+	metrics_observe(METRICS_ENFORCE, "allow", "Pod", 50);	   /* on the bound: le="0.000050" */
+	metrics_observe(METRICS_ENFORCE, "allow", "Pod", 51);	   /* next bucket */
 	metrics_observe(METRICS_ENFORCE, "allow", "Pod", 2000000); /* over 1 s: only +Inf */
 	s = render();
 	assert_non_null(strstr(s, "hardline_admission_duration_seconds_bucket{le=\"0.000050\"} 1\n"));

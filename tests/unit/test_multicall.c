@@ -23,8 +23,9 @@ static struct multicall *classify(const char *buf, size_t len)
 
 static void test_busybox(void **state)
 {
-	static const char bin[] = ELF "junk\0zz\0aa\0BusyBox v1.36.1\0"
-	    "[\0[[\0acpid\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0\0\0\0\0\0\0\0\0\0\0mm";
+	static const char bin[] =
+	    ELF "junk\0zz\0aa\0BusyBox v1.36.1\0"
+		"[\0[[\0acpid\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0\0\0\0\0\0\0\0\0\0\0mm";
 	struct multicall *m = classify(bin, sizeof(bin));
 
 	assert_non_null(m);
@@ -43,8 +44,9 @@ static void test_busybox(void **state)
 static void test_toybox_padded(void **state)
 {
 	/* names separated by alignment padding (up to 8 NULs) */
-	static const char bin[] = ELF "\0\0base64\0\0\0\0cat\0\0\0\0\0chmod\0\0\0cp\0\0\0\0\0\0date\0\0\0\0dd\0\0\0\0\0\0"
-	    "echo\0\0\0\0ls\0\0\0\0\0\0mkdir\0\0\0rm\0\0\0\0\0\0sh\0\0\0\0\0\0toybox\0\0";
+	static const char bin[] =
+	    ELF "\0\0base64\0\0\0\0cat\0\0\0\0\0chmod\0\0\0cp\0\0\0\0\0\0date\0\0\0\0dd\0\0\0\0\0\0"
+		"echo\0\0\0\0ls\0\0\0\0\0\0mkdir\0\0\0rm\0\0\0\0\0\0sh\0\0\0\0\0\0toybox\0\0";
 	struct multicall *m = classify(bin, sizeof(bin));
 
 	assert_non_null(m);
@@ -58,7 +60,7 @@ static void test_toybox_marker_only(void **state)
 {
 	/* the real layout: names interleaved with option strings, and an unrelated sorted run elsewhere */
 	static const char bin[] = ELF "usage: toybox [--long | --help]\0acpi\0abctV\0ascii\0base32\0diw#<0\0"
-	    "alpha\0arm\0blackfin\0c6x\0cris\0csky\0frv\0h8300\0ia64\0m68k\0mips\0ppc\0";
+				      "alpha\0arm\0blackfin\0c6x\0cris\0csky\0frv\0h8300\0ia64\0m68k\0mips\0ppc\0";
 	struct multicall *m = classify(bin, sizeof(bin));
 
 	assert_non_null(m);
@@ -82,10 +84,10 @@ static void test_coreutils_and_refusals(void **state)
 	multicall_free(m);
 	m = classify(short_table, sizeof(short_table));
 	assert_non_null(m);
-	assert_false(m->applets_known);     /* fewer than MULTICALL_MIN_APPLETS names */
+	assert_false(m->applets_known); /* fewer than MULTICALL_MIN_APPLETS names */
 	multicall_free(m);
 	assert_null(classify(not_elf, sizeof(not_elf)));
-	assert_null(classify(plain, sizeof(plain)));   /* a sorted table alone is no marker */
+	assert_null(classify(plain, sizeof(plain))); /* a sorted table alone is no marker */
 	assert_null(classify("", 0));
 }
 

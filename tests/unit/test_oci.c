@@ -184,11 +184,15 @@ static char *manifest_with_layers(size_t n)
 	size_t i;
 
 	sb_init(&sb, 8u << 20);
-	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_MT_CONFIG "\",\"digest\":"
-	    "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"size\":2},\"layers\":["), 0);
+	assert_int_equal(
+	    sb_puts(&sb,
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_MT_CONFIG "\",\"digest\":"
+		"\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"size\":2},\"layers\":["),
+	    0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"%s\",\"digest\":\"sha256:%064zx\",\"size\":%zu}",
-		    i ? "," : "", OCI_MT_LAYER, i, i), 0);
+				     i ? "," : "", OCI_MT_LAYER, i, i),
+		    0);
 	assert_int_equal(sb_puts(&sb, "]}"), 0);
 	return sb_steal(&sb, NULL);
 }
@@ -315,7 +319,7 @@ static void test_writer_layout(void **state)
 	snprintf(ref, sizeof(ref), "oci:%s/one:v1", tmproot);
 	if (write_image(ref, "amd64", r1, &e) != 0)
 		fail_msg("%s", e.msg);
-	assert_int_equal(count_entries(tmproot), 1);   /* no temporary left beside it */
+	assert_int_equal(count_entries(tmproot), 1); /* no temporary left beside it */
 	if (load_all(ref, NULL, &n, &e) != 0)
 		fail_msg("%s", e.msg);
 	assert_int_equal(n, 1);
@@ -389,8 +393,11 @@ static void test_index_fanout(void **state)
 	sb_init(&sb, 8u << 20);
 	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"manifests\":["), 0);
 	for (i = 0; i < 200; i++)
-		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"sha256:%064d\","
-		    "\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}", i ? "," : "", 0), 0);
+		assert_int_equal(sb_printf(&sb,
+				     "%s{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"sha256:%064d\","
+				     "\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}}",
+				     i ? "," : "", 0),
+		    0);
 	assert_int_equal(sb_puts(&sb, "]}"), 0);
 	put_blob(dir, sb.data, inner);
 	inner_len = sb.len;
@@ -399,13 +406,16 @@ static void test_index_fanout(void **state)
 	assert_int_equal(sb_puts(&sb, "{\"schemaVersion\":2,\"manifests\":["), 0);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(sb_printf(&sb, "%s{\"mediaType\":\"" OCI_MT_INDEX "\",\"digest\":\"%s\",\"size\":%zu}",
-		    i ? "," : "", inner, inner_len), 0);
+				     i ? "," : "", inner, inner_len),
+		    0);
 	assert_int_equal(sb_puts(&sb, "]}"), 0);
 	put_blob(dir, sb.data, dg);
 	snprintf(path, sizeof(path), "%s/index.json", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_INDEX "\",\"digest\":\"%s\","
-	    "\"size\":%zu}]}", dg, sb.len);
+	fprintf(f,
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_INDEX "\",\"digest\":\"%s\","
+	    "\"size\":%zu}]}",
+	    dg, sb.len);
 	fclose(f);
 	sb_cleanup(&sb);
 	snprintf(path, sizeof(path), "%s/oci-layout", dir);
@@ -436,7 +446,8 @@ static void test_writer_extra_entry(void **state)
 	for (round = 0; round < 2; round++) {
 		assert_int_equal(oci_writer_new(ref, &w, &e), 0);
 		assert_int_equal(oci_writer_add_blob_bytes(w, round ? "{\"b\":2}" : "{\"a\":1}", 7, OCI_MT_MANIFEST, &d,
-		    &e), 0);
+				     &e),
+		    0);
 		assert_non_null(d.annotations = json_pack("{s:s}", OCI_ANN_REF_NAME, name));
 		assert_int_equal(oci_writer_add_index_entry(w, &d, &e), 0);
 		oci_descriptor_cleanup(&d);
@@ -484,7 +495,7 @@ static void test_writer_abandoned(void **state)
 	assert_int_equal(oci_writer_new(ref, &w, &e), 0);
 	assert_int_equal(oci_writer_add_blob_bytes(w, "x", 1, OCI_MT_LAYER, &d, &e), 0);
 	oci_descriptor_cleanup(&d);
-	assert_int_equal(oci_writer_finish(w, NULL, &e), ERR_INVALID);   /* no image */
+	assert_int_equal(oci_writer_finish(w, NULL, &e), ERR_INVALID); /* no image */
 	oci_writer_free(w);
 	assert_int_equal(count_entries(tmproot), before);
 	snprintf(ref, sizeof(ref), "oci-archive:%s/never.tar", tmproot);
@@ -548,14 +559,15 @@ static void tar_member(struct archive *a, const char *name, const char *data, si
 	archive_entry_free(ent);
 }
 
-#define LONG_LAYER "long/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+#define LONG_LAYER                                                                                                     \
+	"long/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"     \
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/layer.tar"
 
 /* A `docker save` archive: manifest.json, config, layer behind a symlink (as podman writes it), a layer under a
  * name long enough to need a pax header; gzip-compressed as a whole when gz. */
 static void make_legacy_gz(const char *path, const char *layer_name, bool duplicate, bool gz)
 {
-	static char layer[1024];   /* an empty tar; a gzip layer when layer_name ends in ".gz" */
+	static char layer[1024]; /* an empty tar; a gzip layer when layer_name ends in ".gz" */
 	char cfg[512], man[512], dg[DIGEST_STR_LEN + 1];
 	struct archive *a = archive_write_new();
 	struct err e;
@@ -564,8 +576,10 @@ static void make_legacy_gz(const char *path, const char *layer_name, bool duplic
 	assert_int_equal(sha256_digest_str(layer, sizeof(layer), dg, &e), 0);
 	if (strstr(layer_name, ".gz") != NULL)
 		memcpy(layer, "\x1f\x8b\x08\x00 not really deflate", 24);
-	snprintf(cfg, sizeof(cfg), "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-	    "\"diff_ids\":[\"%s\"]}}", dg);
+	snprintf(cfg, sizeof(cfg),
+	    "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+	    "\"diff_ids\":[\"%s\"]}}",
+	    dg);
 	snprintf(man, sizeof(man), "[{\"Config\":\"c.json\",\"RepoTags\":[\"localhost/app:1\"],\"Layers\":[\"%s\"]}]",
 	    layer_name);
 	archive_write_set_format_pax_restricted(a);
@@ -726,12 +740,12 @@ static void test_alloc_failures(void **state)
 		failalloc_disarm();
 		if (r == 0) {
 			assert_int_equal(n, 2);
-			done = failalloc_untouched();   /* succeeded without an injected failure */
+			done = failalloc_untouched(); /* succeeded without an injected failure */
 		}
 	}
 	assert_true(done);
-	cfg = json_pack("{s:s, s:s, s:{s:s, s:[]}}", "architecture", "amd64", "os", "linux", "rootfs", "type",
-	    "layers", "diff_ids");
+	cfg = json_pack("{s:s, s:s, s:{s:s, s:[]}}", "architecture", "amd64", "os", "linux", "rootfs", "type", "layers",
+	    "diff_ids");
 	assert_non_null(cfg);
 	snprintf(path, sizeof(path), "%s/out", tmproot);
 	snprintf(dst, sizeof(dst), "oci:%s:v1", path);

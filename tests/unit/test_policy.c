@@ -61,16 +61,17 @@ static void test_good_file(void **state)
 	struct hpolicy p;
 	struct err e;
 	const char *f = write_tmp("{\n"
-	    "  \"profile\": \"web\",\n"
-	    "  \"steps\": {\n"
-	    "    \"upgrade\": {\"enabled\": false},\n"
-	    "    \"users\": {\"name\": \"web\", \"uid\": 2000, \"gid\": 3000, \"home\": \"/srv//web/\", \"keep\": [\"nobody\"]},\n"
-	    "    \"executables\": {\"allow\": [\"nologin\", \"python3\", \"python3\"]},\n"
-	    "    \"systemCruft\": {\"deletePaths\": [\"/usr/share/doc\"]},\n"
-	    "    \"self\": {\"enabled\": false}\n"
-	    "  },\n"
-	    "  \"image\": {\"user\": \"2000:3000\"}\n"
-	    "}\n");
+				  "  \"profile\": \"web\",\n"
+				  "  \"steps\": {\n"
+				  "    \"upgrade\": {\"enabled\": false},\n"
+				  "    \"users\": {\"name\": \"web\", \"uid\": 2000, \"gid\": 3000, \"home\": "
+				  "\"/srv//web/\", \"keep\": [\"nobody\"]},\n"
+				  "    \"executables\": {\"allow\": [\"nologin\", \"python3\", \"python3\"]},\n"
+				  "    \"systemCruft\": {\"deletePaths\": [\"/usr/share/doc\"]},\n"
+				  "    \"self\": {\"enabled\": false}\n"
+				  "  },\n"
+				  "  \"image\": {\"user\": \"2000:3000\"}\n"
+				  "}\n");
 
 	assert_int_equal(hpolicy_init_defaults(&p, &e), 0);
 	assert_int_equal(hpolicy_load_file(&p, f, &e), 0);
@@ -83,9 +84,9 @@ static void test_good_file(void **state)
 	assert_int_equal(p.gid, 3000);
 	assert_string_equal(p.home, "/srv/web");
 	assert_true(strlist_has(&p.keep_users, "nobody"));
-	assert_int_equal(p.allow.n, 2);   /* duplicates dropped */
+	assert_int_equal(p.allow.n, 2); /* duplicates dropped */
 	assert_true(strlist_has(&p.delete_paths, "/usr/share/doc"));
-	assert_true(strlist_has(&p.sticky_dirs, "/tmp"));   /* untouched default */
+	assert_true(strlist_has(&p.sticky_dirs, "/tmp")); /* untouched default */
 	assert_string_equal(p.image_user, "2000:3000");
 	hpolicy_cleanup(&p);
 	unlink(f);
@@ -156,7 +157,7 @@ static void test_keep_and_digest(void **state)
 	assert_int_equal(hpolicy_allow(&p, "../sh", &e), ERR_INVALID);
 	assert_int_equal(hpolicy_allow(&p, "", &e), ERR_INVALID);
 	assert_int_equal(hpolicy_finalize(&p, &e), 0);
-	assert_string_not_equal(d1, p.digest);   /* the digest covers the allowlist */
+	assert_string_not_equal(d1, p.digest); /* the digest covers the allowlist */
 	hpolicy_cleanup(&p);
 }
 
@@ -174,7 +175,7 @@ static void test_to_json_roundtrip(void **state)
 	assert_non_null(s = json_dumps(j, JSON_INDENT(2)));
 	f = write_tmp(s);
 	assert_int_equal(hpolicy_init_defaults(&q, &e), 0);
-	assert_int_equal(hpolicy_load_file(&q, f, &e), 0);   /* the effective policy is itself a valid policy file */
+	assert_int_equal(hpolicy_load_file(&q, f, &e), 0); /* the effective policy is itself a valid policy file */
 	assert_int_equal(hpolicy_finalize(&p, &e), 0);
 	assert_int_equal(hpolicy_finalize(&q, &e), 0);
 	assert_string_equal(p.digest, q.digest);
@@ -191,9 +192,10 @@ static void test_to_json_roundtrip(void **state)
  * buffer when growing a longer token fails (akheron/jansson#362, fix proposed in PR #747). */
 static void test_allocation_failures(void **state)
 {
-	static const char text[] = "{\"profile\": \"web\", \"steps\": {\"users\": {\"name\": \"web\", \"uid\": 2000,"
-				   " \"keep\": [\"nobody\"]}, \"executables\": {\"allow\": [\"nologin\", \"python3\"]},"
-				   " \"systemCruft\": {\"deletePaths\": [\"/usr/games\"]}}, \"image\": {\"user\": \"2000:2000\"}}";
+	static const char text[] =
+	    "{\"profile\": \"web\", \"steps\": {\"users\": {\"name\": \"web\", \"uid\": 2000,"
+	    " \"keep\": [\"nobody\"]}, \"executables\": {\"allow\": [\"nologin\", \"python3\"]},"
+	    " \"systemCruft\": {\"deletePaths\": [\"/usr/games\"]}}, \"image\": {\"user\": \"2000:2000\"}}";
 	char want[DIGEST_STR_LEN + 1], before[DIGEST_STR_LEN + 1];
 	struct hpolicy p;
 	struct err e;
@@ -215,7 +217,7 @@ static void test_allocation_failures(void **state)
 		if (r != 0) {
 			failalloc_disarm();
 			assert_int_equal(hpolicy_finalize(&p, &e), 0);
-			assert_string_equal(p.digest, before);   /* unchanged on error */
+			assert_string_equal(p.digest, before); /* unchanged on error */
 			hpolicy_cleanup(&p);
 			continue;
 		}

@@ -116,17 +116,21 @@ static void test_refused_inputs(void **state)
 	big = calloc(1, REGISTRY_MANIFEST_MAX + 1);
 	assert_non_null(big);
 	assert_int_equal(registry_manifest_put(c, &ref, "application/vnd.oci.image.manifest.v1+json", big,
-	    REGISTRY_MANIFEST_MAX + 1, registry_now_ms() + 5000, NULL, &e), ERR_TOO_LARGE);
+			     REGISTRY_MANIFEST_MAX + 1, registry_now_ms() + 5000, NULL, &e),
+	    ERR_TOO_LARGE);
 	free(big);
 	/* a media type cannot smuggle header lines */
 	assert_int_equal(registry_manifest_put(c, &ref, "a/b\r\nX-Injected: 1", "{}", 2, registry_now_ms() + 5000, NULL,
-	    &e), ERR_INVALID);
+			     &e),
+	    ERR_INVALID);
 	assert_non_null(strstr(e.msg, "control or non-ASCII byte"));
 	/* a digest in the reference must be the data's */
 	assert_int_equal(imageref_parse("127.0.0.1:1/a/b@" ZERO_DIGEST, &ref, &e), 0);
 	assert_int_equal(registry_manifest_put(c, &ref, "application/vnd.oci.image.manifest.v1+json", "{}", 2,
-	    registry_now_ms() + 5000, NULL, &e), ERR_VERIFY);
-	assert_non_null(strstr(e.msg, "the data has digest "
+			     registry_now_ms() + 5000, NULL, &e),
+	    ERR_VERIFY);
+	assert_non_null(strstr(e.msg,
+	    "the data has digest "
 	    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"));
 	registry_client_free(c);
 }
@@ -134,8 +138,10 @@ static void test_refused_inputs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_plain_http_refused_off_loopback),
-		cmocka_unit_test(test_deadline_passed), cmocka_unit_test(test_connection_refused),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_plain_http_refused_off_loopback),
+		cmocka_unit_test(test_deadline_passed),
+		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_refused_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

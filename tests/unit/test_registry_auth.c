@@ -29,7 +29,9 @@ static void test_challenge_ok(void **state)
 
 	(void)state;
 	assert_int_equal(chal("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-	    "scope=\"repository:library/busybox:pull\"", &c, &e), 0);
+			      "scope=\"repository:library/busybox:pull\"",
+			     &c, &e),
+	    0);
 	assert_int_equal(c.scheme, REGISTRY_SCHEME_BEARER);
 	assert_string_equal(c.realm, "https://auth.docker.io/token");
 	assert_string_equal(c.service, "registry.docker.io");
@@ -37,7 +39,9 @@ static void test_challenge_ok(void **state)
 
 	/* case-insensitive scheme and names, spaces around '=', token values, escapes, unknown params */
 	assert_int_equal(chal("bearer  Realm = \"https://r.example/t\" , SERVICE=svc, foo=\"a\\\"b\", "
-	    "error=\"insufficient_scope\"", &c, &e), 0);
+			      "error=\"insufficient_scope\"",
+			     &c, &e),
+	    0);
 	assert_string_equal(c.realm, "https://r.example/t");
 	assert_string_equal(c.service, "svc");
 	assert_string_equal(c.scope, "");
@@ -50,7 +54,8 @@ static void test_challenge_ok(void **state)
 	assert_int_equal(c.scheme, REGISTRY_SCHEME_BASIC);
 
 	/* several challenges: Bearer wins wherever it is; unknown schemes are skipped */
-	assert_int_equal(chal("Basic realm=\"x\", Negotiate abc==, Bearer realm=\"https://t/\",service=\"s\"", &c, &e), 0);
+	assert_int_equal(chal("Basic realm=\"x\", Negotiate abc==, Bearer realm=\"https://t/\",service=\"s\"", &c, &e),
+	    0);
 	assert_int_equal(c.scheme, REGISTRY_SCHEME_BEARER);
 	assert_string_equal(c.realm, "https://t/");
 	assert_string_equal(c.service, "s");
@@ -93,7 +98,7 @@ static void test_challenge_hostile(void **state)
 		memset(&c, 0x55, sizeof(c));
 		if (chal(bad[i].h, &c, &e) != bad[i].code || strstr(e.msg, bad[i].msg) == NULL)
 			fail_msg("case %zu \"%s\": got \"%s\"", i, bad[i].h, e.msg);
-		assert_int_equal(c.scheme, REGISTRY_SCHEME_NONE);   /* cleared on error */
+		assert_int_equal(c.scheme, REGISTRY_SCHEME_NONE); /* cleared on error */
 	}
 	/* a NUL inside the declared length */
 	assert_int_equal(registry_challenge_parse("Bearer realm=\"a\0b\"", 18, &c, &e), ERR_PARSE);
@@ -123,12 +128,12 @@ static void test_auth_lookup(void **state)
 	struct err e;
 	/* "alice:s3cret" "bob:pa:ss" "carol:x" "dave:y" */
 	const char *file = "{\"auths\":{"
-	    "\"https://index.docker.io/v1/\":{\"auth\":\"YWxpY2U6czNjcmV0\"},"
-	    "\"127.0.0.1:5000\":{\"auth\":\"Ym9iOnBhOnNz\"},"
-	    "\"quay.io\":{\"auth\":\"Y2Fyb2w6eA==\"},"
-	    "\"quay.io/team\":{\"auth\":\"ZGF2ZTp5\"},"
-	    "\"ghcr.io\":{}"
-	    "},\"credsStore\":\"desktop\"}";
+			   "\"https://index.docker.io/v1/\":{\"auth\":\"YWxpY2U6czNjcmV0\"},"
+			   "\"127.0.0.1:5000\":{\"auth\":\"Ym9iOnBhOnNz\"},"
+			   "\"quay.io\":{\"auth\":\"Y2Fyb2w6eA==\"},"
+			   "\"quay.io/team\":{\"auth\":\"ZGF2ZTp5\"},"
+			   "\"ghcr.io\":{}"
+			   "},\"credsStore\":\"desktop\"}";
 
 	(void)state;
 	assert_int_equal(lookup(file, "docker.io", "library/busybox", &c, &e), 0);
@@ -136,19 +141,20 @@ static void test_auth_lookup(void **state)
 	assert_string_equal(c.pass, "s3cret");
 	assert_int_equal(lookup(file, "127.0.0.1:5000", "shop/web", &c, &e), 0);
 	assert_string_equal(c.user, "bob");
-	assert_string_equal(c.pass, "pa:ss");   /* split at the first ':' */
+	assert_string_equal(c.pass, "pa:ss"); /* split at the first ':' */
 	assert_int_equal(lookup(file, "quay.io", "team/app", &c, &e), 0);
-	assert_string_equal(c.user, "dave");    /* the longest namespace wins */
+	assert_string_equal(c.user, "dave"); /* the longest namespace wins */
 	assert_int_equal(lookup(file, "quay.io", "teamx/app", &c, &e), 0);
-	assert_string_equal(c.user, "carol");   /* a namespace matches whole components only */
+	assert_string_equal(c.user, "carol"); /* a namespace matches whole components only */
 	assert_int_equal(lookup(file, "quay.io", "team", &c, &e), 0);
 	assert_string_equal(c.user, "dave");
-	assert_int_equal(lookup(file, "ghcr.io", "x/y", &c, &e), ERR_NOT_FOUND);   /* credential helper entry */
+	assert_int_equal(lookup(file, "ghcr.io", "x/y", &c, &e), ERR_NOT_FOUND); /* credential helper entry */
 	assert_int_equal(lookup(file, "127.0.0.1:5001", "x", &c, &e), ERR_NOT_FOUND);
 	assert_int_equal(lookup(file, "127.0.0.1", "x", &c, &e), ERR_NOT_FOUND);
 	assert_string_equal(c.user, "");
 	assert_int_equal(lookup("{\"auths\":{\"http://registry-1.docker.io\":{\"auth\":\"YWxpY2U6czNjcmV0\"}}}",
-	    "docker.io", "a/b", &c, &e), 0);
+			     "docker.io", "a/b", &c, &e),
+	    0);
 	assert_string_equal(c.user, "alice");
 	registry_creds_cleanup(&c);
 	assert_string_equal(c.user, "");
@@ -162,15 +168,15 @@ static void test_auth_hostile(void **state)
 		int code;
 		const char *msg;
 	} bad[] = {
-		{ "[]", ERR_INVALID, "must be a JSON object" },
-		{ "{\"auths\":[]}", ERR_INVALID, "auths" },
+		{ "[]", ERR_INVALID, "must be a JSON object" }, { "{\"auths\":[]}", ERR_INVALID, "auths" },
 		{ "{\"auths\":{}} trailing", ERR_PARSE, "auth.json" },
 		{ "{\"auths\":{},\"auths\":{}}", ERR_PARSE, "duplicate" },
-		{ "{\"auths\":{\"r.io\":{\"auth\":\"not base64!\"}}}", ERR_PARSE, "auths \"r.io\": auth: invalid base64" },
+		{ "{\"auths\":{\"r.io\":{\"auth\":\"not base64!\"}}}", ERR_PARSE,
+		    "auths \"r.io\": auth: invalid base64" },
 		{ "{\"auths\":{\"r.io\":{\"auth\":7}}}", ERR_INVALID, "must be a string" },
-		{ "{\"auths\":{\"r.io\":{\"auth\":\"bm9jb2xvbg==\"}}}", ERR_INVALID, "user:password" },   /* "nocolon" */
-		{ "{\"auths\":{\"r.io\":{\"auth\":\"OnB3\"}}}", ERR_INVALID, "user:password" },           /* ":pw" */
-		{ "{\"auths\":{\"r.io\":{\"auth\":\"YQBiOmM=\"}}}", ERR_INVALID, "user:password" },       /* "a\0b:c" */
+		{ "{\"auths\":{\"r.io\":{\"auth\":\"bm9jb2xvbg==\"}}}", ERR_INVALID, "user:password" }, /* "nocolon" */
+		{ "{\"auths\":{\"r.io\":{\"auth\":\"OnB3\"}}}", ERR_INVALID, "user:password" },		/* ":pw" */
+		{ "{\"auths\":{\"r.io\":{\"auth\":\"YQBiOmM=\"}}}", ERR_INVALID, "user:password" },	/* "a\0b:c" */
 	};
 	struct registry_creds c;
 	char *huge;
@@ -181,7 +187,8 @@ static void test_auth_hostile(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err_clear(&e);
 		if (lookup(bad[i].json, "r.io", "x", &c, &e) != bad[i].code || strstr(e.msg, bad[i].msg) == NULL)
-			fail_msg("case %zu %s: got %d \"%s\"", i, bad[i].json, lookup(bad[i].json, "r.io", "x", &c, &e), e.msg);
+			fail_msg("case %zu %s: got %d \"%s\"", i, bad[i].json, lookup(bad[i].json, "r.io", "x", &c, &e),
+			    e.msg);
 		assert_string_equal(c.user, "");
 	}
 	/* a password longer than its field: refused, not truncated */
@@ -189,7 +196,7 @@ static void test_auth_hostile(void **state)
 	huge = malloc(n + 100);
 	assert_non_null(huge);
 	memset(huge, 'A', n + 100);
-	memcpy(huge, "{\"auths\":{\"r.io\":{\"auth\":\"YTp", 28);   /* base64 of "a:" then many 'A' */
+	memcpy(huge, "{\"auths\":{\"r.io\":{\"auth\":\"YTp", 28); /* base64 of "a:" then many 'A' */
 	memcpy(huge + n, "\"}}}", 5);
 	assert_int_equal(lookup(huge, "r.io", "x", &c, &e), ERR_TOO_LARGE);
 	free(huge);
@@ -220,10 +227,10 @@ static void test_auth_find_order(void **state)
 	snprintf(p2, sizeof(p2), "%s/containers/auth.json", dir);
 	snprintf(p3, sizeof(p3), "%s/explicit.json", dir);
 	f = fopen(p1, "w");
-	fputs("{\"auths\":{\"a.io\":{\"auth\":\"ZW52OngK\"}}}", f);   /* "env:x\n" */
+	fputs("{\"auths\":{\"a.io\":{\"auth\":\"ZW52OngK\"}}}", f); /* "env:x\n" */
 	fclose(f);
 	f = fopen(p2, "w");
-	fputs("{\"auths\":{\"a.io\":{\"auth\":\"eGRnOng=\"},\"b.io\":{\"auth\":\"eGRnOng=\"}}}", f);   /* "xdg:x" */
+	fputs("{\"auths\":{\"a.io\":{\"auth\":\"eGRnOng=\"},\"b.io\":{\"auth\":\"eGRnOng=\"}}}", f); /* "xdg:x" */
 	fclose(f);
 	f = fopen(p3, "w");
 	fputs("{\"auths\":{}}", f);
@@ -234,7 +241,7 @@ static void test_auth_find_order(void **state)
 	assert_int_equal(registry_auth_find(NULL, "a.io", "x", &c, &e), 0);
 	assert_string_equal(c.user, "env");
 	assert_string_equal(c.pass, "x\n");
-	assert_int_equal(registry_auth_find(NULL, "b.io", "x", &c, &e), 0);   /* not in the first file: the next one */
+	assert_int_equal(registry_auth_find(NULL, "b.io", "x", &c, &e), 0); /* not in the first file: the next one */
 	assert_string_equal(c.user, "xdg");
 	assert_int_equal(registry_auth_find(NULL, "c.io", "x", &c, &e), ERR_NOT_FOUND);
 	/* an explicit file is the only one read */
@@ -274,7 +281,7 @@ static void test_token(void **state)
 	free(tok);
 	assert_int_equal(registry_token_parse("{\"access_token\":\"x\",\"expires_in\":5}", 35, &tok, &exp, &e), 0);
 	assert_string_equal(tok, "x");
-	assert_int_equal(exp, 60);   /* the spec's minimum */
+	assert_int_equal(exp, 60); /* the spec's minimum */
 	free(tok);
 	assert_int_equal(registry_token_parse("{\"token\":\"a b\"}", 15, &tok, &exp, &e), ERR_INVALID);
 	assert_null(tok);
@@ -296,9 +303,11 @@ static void test_token(void **state)
  * be an error with nothing half-filled (LeakSanitizer checks that nothing leaks), and a success the real thing. */
 static void test_allocation_failures(void **state)
 {
-	static const char file[] = "{\"auths\":{\"a.io\":{\"auth\":\"eDp5\"},\"r.io/ns\":{\"auth\":\"YWxpY2U6czNjcmV0\"},"
-				   "\"r.io\":{\"auth\":\"eDp5\"}},\"credsStore\":\"x\"}";
-	static const char reply[] = "{\"token\":\"abc\",\"access_token\":\"abc\",\"expires_in\":300,\"issued_at\":\"x\"}";
+	static const char file[] =
+	    "{\"auths\":{\"a.io\":{\"auth\":\"eDp5\"},\"r.io/ns\":{\"auth\":\"YWxpY2U6czNjcmV0\"},"
+	    "\"r.io\":{\"auth\":\"eDp5\"}},\"credsStore\":\"x\"}";
+	static const char reply[] =
+	    "{\"token\":\"abc\",\"access_token\":\"abc\",\"expires_in\":300,\"issued_at\":\"x\"}";
 	struct registry_creds c;
 	struct err e;
 	int64_t exp;
@@ -341,9 +350,12 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_challenge_ok), cmocka_unit_test(test_challenge_hostile),
-		cmocka_unit_test(test_auth_lookup), cmocka_unit_test(test_auth_hostile),
-		cmocka_unit_test(test_auth_find_order), cmocka_unit_test(test_token),
+		cmocka_unit_test(test_challenge_ok),
+		cmocka_unit_test(test_challenge_hostile),
+		cmocka_unit_test(test_auth_lookup),
+		cmocka_unit_test(test_auth_hostile),
+		cmocka_unit_test(test_auth_find_order),
+		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,8 +58,9 @@ static void test_counts_and_summary(void **state)
 	st = json_array_get(json_object_get(j, "steps"), 1);
 	assert_string_equal(json_string_value(json_object_get(st, "status")), "ok");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "counts"), "delete-user")), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(st, "paths"), 0),
-	    "detail")), "games");
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(json_object_get(st, "paths"), 0), "detail")),
+	    "games");
 	st = json_array_get(json_object_get(j, "steps"), 0);
 	assert_string_equal(json_string_value(json_object_get(st, "reason")), "in-build mode only");
 	json_decref(j);
@@ -121,11 +122,16 @@ static void test_non_utf8_and_file(void **state)
 	close(fd);
 	assert_int_equal(report_write_file(r, path, NULL), 0);
 	assert_non_null(j = json_load_file(path, 0, &je));
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(
-	    json_object_get(j, "steps"), 0), "paths"), 0), "path")), "/usr/bin/bad\\xffname");
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(json_array_get(json_object_get(j, "steps"), 0), "paths"),
+				    0),
+				"path")),
+	    "/usr/bin/bad\\xffname");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "facts"), "files")), 3);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(json_object_get(j, "steps"),
-	    0), "notes"), 0)), "kept /usr/bin/bad\\xffname");
+	assert_string_equal(json_string_value(
+				json_array_get(json_object_get(json_array_get(json_object_get(j, "steps"), 0), "notes"),
+				    0)),
+	    "kept /usr/bin/bad\\xffname");
 	json_decref(j);
 	unlink(path);
 	assert_int_not_equal(report_write_file(r, "/nonexistent/dir/report.json", NULL), 0);

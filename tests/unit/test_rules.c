@@ -13,8 +13,9 @@
 #include "webhook/podspec.h"
 #include "webhook/rules.h"
 
-#define GOOD "\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":true,\"runAsUser\":1000," \
-	"\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]}," \
+#define GOOD                                                                                                           \
+	"\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":true,\"runAsUser\":1000,"                                    \
+	"\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]},"                                    \
 	"\"seccompProfile\":{\"type\":\"RuntimeDefault\"}"
 
 /* Runs both rule sets over a pod spec given as JSON; returns the violations as one "|"-joined string (static) or
@@ -78,23 +79,35 @@ static void test_compliant(void **state)
 static void test_effective_values(void **state)
 {
 	/* pod-level runAsNonRoot, runAsUser and seccomp are inherited */
-	assert_string_equal(eval("{}", C("\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
-	    "\"capabilities\":{\"drop\":[\"ALL\"]}") ",\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":1000,"
-	    "\"seccompProfile\":{\"type\":\"Localhost\"}}}"), "");
+	assert_string_equal(
+	    eval("{}",
+		C("\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
+		  "\"capabilities\":{\"drop\":[\"ALL\"]}") ",\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":"
+							   "1000,"
+							   "\"seccompProfile\":{\"type\":\"Localhost\"}}}"),
+	    "");
 	/* the container wins over the pod */
-	assert_string_equal(eval("{}", C(GOOD) ",\"securityContext\":{\"runAsUser\":0,\"runAsNonRoot\":false,"
-	    "\"seccompProfile\":{\"type\":\"Unconfined\"}}}"), "");
-	assert_string_equal(eval("{}", C("\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":false,\"runAsUser\":0,"
-	    "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]},"
-	    "\"seccompProfile\":{\"type\":\"Unconfined\"}") ",\"securityContext\":{\"runAsNonRoot\":true,"
-	    "\"runAsUser\":1000,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}}"),
+	assert_string_equal(eval("{}",
+				C(GOOD) ",\"securityContext\":{\"runAsUser\":0,\"runAsNonRoot\":false,"
+					"\"seccompProfile\":{\"type\":\"Unconfined\"}}}"),
+	    "");
+	assert_string_equal(
+	    eval("{}",
+		C("\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":false,\"runAsUser\":0,"
+		  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]},"
+		  "\"seccompProfile\":{\"type\":\"Unconfined\"}") ",\"securityContext\":{\"runAsNonRoot\":true,"
+								  "\"runAsUser\":1000,\"seccompProfile\":{\"type\":"
+								  "\"RuntimeDefault\"}}}"),
 	    "container web: securityContext.runAsNonRoot is false, must be true|"
 	    "container web: securityContext.runAsUser is 0, must be 1000|"
 	    "container web: securityContext.seccompProfile.type is Unconfined, must be RuntimeDefault or Localhost");
 	/* pod-level value that fails is reported on the container that inherits it */
-	assert_string_equal(eval("{}", C("\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
-	    "\"capabilities\":{\"drop\":[\"ALL\"]},\"seccompProfile\":{\"type\":\"RuntimeDefault\"}") ","
-	    "\"securityContext\":{\"runAsNonRoot\":false,\"runAsUser\":1001}}"),
+	assert_string_equal(eval("{}",
+				C("\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
+				  "\"capabilities\":{\"drop\":[\"ALL\"]},\"seccompProfile\":{\"type\":"
+				  "\"RuntimeDefault\"}") ","
+							 "\"securityContext\":{\"runAsNonRoot\":false,\"runAsUser\":"
+							 "1001}}"),
 	    "container web: securityContext.runAsNonRoot is false, must be true|"
 	    "container web: securityContext.runAsUser is 1001, must be 1000");
 }
@@ -103,9 +116,13 @@ static void test_container_only_fields(void **state)
 {
 	/* readOnlyRootFilesystem, allowPrivilegeEscalation, capabilities are not pod fields: a pod-level copy
 	 * does not count */
-	assert_string_equal(eval("{}", C("\"runAsNonRoot\":true,\"runAsUser\":1000,"
-	    "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}") ",\"securityContext\":{\"readOnlyRootFilesystem\":true,"
-	    "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]}}}"),
+	assert_string_equal(
+	    eval("{}",
+		C("\"runAsNonRoot\":true,\"runAsUser\":1000,"
+		  "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}") ",\"securityContext\":{"
+								      "\"readOnlyRootFilesystem\":true,"
+								      "\"allowPrivilegeEscalation\":false,"
+								      "\"capabilities\":{\"drop\":[\"ALL\"]}}}"),
 	    "container web: securityContext.readOnlyRootFilesystem must be true|"
 	    "container web: securityContext.allowPrivilegeEscalation must be false|"
 	    "container web: securityContext.capabilities.drop must include ALL");
@@ -113,59 +130,76 @@ static void test_container_only_fields(void **state)
 
 static void test_capabilities(void **state)
 {
-	assert_string_equal(eval("{}", C("\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":true,\"runAsUser\":1000,"
-	    "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"all\"],\"add\":[\"NET_BIND_SERVICE\","
-	    "\"CAP_SYS_ADMIN\",\"A\",\"B\",\"C\",\"D\"]},\"seccompProfile\":{\"type\":\"RuntimeDefault\"}") "}"),
+	assert_string_equal(
+	    eval("{}",
+		C("\"readOnlyRootFilesystem\":true,\"runAsNonRoot\":true,\"runAsUser\":1000,"
+		  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"all\"],\"add\":[\"NET_BIND_"
+		  "SERVICE\","
+		  "\"CAP_SYS_ADMIN\",\"A\",\"B\",\"C\",\"D\"]},\"seccompProfile\":{\"type\":\"RuntimeDefault\"}") "}"),
 	    "container web: securityContext.capabilities.drop must include ALL|"
 	    "container web: securityContext.capabilities.add adds CAP_SYS_ADMIN, A, B, C, ...");
 }
 
 static void test_pod_level(void **state)
 {
-	assert_string_equal(eval("{}", C(GOOD) ",\"hostNetwork\":false,\"hostPID\":true,\"hostIPC\":true,"
-	    "\"volumes\":[{\"name\":\"a\",\"emptyDir\":{}},{\"hostPath\":{\"path\":\"/\"}}]}"),
+	assert_string_equal(
+	    eval("{}",
+		C(GOOD) ",\"hostNetwork\":false,\"hostPID\":true,\"hostIPC\":true,"
+			"\"volumes\":[{\"name\":\"a\",\"emptyDir\":{}},{\"hostPath\":{\"path\":\"/\"}}]}"),
 	    "pod: spec.hostPID must be false or unset|pod: spec.hostIPC must be false or unset|"
 	    "pod: spec.volumes[1].hostPath is not allowed");
-	assert_string_equal(eval("{\"rules\":{\"hostNamespaces\":true,\"hostPath\":true}}", C(GOOD)
-	    ",\"hostPID\":true,\"volumes\":[{\"hostPath\":{\"path\":\"/\"}}]}"), "");
-	assert_string_equal(eval("{}", "{\"containers\":[{\"name\":\"w\",\"ports\":[{\"hostPort\":0},"
-	    "{\"hostPort\":443}],\"securityContext\":{" GOOD "}}]}"),
+	assert_string_equal(eval("{\"rules\":{\"hostNamespaces\":true,\"hostPath\":true}}",
+				C(GOOD) ",\"hostPID\":true,\"volumes\":[{\"hostPath\":{\"path\":\"/\"}}]}"),
+	    "");
+	assert_string_equal(eval("{}",
+				"{\"containers\":[{\"name\":\"w\",\"ports\":[{\"hostPort\":0},"
+				"{\"hostPort\":443}],\"securityContext\":{" GOOD "}}]}"),
 	    "container w: ports[1].hostPort is 443, must be 0 or unset");
 }
 
 static void test_all_rules_off(void **state)
 {
-	assert_string_equal(eval("{\"allowedUIDs\":[],\"rules\":{\"readOnlyRootFilesystem\":false,"
-	    "\"runAsNonRoot\":false,\"allowPrivilegeEscalation\":true,\"privileged\":true,\"dropAllCapabilities\":false,"
-	    "\"seccomp\":false,\"hostNamespaces\":true,\"hostPath\":true,\"hostPorts\":true,\"windowsPods\":true}}",
-	    "{\"hostNetwork\":true,\"os\":{\"name\":\"windows\"},\"containers\":[{\"name\":\"w\",\"securityContext\":"
-	    "{\"privileged\":true},\"ports\":[{\"hostPort\":1}]}]}"), "");
+	assert_string_equal(
+	    eval(
+		"{\"allowedUIDs\":[],\"rules\":{\"readOnlyRootFilesystem\":false,"
+		"\"runAsNonRoot\":false,\"allowPrivilegeEscalation\":true,\"privileged\":true,\"dropAllCapabilities\":"
+		"false,"
+		"\"seccomp\":false,\"hostNamespaces\":true,\"hostPath\":true,\"hostPorts\":true,\"windowsPods\":true}}",
+		"{\"hostNetwork\":true,\"os\":{\"name\":\"windows\"},\"containers\":[{\"name\":\"w\","
+		"\"securityContext\":"
+		"{\"privileged\":true},\"ports\":[{\"hostPort\":1}]}]}"),
+	    "");
 }
 
 static void test_windows(void **state)
 {
 	const char *win = "{\"os\":{\"name\":\"windows\"},\"securityContext\":{\"runAsNonRoot\":true},"
-	    "\"containers\":[{\"name\":\"w\"}]}";
+			  "\"containers\":[{\"name\":\"w\"}]}";
 
 	assert_string_equal(eval("{}", win), "pod: spec.os.name is windows; hardline admits Linux pods only");
 	assert_string_equal(eval("{\"rules\":{\"windowsPods\":true}}", win), "");
-	assert_string_equal(eval("{\"rules\":{\"windowsPods\":true}}", "{\"os\":{\"name\":\"windows\"},"
-	    "\"containers\":[{\"name\":\"w\",\"ports\":[{\"hostPort\":80}]}]}"),
-	    "container w: securityContext.runAsNonRoot must be true|container w: ports[0].hostPort is 80, must be 0 or unset");
+	assert_string_equal(eval("{\"rules\":{\"windowsPods\":true}}",
+				"{\"os\":{\"name\":\"windows\"},"
+				"\"containers\":[{\"name\":\"w\",\"ports\":[{\"hostPort\":80}]}]}"),
+	    "container w: securityContext.runAsNonRoot must be true|container w: ports[0].hostPort is 80, must be 0 or "
+	    "unset");
 	/* os.name linux is a Linux pod */
 	assert_string_equal(eval("{}", C(GOOD) ",\"os\":{\"name\":\"linux\"}}"), "");
 }
 
 static void test_all_lists(void **state)
 {
-	assert_string_equal(eval("{\"rules\":{\"readOnlyRootFilesystem\":true}}", "{\"securityContext\":{"
-	    "\"runAsNonRoot\":true,\"runAsUser\":1000,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
-	    "\"initContainers\":[{\"name\":\"i\",\"securityContext\":{\"allowPrivilegeEscalation\":false,"
-	    "\"capabilities\":{\"drop\":[\"ALL\"]}}}],"
-	    "\"containers\":[{\"securityContext\":{\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
-	    "\"capabilities\":{\"drop\":[\"ALL\"]}}}],"
-	    "\"ephemeralContainers\":[{\"name\":\"dbg\",\"securityContext\":{\"readOnlyRootFilesystem\":true,"
-	    "\"capabilities\":{\"drop\":[\"ALL\"]}}}]}"),
+	assert_string_equal(
+	    eval("{\"rules\":{\"readOnlyRootFilesystem\":true}}",
+		"{\"securityContext\":{"
+		"\"runAsNonRoot\":true,\"runAsUser\":1000,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
+		"\"initContainers\":[{\"name\":\"i\",\"securityContext\":{\"allowPrivilegeEscalation\":false,"
+		"\"capabilities\":{\"drop\":[\"ALL\"]}}}],"
+		"\"containers\":[{\"securityContext\":{\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":"
+		"false,"
+		"\"capabilities\":{\"drop\":[\"ALL\"]}}}],"
+		"\"ephemeralContainers\":[{\"name\":\"dbg\",\"securityContext\":{\"readOnlyRootFilesystem\":true,"
+		"\"capabilities\":{\"drop\":[\"ALL\"]}}}]}"),
 	    "init container i: securityContext.readOnlyRootFilesystem must be true|"
 	    "ephemeral container dbg: securityContext.allowPrivilegeEscalation must be false");
 }
@@ -181,12 +215,16 @@ static void test_type_errors(void **state)
 	assert_string_equal(eval("{}", C("\"capabilities\":{\"drop\":\"ALL\"}") "}"),
 	    "ERR:container web: securityContext.capabilities.add and .drop must be arrays");
 	assert_string_equal(eval("{}", "{\"containers\":[7]}"), "ERR:spec.containers[0] must be an object");
-	assert_string_equal(eval("{}", "{\"containers\":[{\"name\":1}]}"), "ERR:spec.containers[0].name must be a string");
+	assert_string_equal(eval("{}", "{\"containers\":[{\"name\":1}]}"),
+	    "ERR:spec.containers[0].name must be a string");
 	assert_string_equal(eval("{}", C(GOOD) ",\"volumes\":{}}"), "ERR:pod: spec.volumes must be an array");
 	assert_string_equal(eval("{}", C(GOOD) ",\"hostPID\":1}"), "ERR:pod: spec.hostPID must be true or false");
 	/* null means unset */
-	assert_string_equal(eval("{}", "{\"securityContext\":null,\"volumes\":null,\"initContainers\":null,"
-	    "\"containers\":[{\"name\":\"w\",\"ports\":null,\"securityContext\":{" GOOD ",\"privileged\":null}}]}"), "");
+	assert_string_equal(eval("{}",
+				"{\"securityContext\":null,\"volumes\":null,\"initContainers\":null,"
+				"\"containers\":[{\"name\":\"w\",\"ports\":null,\"securityContext\":{" GOOD
+				",\"privileged\":null}}]}"),
+	    "");
 }
 
 static void test_podspec_find(void **state)
@@ -253,42 +291,62 @@ static void test_restricted_extras(void **state)
 	    "container web: securityContext.procMount is Unmasked, must be Default or unset");
 	assert_string_equal(eval("{}", C(GOOD ",\"procMount\":\"Default\"") "}"), "");
 	/* SELinux: container and pod level */
-	assert_string_equal(eval("{}", C(GOOD ",\"seLinuxOptions\":{\"type\":\"spc_t\",\"user\":\"u\",\"level\":\"s0\"}")
-	    ",\"securityContext\":{\"seLinuxOptions\":{\"type\":\"container_t\",\"role\":\"r\"}}}"),
+	assert_string_equal(
+	    eval("{}",
+		C(GOOD
+		    ",\"seLinuxOptions\":{\"type\":\"spc_t\",\"user\":\"u\",\"level\":\"s0\"}") ",\"securityContext\":{"
+												"\"seLinuxOptions\":{"
+												"\"type\":\"container_"
+												"t\",\"role\":\"r\"}}"
+												"}"),
 	    "container web: securityContext.seLinuxOptions.type is spc_t, must be container_t, container_init_t or "
 	    "container_kvm_t|container web: securityContext.seLinuxOptions.user must be unset|"
 	    "pod: spec.securityContext.seLinuxOptions.role must be unset");
 	/* AppArmor: field and annotation */
-	assert_string_equal(eval("{}", C(GOOD ",\"appArmorProfile\":{\"type\":\"Unconfined\"}")
-	    ",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Localhost\",\"localhostProfile\":\"p\"}}}"),
+	assert_string_equal(
+	    eval("{}",
+		C(GOOD ",\"appArmorProfile\":{\"type\":\"Unconfined\"}") ",\"securityContext\":{\"appArmorProfile\":{"
+									 "\"type\":\"Localhost\",\"localhostProfile\":"
+									 "\"p\"}}}"),
 	    "container web: securityContext.appArmorProfile.type is Unconfined, must be RuntimeDefault or Localhost");
-	assert_string_equal(eval("{}", "{\"metadata\":{\"annotations\":{"
-	    "\"container.apparmor.security.beta.kubernetes.io/web\":\"unconfined\","
-	    "\"container.apparmor.security.beta.kubernetes.io/side\":\"localhost/prof\",\"other\":\"unconfined\"}},"
-	    "\"spec\":" C(GOOD) "}}"),
+	assert_string_equal(
+	    eval("{}",
+		"{\"metadata\":{\"annotations\":{"
+		"\"container.apparmor.security.beta.kubernetes.io/web\":\"unconfined\","
+		"\"container.apparmor.security.beta.kubernetes.io/side\":\"localhost/prof\",\"other\":\"unconfined\"}},"
+		"\"spec\":" C(GOOD) "}}"),
 	    "pod: annotation container.apparmor.security.beta.kubernetes.io/web is unconfined, must be "
 	    "runtime/default or localhost/<profile>");
 	/* sysctls */
-	assert_string_equal(eval("{}", C(GOOD) ",\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_syncookies\","
-	    "\"value\":\"1\"},{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]}}"),
+	assert_string_equal(eval("{}",
+				C(GOOD) ",\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_syncookies\","
+					"\"value\":\"1\"},{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]}}"),
 	    "pod: spec.securityContext.sysctls[kernel.msgmax] is not allowed");
 	/* volume types: hostPath is reported once, by its own rule */
-	assert_string_equal(eval("{}", C(GOOD) ",\"volumes\":[{\"name\":\"a\",\"nfs\":{\"server\":\"s\",\"path\":\"/\"}},"
-	    "{\"name\":\"b\",\"hostPath\":{\"path\":\"/\"}},{\"name\":\"c\",\"projected\":{}},"
-	    "{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"x\"}}]}"),
+	assert_string_equal(
+	    eval("{}",
+		C(GOOD) ",\"volumes\":[{\"name\":\"a\",\"nfs\":{\"server\":\"s\",\"path\":\"/\"}},"
+			"{\"name\":\"b\",\"hostPath\":{\"path\":\"/\"}},{\"name\":\"c\",\"projected\":{}},"
+			"{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"x\"}}]}"),
 	    "pod: spec.volumes[a].nfs is not an allowed volume type|pod: spec.volumes[b].hostPath is not allowed");
 	/* hostProcess, also on Windows pods */
-	assert_string_equal(eval("{\"rules\":{\"windowsPods\":true}}", "{\"os\":{\"name\":\"windows\"},"
-	    "\"securityContext\":{\"runAsNonRoot\":true,\"windowsOptions\":{\"hostProcess\":true}},"
-	    "\"containers\":[{\"name\":\"w\",\"securityContext\":{\"windowsOptions\":{\"hostProcess\":true}}}]}"),
+	assert_string_equal(
+	    eval("{\"rules\":{\"windowsPods\":true}}",
+		"{\"os\":{\"name\":\"windows\"},"
+		"\"securityContext\":{\"runAsNonRoot\":true,\"windowsOptions\":{\"hostProcess\":true}},"
+		"\"containers\":[{\"name\":\"w\",\"securityContext\":{\"windowsOptions\":{\"hostProcess\":true}}}]}"),
 	    "container w: securityContext.windowsOptions.hostProcess must be false or unset|"
 	    "pod: spec.securityContext.windowsOptions.hostProcess must be false or unset");
 	/* all switched off */
 	assert_string_equal(eval("{\"rules\":{\"procMount\":false,\"seLinux\":false,\"appArmor\":false,"
-	    "\"sysctls\":false,\"volumeTypes\":false}}", C(GOOD ",\"procMount\":\"Unmasked\","
-	    "\"seLinuxOptions\":{\"type\":\"spc_t\"},\"appArmorProfile\":{\"type\":\"Unconfined\"}") ","
-	    "\"securityContext\":{\"sysctls\":[{\"name\":\"kernel.msgmax\"}]},\"volumes\":[{\"name\":\"a\","
-	    "\"nfs\":{}}]}"), "");
+				 "\"sysctls\":false,\"volumeTypes\":false}}",
+				C(GOOD ",\"procMount\":\"Unmasked\","
+				       "\"seLinuxOptions\":{\"type\":\"spc_t\"},\"appArmorProfile\":{\"type\":"
+				       "\"Unconfined\"}") ","
+							  "\"securityContext\":{\"sysctls\":[{\"name\":\"kernel."
+							  "msgmax\"}]},\"volumes\":[{\"name\":\"a\","
+							  "\"nfs\":{}}]}"),
+	    "");
 }
 
 int main(void)

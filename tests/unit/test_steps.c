@@ -34,9 +34,9 @@ static int fake_read(struct fs_backend *b, const struct fs_node *n, size_t cap, 
 	struct fake_backend *fb = (struct fake_backend *)b;
 	size_t i;
 
-	if (n->content != NULL)   /* committed by simulate_commit */
-		return n->content_len > cap ? err_set(e, ERR_TOO_LARGE, "too large") :
-		    sb_append(out, n->content, n->content_len);
+	if (n->content != NULL) /* committed by simulate_commit */
+		return n->content_len > cap ? err_set(e, ERR_TOO_LARGE, "too large")
+					    : sb_append(out, n->content, n->content_len);
 	for (i = 0; i < fb->n; i++)
 		if (strcmp(fb->files[i].path, n->path) == 0) {
 			if (fb->files[i].len > cap)
@@ -124,8 +124,8 @@ static void link_(struct fx *f, const char *path, const char *target)
 }
 
 /* Runs one step with a fresh report step; returns that step's JSON (borrowed from *json, decref *json). */
-static json_t *run(struct fx *f, int (*step)(struct harden_ctx *, struct report_step *, struct err *),
-    const char *name, json_t **json)
+static json_t *run(struct fx *f, int (*step)(struct harden_ctx *, struct report_step *, struct err *), const char *name,
+    json_t **json)
 {
 	struct report_step *rs;
 	struct err e;
@@ -180,9 +180,8 @@ static bool has_note(json_t *step, const char *needle)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(step, "notes"), i, v)
-		if (strstr(json_string_value(v), needle) != NULL)
-			return true;
+	json_array_foreach(json_object_get(step, "notes"), i,
+	    v) if (strstr(json_string_value(v), needle) != NULL) return true;
 	return false;
 }
 
@@ -214,8 +213,11 @@ static void run_all(struct fx *f, json_t **json)
 		const char *name;
 		int (*fn)(struct harden_ctx *, struct report_step *, struct err *);
 	} steps[] = {
-		{ "users", step_users }, { "permissions", step_permissions }, { "executables", step_executables },
-		{ "package-manager", step_package_manager }, { "system-cruft", step_system_cruft },
+		{ "users", step_users },
+		{ "permissions", step_permissions },
+		{ "executables", step_executables },
+		{ "package-manager", step_package_manager },
+		{ "system-cruft", step_system_cruft },
 	};
 	struct err e;
 	size_t i;
@@ -233,7 +235,7 @@ static void run_all(struct fx *f, json_t **json)
 
 /* A fake busybox: ELF magic, the version marker and a sorted applet-name table. */
 static const char busybox_bin[] = "\177ELF\2\1\1\0\0\0\0\0\0\0\0\0 BusyBox v1.36.1 (fake)\0\0\0"
-    "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0\0tail";
+				  "[\0[[\0ash\0cat\0chmod\0ls\0mount\0sh\0su\0vi\0wget\0zcat\0\0tail";
 
 static void busybox_root(struct fx *f)
 {
@@ -301,8 +303,8 @@ static void test_users(void **state)
 	assert_int_equal(home->uid, 1000);
 	assert_int_equal(home->gid, 1000);
 	assert_true(home->changes & FS_CH_CREATE);
-	assert_int_equal(count(st, "delete-user"), 6);   /* rootfoo, daemon, ubuntu in passwd and shadow */
-	assert_int_equal(count(st, "delete-group"), 5);   /* daemon, sudo, ubuntu in group; sudo, ubuntu in gshadow */
+	assert_int_equal(count(st, "delete-user"), 6);	/* rootfoo, daemon, ubuntu in passwd and shadow */
+	assert_int_equal(count(st, "delete-group"), 5); /* daemon, sudo, ubuntu in group; sudo, ubuntu in gshadow */
 	assert_int_equal(count(st, "set-shell"), 1);
 	assert_true(count(st, "lock") >= 1);
 	json_decref(json);
@@ -342,7 +344,8 @@ static void test_users_scratch(void **state)
 
 	dir(f, "/");
 	st = run(f, step_users, "users", &json);
-	assert_content(f, "/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nappuser:x:1000:1000::/app:/usr/sbin/nologin\n");
+	assert_content(f, "/etc/passwd",
+	    "root:x:0:0:root:/root:/sbin/nologin\nappuser:x:1000:1000::/app:/usr/sbin/nologin\n");
 	assert_content(f, "/etc/group", "root:!:0:\nappuser:!:1000:\n");
 	assert_content(f, "/etc/shadow", "root:!:::::::\nappuser:!:::::::\n");
 	sh = fstree_get(f->t, "/etc/shadow");
@@ -388,8 +391,8 @@ static void test_permissions(void **state)
 	assert_int_equal(fstree_get(f->t, "/dev/null")->mode, 0666);
 	assert_int_equal(fstree_get(f->t, "/usr/bin/link")->mode, 0777);
 	assert_int_equal(fstree_get(f->t, "/usr/bin/link")->changes, 0);
-	assert_int_equal(fstree_get(f->t, "/setgid-dir")->mode, 02775);   /* setgid on a dir is not a privilege */
-	assert_null(fstree_get(f->t, "/var/tmp"));                       /* fixed when present, never created */
+	assert_int_equal(fstree_get(f->t, "/setgid-dir")->mode, 02775); /* setgid on a dir is not a privilege */
+	assert_null(fstree_get(f->t, "/var/tmp"));			/* fixed when present, never created */
 	assert_int_equal(count(st, "clear-setuid"), 2);
 	assert_int_equal(count(st, "clear-setgid"), 2);
 	assert_int_equal(count(st, "chmod-sticky"), 1);
@@ -436,8 +439,8 @@ static void test_executables_usrmerge_chains(void **state)
 	assert_false(deleted(f, "/bin"));
 	assert_false(deleted(f, "/sbin"));
 	assert_false(deleted(f, "/usr/bin/subdir/x"));
-	assert_int_equal(count(st, "delete"), 3);   /* each file once although /bin and /usr/bin both list it */
-	assert_true(has_note(st, "1 executable files outside the bin dirs remain"));   /* /usr/bin/subdir/x */
+	assert_int_equal(count(st, "delete"), 3); /* each file once although /bin and /usr/bin both list it */
+	assert_true(has_note(st, "1 executable files outside the bin dirs remain")); /* /usr/bin/subdir/x */
 	json_decref(json);
 	fx_free(f);
 }
@@ -648,7 +651,7 @@ static void test_system_cruft(void **state)
 	link_(f, "/loop1", "loop2");
 	link_(f, "/loop2", "loop1");
 	link_(f, "/etc/mtab", "../proc/self/mounts");
-	link_(f, "/usr/lib/init-link", "/etc/init.d/ssh");   /* broken by this step's own deletions */
+	link_(f, "/usr/lib/init-link", "/etc/init.d/ssh"); /* broken by this step's own deletions */
 	link_(f, "/etc/ok", "hostname");
 	st = run(f, step_system_cruft, "system-cruft", &json);
 	assert_true(deleted(f, "/etc/crontabs/root"));
@@ -687,7 +690,7 @@ static void test_profile_idempotent(void **state)
 
 	assert_int_equal(hpolicy_allow(&f->p, "sh", &e), 0);
 	free(f->p.home);
-	f->p.home = strdup("/usr/src/app");   /* a home under a system dir stays the app user's */
+	f->p.home = strdup("/usr/src/app"); /* a home under a system dir stays the app user's */
 	busybox_root(f);
 	dir(f, "/etc");
 	dir(f, "/etc/periodic");
@@ -732,7 +735,8 @@ static void test_profile_idempotent_applet_nologin(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json, "totalChanges")), 0);
 	json_decref(json);
 	/* no shadow file: the password fields lock with "*" */
-	assert_content(f, "/etc/passwd", "root:*:0:0:root:/root:/sbin/nologin\nappuser:*:1000:1000::/app:/usr/sbin/nologin\n");
+	assert_content(f, "/etc/passwd",
+	    "root:*:0:0:root:/root:/sbin/nologin\nappuser:*:1000:1000::/app:/usr/sbin/nologin\n");
 	fx_free(f);
 }
 

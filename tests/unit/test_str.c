@@ -79,7 +79,7 @@ static void test_strbuf_cap(void **state)
 	sb_init(&sb, 8);
 	assert_int_equal(sb_puts(&sb, "12345"), 0);
 	assert_int_equal(sb_puts(&sb, "6789"), ERR_TOO_LARGE);
-	assert_int_equal(sb.len, 5);              /* unchanged on error */
+	assert_int_equal(sb.len, 5); /* unchanged on error */
 	assert_int_equal(sb_printf(&sb, "%d", 678), 0);
 	assert_string_equal(sb.data, "12345678");
 	assert_int_equal(sb_printf(&sb, "x"), ERR_TOO_LARGE);
@@ -107,8 +107,12 @@ static void test_copy_fmt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_u64), cmocka_unit_test(test_i64), cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_escape), cmocka_unit_test(test_strbuf_cap), cmocka_unit_test(test_copy_fmt),
+		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_i64),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_strbuf_cap),
+		cmocka_unit_test(test_copy_fmt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static ssize_t mem_src(void *arg, void *buf, size_t n, struct err *e)
 	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
 
 	if (k > 7)
-		k = 7 + (k - 7) / 2;      /* short reads on purpose */
+		k = 7 + (k - 7) / 2; /* short reads on purpose */
 	memcpy(buf, m->p + m->pos, k);
 	m->pos += k;
 	return (ssize_t)k;
@@ -50,8 +50,8 @@ struct tent {
 	const char *name;
 	char type;
 	const char *data_or_link;
-	size_t zeros;        /* for 'f': this many zero bytes instead of data */
-	size_t xattr;        /* bytes of an xattr value (a big pax record) */
+	size_t zeros; /* for 'f': this many zero bytes instead of data */
+	size_t xattr; /* bytes of an xattr value (a big pax record) */
 };
 
 /* Builds a tar of ents into m (gzip when gz). */
@@ -83,7 +83,9 @@ static void build(struct mem *m, const struct tent *ents, size_t n, bool gz)
 			free(v);
 		}
 		switch (t->type) {
-		case 'd': archive_entry_set_filetype(ae, AE_IFDIR); break;
+		case 'd':
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			break;
 		case 'l':
 			archive_entry_set_filetype(ae, AE_IFLNK);
 			archive_entry_set_symlink(ae, t->data_or_link);
@@ -94,8 +96,9 @@ static void build(struct mem *m, const struct tent *ents, size_t n, bool gz)
 			break;
 		default:
 			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_size(ae, t->zeros ? (la_int64_t)t->zeros :
-			    (la_int64_t)(t->data_or_link ? strlen(t->data_or_link) : 0));
+			archive_entry_set_size(ae,
+			    t->zeros ? (la_int64_t)t->zeros
+				     : (la_int64_t)(t->data_or_link ? strlen(t->data_or_link) : 0));
 		}
 		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
 		if (t->type == 'f' && t->zeros) {
@@ -190,8 +193,11 @@ static void test_hostile(void **state)
 	const struct tent bigpax[] = { { "big", 'f', "x", 0, 300u << 10 } };
 	const struct tent bomb[] = { { "bomb", 'f', NULL, 4u << 20, 0 } };
 	const struct tent many[] = { { "a", 'f', NULL, 0, 0 }, { "b", 'f', NULL, 0, 0 }, { "c", 'f', NULL, 0, 0 } };
-	const struct tent longp[] = { { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 'f', NULL, 0, 0 } };
+	const struct tent longp[] = {
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+		    'f', NULL, 0, 0 }
+	};
 
 	expect_error(dotdot, 2, true, NULL, ERR_ESCAPE, "\"../x\"");
 	expect_error(abs, 1, false, NULL, ERR_ESCAPE, "/etc/x");
@@ -223,7 +229,7 @@ static void test_truncated_gzip(void **state)
 	assert_int_equal(rc, ERR_PARSE);
 	assert_non_null(strstr(e.msg, "layer sha256:test"));
 	assert_non_null(strstr(e.msg, "truncated"));
-	m.len = 5;   /* not even a gzip header */
+	m.len = 5; /* not even a gzip header */
 	rc = read_all(&m, NULL, &e, &count);
 	assert_true(rc < 0);
 	free(m.p);
@@ -240,8 +246,8 @@ static int read_checked(struct mem *m, const char *diff_id, struct err *e)
 	tarlayer_limits_default(&lim);
 	m->pos = 0;
 	err_clear(e);
-	if ((rc = tarlayer_reader_open_checked("layer sha256:test", diff_id, "the config's rootfs.diff_ids[3]",
-	    mem_src, m, &lim, &r, e)) != 0)
+	if ((rc = tarlayer_reader_open_checked("layer sha256:test", diff_id, "the config's rootfs.diff_ids[3]", mem_src,
+		 m, &lim, &r, e)) != 0)
 		return rc;
 	while ((rc = tarlayer_next(r, &ent, e)) == 1)
 		;
@@ -284,7 +290,7 @@ static void test_diff_id(void **state)
 static void test_whiteouts(void **state)
 {
 	const struct tent ents[] = { { "etc/.wh..wh..opq", 'f', NULL, 0, 0 }, { "etc/.wh.passwd", 'f', NULL, 0, 0 },
-	    { ".wh.bin", 'f', NULL, 0, 0 }, { "etc/x", 'h', "./bin/y", 0, 0 }, { "l", 'l', "/etc/../x", 0, 0 } };
+		{ ".wh.bin", 'f', NULL, 0, 0 }, { "etc/x", 'h', "./bin/y", 0, 0 }, { "l", 'l', "/etc/../x", 0, 0 } };
 	struct tarlayer_limits lim;
 	struct tarlayer_reader *r;
 	const struct tarlayer_entry *ent;
@@ -310,7 +316,7 @@ static void test_whiteouts(void **state)
 	assert_int_equal(ent->type, TL_SYMLINK);
 	assert_string_equal(ent->link, "/etc/../x");
 	assert_int_equal(tarlayer_next(r, &ent, &e), 0);
-	assert_int_equal(m.pos, m.len);   /* the whole source was consumed */
+	assert_int_equal(m.pos, m.len); /* the whole source was consumed */
 	tarlayer_reader_free(r);
 	free(m.p);
 }
@@ -329,7 +335,7 @@ static void write_layer(enum tarlayer_compression c, struct mem *m, char *diff, 
 	ent.path = "/etc";
 	ent.type = TL_DIR;
 	ent.mode = 0755;
-	ent.mtime = 5000;   /* clamped to 1000 */
+	ent.mtime = 5000; /* clamped to 1000 */
 	assert_int_equal(tarlayer_write_entry(w, &ent, &e), 0);
 	assert_int_equal(tarlayer_write_whiteout(w, "/etc/shadow", &e), 0);
 	ent.path = "/etc/passwd";
@@ -368,7 +374,7 @@ static void test_writer_roundtrip(void **state)
 		write_layer(cs[i], &a, d1, g1);
 		write_layer(cs[i], &b, d2, g2);
 		assert_int_equal(a.len, b.len);
-		assert_memory_equal(a.p, b.p, a.len);     /* reproducible */
+		assert_memory_equal(a.p, b.p, a.len); /* reproducible */
 		assert_string_equal(d1, d2);
 		assert_int_equal(sha256_digest_str(a.p, a.len, check, &e), 0);
 		assert_string_equal(check, g1);
@@ -376,7 +382,7 @@ static void test_writer_roundtrip(void **state)
 			assert_string_equal(d1, g1);
 		if (cs[i] == TL_GZIP) {
 			assert_int_equal(a.p[0], 0x1f);
-			assert_int_equal(a.p[4] | a.p[5] | a.p[6] | a.p[7], 0);   /* no gzip mtime */
+			assert_int_equal(a.p[4] | a.p[5] | a.p[6] | a.p[7], 0); /* no gzip mtime */
 		}
 		tarlayer_limits_default(&lim);
 		assert_int_equal(tarlayer_reader_open("layer out", mem_src, &a, &lim, &r, &e), 0);

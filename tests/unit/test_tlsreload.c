@@ -28,8 +28,10 @@ static int setup(void **state)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	for (n = 1; n <= 3; n++) {
-		str_fmt(cmd, sizeof(cmd), "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		    "-keyout k%d -out c%d -days 1 -subj /CN=t -set_serial %d >/dev/null 2>&1", dir, n, n, 16 + n);
+		str_fmt(cmd, sizeof(cmd),
+		    "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		    "-keyout k%d -out c%d -days 1 -subj /CN=t -set_serial %d >/dev/null 2>&1",
+		    dir, n, n, 16 + n);
 		if (system(cmd) != 0)
 			return -1;
 	}

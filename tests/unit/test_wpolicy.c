@@ -63,14 +63,19 @@ static void test_defaults(void **state)
 
 static void test_design_example(void **state)
 {
-	const char *text = "{\n"
+	const char *text =
+	    "{\n"
 	    "  \"allowedUIDs\": [1000],\n"
-	    "  \"rules\": { \"readOnlyRootFilesystem\": true, \"runAsNonRoot\": true, \"allowPrivilegeEscalation\": false,\n"
-	    "             \"privileged\": false, \"dropAllCapabilities\": true, \"seccomp\": true, \"hostNamespaces\": false,\n"
+	    "  \"rules\": { \"readOnlyRootFilesystem\": true, \"runAsNonRoot\": true, \"allowPrivilegeEscalation\": "
+	    "false,\n"
+	    "             \"privileged\": false, \"dropAllCapabilities\": true, \"seccomp\": true, \"hostNamespaces\": "
+	    "false,\n"
 	    "             \"hostPath\": false, \"hostPorts\": false },\n"
 	    "  \"exempt\": { \"namespaces\": [\"kube-system\"], \"users\": [], \"images\": [] },\n"
-	    "  \"attestations\": { \"required\": true, \"keys\": [\"/etc/hardline/keys\"], \"imageReferences\": \"digest\",\n"
-	    "                    \"sources\": [ { \"directory\": \"/etc/hardline/attestations\" }, { \"registry\": {} } ],\n"
+	    "  \"attestations\": { \"required\": true, \"keys\": [\"/etc/hardline/keys\"], \"imageReferences\": "
+	    "\"digest\",\n"
+	    "                    \"sources\": [ { \"directory\": \"/etc/hardline/attestations\" }, { \"registry\": {} "
+	    "} ],\n"
 	    "                    \"maxAge\": \"720h\", \"require\": { \"shells\": 0, \"packageManagers\": 0 } }\n"
 	    "}\n";
 	struct wpolicy *p = parse_ok(text);
@@ -85,7 +90,7 @@ static void test_design_example(void **state)
 static void test_rules_switch(void **state)
 {
 	struct wpolicy *p = parse_ok("{\"rules\":{\"readOnlyRootFilesystem\":false,\"privileged\":true,"
-	    "\"hostPath\":true,\"windowsPods\":true},\"allowedUIDs\":[]}");
+				     "\"hostPath\":true,\"windowsPods\":true},\"allowedUIDs\":[]}");
 
 	assert_false(p->rule[WR_READ_ONLY_ROOT_FS]);
 	assert_false(p->rule[WR_NOT_PRIVILEGED]);
@@ -104,8 +109,10 @@ static void test_strict(void **state)
 	parse_bad("{\n  \"rules\": {\n    \"readOnlyRootFS\": true\n  }\n}", ERR_INVALID,
 	    "policy t.json, line 3: policy rules: unknown key \"readOnlyRootFS\"");
 	parse_bad("{\"rule\": {}}", ERR_INVALID, "line 1: policy: unknown key \"rule\"");
-	parse_bad("{\n\"exempt\": {\"namespace\": []}}", ERR_INVALID, "line 2: policy exempt: unknown key \"namespace\"");
-	parse_bad("{\n\n\"rules\": {\"seccomp\": \"yes\"}}", ERR_INVALID, "line 3: policy rules.seccomp must be true or false");
+	parse_bad("{\n\"exempt\": {\"namespace\": []}}", ERR_INVALID,
+	    "line 2: policy exempt: unknown key \"namespace\"");
+	parse_bad("{\n\n\"rules\": {\"seccomp\": \"yes\"}}", ERR_INVALID,
+	    "line 3: policy rules.seccomp must be true or false");
 	parse_bad("{\"allowedUIDs\": [0]}", ERR_INVALID, "allowedUIDs[0] must be an integer from 1");
 	parse_bad("{\"allowedUIDs\": [\"1000\"]}", ERR_INVALID, "allowedUIDs[0] must be an integer");
 	parse_bad("{\"allowedUIDs\": 1000}", ERR_INVALID, "policy.allowedUIDs must be an array");
@@ -122,9 +129,11 @@ static void test_strict(void **state)
 
 static void test_exemptions(void **state)
 {
-	struct wpolicy *p = parse_ok("{\"exempt\":{\"namespaces\":[\"infra\"],\"users\":[\"system:serviceaccount:ci:d\"],"
+	struct wpolicy *p = parse_ok(
+	    "{\"exempt\":{\"namespaces\":[\"infra\"],\"users\":[\"system:serviceaccount:ci:d\"],"
 	    "\"groups\":[\"admins\"],\"images\":[\"registry.example.com/infra/\", \"registry.example.com/team/*\","
-	    "\"sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"nginx:1.27\"]}}");
+	    "\"sha256:"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \"nginx:1.27\"]}}");
 
 	assert_true(wpolicy_namespace_exempt(p, "infra"));
 	assert_false(wpolicy_namespace_exempt(p, "kube-system")); /* a configured list replaces the default */
@@ -201,7 +210,7 @@ static void test_refcount(void **state)
 	assert_int_equal(p->refs, 2);
 	wpolicy_unref(p);
 	assert_int_equal(p->n_allowed_uids, 2); /* still alive */
-	wpolicy_unref(p);                        /* freed (ASan checks) */
+	wpolicy_unref(p);			/* freed (ASan checks) */
 	wpolicy_unref(NULL);
 	assert_null(wpolicy_ref(NULL));
 }
