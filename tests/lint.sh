@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make lint: the banned calls of STYLE.md (a hard failure), cppcheck (a hard failure on errors and warnings), and
-# clang-format (reported; the tree is formatted by hand to the committed .clang-format, and this shows the drift).
+# make lint: the banned calls of STYLE.md, cppcheck (errors and warnings) and clang-format (the committed
+# .clang-format): each a hard failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -18,7 +18,13 @@ else
 fi
 if command -v clang-format >/dev/null; then
 	drift=$(for f in $srcs; do clang-format --style=file "$f" | diff -q - "$f" >/dev/null || echo "$f"; done)
-	[ -n "$drift" ] && echo "lint: clang-format drift (advisory): $(echo $drift | wc -w) files"
+	if [ -n "$drift" ]; then
+		echo "lint: not formatted as .clang-format says (run: clang-format -i --style=file FILE):"
+		echo "$drift" | sed 's/^/  /'
+		status=1
+	fi
+else
+	echo "lint: clang-format not installed (make deps)"; status=1
 fi
 [ $status -eq 0 ] && echo "lint: ok"
 exit $status
