@@ -49,6 +49,7 @@ struct req {
 	size_t charged;	     /* bytes of body counted in srv->buffered */
 	unsigned int reject; /* 0, or the status to answer once the body is drained: 413 or 503 */
 	uint64_t start_us;   /* CLOCK_MONOTONIC */
+	uint64_t timeout_ms; /* from ?timeout= (capped), or the default: logged with the decision */
 	uint64_t deadline_ms;
 };
 
@@ -273,6 +274,7 @@ static void server_log_decision(const struct req *rq, json_t *fields, uint64_t d
 	}
 	json_object_set_new(o, "mode", json_string(adm_mode_name(rq->mode)));
 	json_object_set_new(o, "durationUs", json_integer((json_int_t)duration_us));
+	json_object_set_new(o, "timeoutMs", json_integer((json_int_t)rq->timeout_ms));
 	line = json_dumps(o, JSON_COMPACT);
 	if (line != NULL && strlen(line) > SERVER_LOG_LINE_MAX) {
 		json_t *reasons = json_object_get(o, "reasons");
@@ -375,6 +377,7 @@ static enum MHD_Result server_begin(struct server *s, struct MHD_Connection *c, 
 			log_debug("request ?timeout= not understood (%s); using %d ms", e.msg,
 			    SERVER_DEFAULT_TIMEOUT_MS);
 	}
+	rq->timeout_ms = timeout_ms;
 	rq->deadline_ms = rq->start_us / 1000 + timeout_ms;
 	return MHD_YES;
 }

@@ -115,6 +115,11 @@ if grep '"uid":"u-1"' "$D/webhook.log" | head -1 | jq -e '.time and .mode and (.
 else
 	t_fail "decision log line" "$(grep -m3 uid "$D/webhook.log")"
 fi
+if grep '"uid":"u-1"' "$D/webhook.log" | head -1 | jq -e '.timeoutMs == 5000' >/dev/null 2>&1; then
+	t_ok "the ?timeout=5s of the request is its deadline, logged as timeoutMs 5000"
+else
+	t_fail "?timeout= in the decision log" "$(grep -m1 '"uid":"u-1"' "$D/webhook.log")"
+fi
 
 # --- TLS: handshake, chain, serial ----------------------------------------------------------------------------
 serial_now() {   # the serial a new connection sees
