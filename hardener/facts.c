@@ -297,7 +297,7 @@ static int look_cmp(const void *a, const void *b)
 		return x->n->size < y->n->size ? -1 : 1;
 	if (x->n->head_len != y->n->head_len)
 		return x->n->head_len < y->n->head_len ? -1 : 1;
-	return memcmp(x->n->head, y->n->head, x->n->head_len);
+	return x->n->head_len ? memcmp(x->n->head, y->n->head, x->n->head_len) : 0; /* no head: NULL */
 }
 
 /* The executable regular file a name leads to, or NULL. */
@@ -388,10 +388,13 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 {
 	struct exe *ex = NULL;
 	struct target *tg = NULL, **look = NULL;
-	size_t nex = 0, ntg = 0, i, k;
+	size_t nex = 0, ntg = 0, i, k, cap = 0;
 	int r = ERR_NOMEM;
 
-	if ((ex = calloc(nv ? nv : 1, sizeof(*ex))) == NULL || (tg = calloc(nv ? nv : 1, sizeof(*tg))) == NULL)
+	for (i = 0; i < nv; i++) /* sized by the executables, not by the image (memory per entry) */
+		if (!(v[i]->changes & FS_CH_DELETE) && exec_target(t, v[i]) != NULL)
+			cap++;
+	if ((ex = calloc(cap ? cap : 1, sizeof(*ex))) == NULL || (tg = calloc(cap ? cap : 1, sizeof(*tg))) == NULL)
 		goto nomem;
 	for (i = 0; i < nv; i++) {
 		struct fs_node *m;

@@ -127,9 +127,11 @@ static int stat_entry(int dfd, const char *name, struct stat *st, uint64_t *mnt_
 	return 0;
 }
 
-/* Fills n->head with the first bytes of the regular file name in dfd, opened without following a symlink and without
- * blocking (a fifo swapped in since the fstatat would otherwise hang), and checked to be the file that was stat'ed. */
-static void read_head(struct fsdir *d, int dfd, const char *name, const struct stat *st, struct fs_node *n)
+/* Fills n->head with the first bytes of the regular file name in dfd, read into buf (n->head then points at buf,
+ * which fstree_put copies from), opened without following a symlink and without blocking (a fifo swapped in since
+ * the fstatat would otherwise hang), and checked to be the file that was stat'ed. */
+static void read_head(struct fsdir *d, int dfd, const char *name, const struct stat *st, struct fs_node *n,
+    unsigned char (*buf)[FS_HEAD_LEN])
 {
 	struct stat fst;
 	ssize_t got;
@@ -142,9 +144,10 @@ static void read_head(struct fsdir *d, int dfd, const char *name, const struct s
 	}
 	if (fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st->st_ino && fst.st_dev == st->st_dev) {
 		do
-			got = pread(fd, n->head, sizeof(n->head), 0);
+			got = pread(fd, *buf, sizeof(*buf), 0);
 		while (got < 0 && errno == EINTR);
-		n->head_len = got > 0 ? (size_t)got : 0;
+		n->head = *buf;
+		n->head_len = got > 0 ? (uint32_t)got : 0;
 	}
 	close(fd);
 }
@@ -211,6 +214,7 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 		uint64_t mnt_id;
 		size_t nlen, clen;
 		char target[FSDIR_MAX_PATH];
+		unsigned char headbuf[FS_HEAD_LEN];
 		const char *name;
 
 		errno = 0;
@@ -250,7 +254,7 @@ static int walk_dir(struct fsdir *d, struct fstree *t, int dfd, char *path, size
 			target[k] = '\0';
 			n.link = target;
 		} else if (n.type == FS_REG && st.st_size > 0) {
-			read_head(d, dirfd(dp), name, &st, &n);
+			read_head(d, dirfd(dp), name, &st, &n, &headbuf);
 		}
 		if (st.st_dev != d->dev || (mnt_id != 0 && d->mnt_id != 0 && mnt_id != d->mnt_id)) {
 			/* a directory or a file (/etc/hosts) mounted by the container runtime */

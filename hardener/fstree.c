@@ -1,5 +1,6 @@
 /* fstree — a hash index of fs_node by path (open addressing with tombstones) plus a lazily built array in tree
- * order. Sized for images of a few hundred thousand entries; memory is one node per entry plus its path. */
+ * order. Sized for images of a few hundred thousand entries; memory is one allocation per entry (node + path), plus
+ * the first bytes of each executable. */
 #include "hardener/fstree.h"
 
 #include <stdlib.h>
@@ -47,7 +48,7 @@ static void node_free(struct fs_node *n)
 {
 	if (n == NULL || n == TOMBSTONE)
 		return;
-	free(n->path);
+	free(n->head);
 	free(n->link);
 	free(n->content);
 	free(n);
@@ -168,10 +169,29 @@ static int grow(struct fstree *t)
 	return 0;
 }
 
+int fstree_set_head(struct fs_node *n, const void *data, size_t len, struct err *e)
+{
+	unsigned char *h = NULL;
+
+	if (len > FS_HEAD_LEN)
+		len = FS_HEAD_LEN;
+	if (len > 0 && (n->type == FS_REG || n->type == FS_HARDLINK) && (n->mode & 0111)) {
+		if ((h = malloc(len)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory keeping the first bytes of %.200s", n->path);
+		memcpy(h, data, len);
+	} else {
+		len = 0;
+	}
+	free(n->head);
+	n->head = h; /* transferred */
+	n->head_len = (uint32_t)len;
+	return 0;
+}
+
 int fstree_put(struct fstree *t, const struct fs_node *tmpl, struct fs_node **out, struct err *e)
 {
 	struct fs_node *n;
-	size_t i;
+	size_t i, plen;
 	bool found;
 
 	if (out != NULL)
@@ -180,15 +200,20 @@ int fstree_put(struct fstree *t, const struct fs_node *tmpl, struct fs_node **ou
 		return err_set(e, ERR_INVALID, "path \"%.200s\" is not normalized", tmpl->path);
 	if ((t->filled + 1) * 4 > t->nslots * 3 && grow(t) != 0)
 		return err_set(e, ERR_NOMEM, "out of memory indexing %zu entries", t->used);
-	if ((n = malloc(sizeof(*n))) == NULL)
+	plen = strlen(tmpl->path);
+	if ((n = malloc(sizeof(*n) + plen + 1)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory indexing %.200s", tmpl->path);
 	*n = *tmpl;
-	n->path = strdup(tmpl->path);
+	n->path = (char *)(n + 1); /* the path lives right after the node: one allocation per entry */
+	memcpy(n->path, tmpl->path, plen + 1);
+	n->head = NULL;
+	n->head_len = 0;
 	n->link = tmpl->link ? strdup(tmpl->link) : NULL;
 	n->content = NULL;
 	if (tmpl->content != NULL && (n->content = malloc(tmpl->content_len ? tmpl->content_len : 1)) != NULL)
 		memcpy(n->content, tmpl->content, tmpl->content_len);
-	if (n->path == NULL || (tmpl->link && n->link == NULL) || (tmpl->content && n->content == NULL)) {
+	if ((tmpl->link && n->link == NULL) || (tmpl->content && n->content == NULL) ||
+	    fstree_set_head(n, tmpl->head, tmpl->head_len, e) != 0) {
 		node_free(n);
 		return err_set(e, ERR_NOMEM, "out of memory indexing %.200s", tmpl->path);
 	}

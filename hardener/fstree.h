@@ -15,7 +15,7 @@
 
 enum fs_type { FS_REG, FS_DIR, FS_SYMLINK, FS_HARDLINK, FS_CHR, FS_BLK, FS_FIFO, FS_SOCK };
 
-#define FS_HEAD_LEN 128 /* leading bytes of every regular file kept in the index (ELF magic, "#!" lines) */
+#define FS_HEAD_LEN 128 /* leading bytes of an executable kept in the index (ELF magic, "#!" lines) */
 
 /* Change marks, set by fstree_mark_* and read by a backend's commit. */
 enum {
@@ -26,8 +26,10 @@ enum {
 	FS_CH_CREATE = 1u << 4,	 /* did not exist before: create it (a regular file or a directory) */
 };
 
+/* In the tree a node and its path are one allocation, and only executables carry a head (most entries of an image
+ * are not executables; 128 bytes inline per node were most of the index's memory). */
 struct fs_node {
-	char *path; /* "/" or "/usr/bin/ls": absolute in the root, no "." or ".." or "//" (owned) */
+	char *path; /* "/" or "/usr/bin/ls": absolute in the root, no "." or ".." or "//" (in the tree: in the node) */
 	enum fs_type type;
 	uint32_t mode; /* permission bits including 07000 */
 	uint32_t uid, gid;
@@ -35,8 +37,10 @@ struct fs_node {
 	int64_t mtime;
 	uint32_t dev_major, dev_minor;
 	char *link; /* symlink: the target as stored; hardlink: the path of the node it links to (owned) */
-	unsigned char head[FS_HEAD_LEN];
-	size_t head_len;  /* bytes valid in head (regular files only) */
+	/* The first head_len (<= FS_HEAD_LEN) bytes of the content. In a template: borrowed, any length. In the tree:
+	 * owned, kept only for an executable regular file or hard link (any of 0111 set when stored); else NULL, 0. */
+	unsigned char *head;
+	uint32_t head_len;
 	unsigned changes; /* FS_CH_* */
 	char *content;	  /* new content when FS_CH_CONTENT (owned) */
 	size_t content_len;
@@ -53,10 +57,15 @@ void fstree_free(struct fstree *t);
  * "usr//bin/./x/" -> "/usr/bin/x". Returns 0 or ERR_TOO_LARGE. */
 int fs_path_normalize(const char *p, char *out, size_t size);
 
-/* Adds (or replaces) the node at tmpl->path, copying tmpl, its path and link. The stored node is returned in *out
- * (borrowed, valid until it is removed or the tree freed; may be NULL). Replacing keeps no trace of the old node.
- * The path must already be normalized. Errors: ERR_NOMEM, ERR_INVALID (path not normalized). */
+/* Adds (or replaces) the node at tmpl->path, copying tmpl, its path, link and (as fstree_set_head does) head. The
+ * stored node is returned in *out (borrowed, valid until it is removed or the tree freed; may be NULL). Replacing
+ * keeps no trace of the old node. The path must already be normalized. Errors: ERR_NOMEM, ERR_INVALID (path not
+ * normalized). */
 int fstree_put(struct fstree *t, const struct fs_node *tmpl, struct fs_node **out, struct err *e);
+
+/* Replaces n's head with the first FS_HEAD_LEN bytes of data[len] (copied; data may be n->head) when n is an
+ * executable regular file or hard link; any other node is left without a head (NULL, 0). ERR_NOMEM. */
+int fstree_set_head(struct fs_node *n, const void *data, size_t len, struct err *e);
 
 /* The node at a normalized path, or NULL. Nodes marked FS_CH_DELETE are still returned (check n->changes). */
 struct fs_node *fstree_get(const struct fstree *t, const char *path);

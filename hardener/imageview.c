@@ -193,8 +193,8 @@ static int detach_links(struct imageview *v, struct fstree *t, const char *prefi
 		free(l->link);
 		l->link = NULL;
 		l->size = target->size;
-		memcpy(l->head, target->head, sizeof(l->head));
-		l->head_len = target->head_len;
+		if ((rc = fstree_set_head(l, target->head, target->head_len, e)) != 0)
+			return rc;
 		l->cookie =
 		    CK_MAKE(CK_LAYER(target->cookie), alt) | CK_SLOT_BITS(target->cookie) | (l->cookie & CK_TARGET);
 		v->nhardlinks--;
@@ -431,7 +431,8 @@ static int spool_put(struct imageview *v, const struct tarlayer_entry *ent, stru
 	return 0;
 }
 
-/* Reads an entry's first bytes into n->head; small /etc files go to the memory cache, executables to the spool. */
+/* Reads an entry's first bytes into n->head (kept for executables only); small /etc files go to the memory cache,
+ * executables to the spool. */
 static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_entry *ent, struct tarlayer_reader *r,
     struct fs_node *n, struct err *e)
 {
@@ -452,8 +453,10 @@ static int read_head(struct imageview *v, uint32_t li, const struct tarlayer_ent
 		free(buf);
 		return e->code ? e->code : err_set(e, ERR_PARSE, "entry %.200s: data shorter than its size", ent->path);
 	}
-	n->head_len = got < FS_HEAD_LEN ? got : FS_HEAD_LEN;
-	memcpy(n->head, buf, n->head_len);
+	if ((rc = fstree_set_head(n, buf, got, e)) != 0) {
+		free(buf);
+		return rc;
+	}
 	if (capture)
 		cache_put(v, ent->path, li, buf, got);
 	else if (spool_wanted(v, ent, n))
@@ -527,7 +530,7 @@ static int apply_entry(struct imageview *v, uint32_t li, const struct tarlayer_e
 		target->cookie |= CK_TARGET;
 		tmpl.link = target->path;
 		tmpl.size = target->size;
-		memcpy(tmpl.head, target->head, sizeof(tmpl.head));
+		tmpl.head = target->head; /* borrowed: fstree_put copies it */
 		tmpl.head_len = target->head_len;
 	}
 	if (old != NULL && (rc = remove_path(v, t, ent->path, e)) != 0)
@@ -655,10 +658,10 @@ fail:
 
 /* ---- commit: collecting contents ---- */
 
-struct need {
-	uint32_t layer;
+struct need { /* 32 bytes: one per file a squashed layer copies */
 	const char *src;
 	uint64_t off, len;
+	uint32_t layer;
 	bool got;
 };
 
@@ -682,7 +685,7 @@ static int spool_entry(struct imageview *v, uint32_t li, const struct tarlayer_e
     const char *label, void *arg, struct err *e)
 {
 	struct spool_ctx *s = arg;
-	struct need key = { li, ent->path, 0, 0, false }, *hit;
+	struct need key = { ent->path, 0, 0, li, false }, *hit;
 	char buf[COPY_BUF];
 	ssize_t k;
 	uint64_t len = 0;
@@ -767,7 +770,7 @@ static bool writes_whiteout(struct commit_ctx *c, const struct fs_node *n)
 /* Decides which nodes go into the new layer (CK_EMIT) and the primary of every hard link group. */
 static int plan(struct commit_ctx *c, bool squash, struct err *e)
 {
-	size_t i;
+	size_t i, cap;
 
 	for (i = 0; i < c->n; i++) {
 		struct fs_node *n = c->all[i];
@@ -804,7 +807,11 @@ static int plan(struct commit_ctx *c, bool squash, struct err *e)
 			p->cookie |= CK_EMIT;
 		}
 	}
-	if ((c->groups = calloc(c->n ? c->n : 1, sizeof(*c->groups))) == NULL)
+	for (i = 0, cap = 0; i < c->n; i++) /* sized by the members written, not by the image (memory per entry) */
+		if ((c->all[i]->cookie & CK_EMIT) &&
+		    (c->all[i]->type == FS_HARDLINK || (c->all[i]->type == FS_REG && (c->all[i]->cookie & CK_TARGET))))
+			cap++;
+	if ((c->groups = calloc(cap ? cap : 1, sizeof(*c->groups))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (i = 0; i < c->n; i++) {
 		struct fs_node *n = c->all[i];
@@ -831,10 +838,13 @@ static int plan(struct commit_ctx *c, bool squash, struct err *e)
 static int collect(struct commit_ctx *c, struct err *e)
 {
 	struct spool_ctx s;
-	size_t i, j;
+	size_t i, j, cap;
 	int rc;
 
-	if ((c->needs = calloc(c->n ? c->n : 1, sizeof(*c->needs))) == NULL)
+	for (i = 0, cap = 0; i < c->n; i++) /* sized by the files written, not by the image (memory per entry) */
+		if ((c->all[i]->cookie & CK_EMIT) && (c->all[i]->type == FS_REG || c->all[i]->type == FS_HARDLINK))
+			cap++;
+	if ((c->needs = calloc(cap ? cap : 1, sizeof(*c->needs))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (i = 0; i < c->n; i++) {
 		struct fs_node *n = c->all[i], *cn;
@@ -852,6 +862,8 @@ static int collect(struct commit_ctx *c, struct err *e)
 			continue; /* new bytes are in the node */
 		if (CK_SLOT(cn->cookie) > 0)
 			continue; /* spooled while loading */
+		if (cn->size == 0)
+			continue; /* nothing to read (write_file writes the entry alone) */
 		c->needs[c->nneeds].layer = CK_LAYER(cn->cookie);
 		c->needs[c->nneeds].src = node_src(c->v, cn);
 		c->nneeds++;
@@ -906,7 +918,7 @@ static const enum tarlayer_type tl_map[] = {
 /* Writes n as a regular file with the bytes of its content node cn. */
 static int write_file(struct commit_ctx *c, struct tarlayer_entry *ent, struct fs_node *cn, struct err *e)
 {
-	struct need key = { 0, NULL, 0, 0, false }, *hit;
+	struct need key = { NULL, 0, 0, 0, false }, *hit;
 	struct slot sl;
 	FILE *spool;
 	char buf[COPY_BUF];
@@ -924,6 +936,9 @@ static int write_file(struct commit_ctx *c, struct tarlayer_entry *ent, struct f
 	if (CK_SLOT(cn->cookie) > 0 && CK_SLOT(cn->cookie) <= c->v->nslots) {
 		sl = c->v->slots[CK_SLOT(cn->cookie) - 1];
 		spool = c->v->spool;
+	} else if (cn->size == 0) { /* not collected: an empty file */
+		ent->size = 0;
+		return tarlayer_write_entry(c->w, ent, e);
 	} else {
 		key.layer = CK_LAYER(cn->cookie);
 		key.src = node_src(c->v, cn);

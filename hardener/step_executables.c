@@ -142,7 +142,7 @@ static int lookalike_cmp(const void *a, const void *b)
 		return x->n->size < y->n->size ? -1 : 1;
 	if (x->n->head_len != y->n->head_len)
 		return x->n->head_len < y->n->head_len ? -1 : 1;
-	return memcmp(x->n->head, y->n->head, x->n->head_len);
+	return x->n->head_len ? memcmp(x->n->head, y->n->head, x->n->head_len) : 0; /* no head: NULL */
 }
 
 /* Entries by target path, then by position. */

@@ -43,8 +43,7 @@ static struct fs_node *file(struct fstree *t, struct fake_backend *b, const char
 	struct fs_node *n = fsfix_put(t, path, FS_REG, mode, NULL);
 
 	n->size = len;
-	n->head_len = len < FS_HEAD_LEN ? len : FS_HEAD_LEN;
-	memcpy(n->head, data, n->head_len);
+	assert_int_equal(fstree_set_head(n, data, len, NULL), 0);
 	assert_true(b->n < MAX_FILES);
 	b->paths[b->n] = path;
 	b->data[b->n] = data;

@@ -63,6 +63,49 @@ static void test_order_and_subtree(void **state)
 	fstree_free(t);
 }
 
+/* Only executables keep their first bytes, copied (at most FS_HEAD_LEN) from the template and replaced by
+ * fstree_set_head; the stored path is a copy too. */
+static void test_head(void **state)
+{
+	struct fstree *t = fstree_new();
+	struct fs_node tmpl, *n, *m;
+	unsigned char big[FS_HEAD_LEN + 10];
+	char path[] = "/bin/sh";
+	struct err e;
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "\177ELF", 4);
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.path = path;
+	tmpl.type = FS_REG;
+	tmpl.mode = 0755;
+	tmpl.head = big;
+	tmpl.head_len = sizeof(big);
+	assert_int_equal(fstree_put(t, &tmpl, &n, &e), 0);
+	path[1] = 'x';
+	assert_string_equal(n->path, "/bin/sh");
+	assert_ptr_not_equal(n->head, big);
+	assert_int_equal(n->head_len, FS_HEAD_LEN);
+	assert_memory_equal(n->head, big, FS_HEAD_LEN);
+	assert_int_equal(fstree_set_head(n, n->head + 1, 3, &e), 0); /* from its own head */
+	assert_int_equal(n->head_len, 3);
+	assert_memory_equal(n->head, "ELF", 3);
+	tmpl.path = (char *)"/etc/passwd";
+	tmpl.mode = 0644;
+	assert_int_equal(fstree_put(t, &tmpl, &m, &e), 0);
+	assert_null(m->head);
+	assert_int_equal(m->head_len, 0);
+	tmpl.path = (char *)"/bin/sh"; /* replacing drops the old head */
+	tmpl.mode = 0755;
+	tmpl.head = n->head;
+	tmpl.head_len = n->head_len;
+	assert_int_equal(fstree_put(t, &tmpl, &m, &e), 0);
+	assert_int_equal(m->head_len, 3);
+	assert_memory_equal(m->head, "ELF", 3);
+	assert_int_equal(fstree_count(t), 2);
+	fstree_free(t);
+}
+
 static void test_many(void **state)
 {
 	struct fstree *t = fstree_new();
@@ -184,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_order_and_subtree),
+		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_resolve),

@@ -94,17 +94,19 @@ static void test_coreutils_and_refusals(void **state)
 static void test_heuristic(void **state)
 {
 	struct fs_node n;
+	unsigned char head[8];
 
 	memset(&n, 0, sizeof(n));
 	n.type = FS_REG;
-	memcpy(n.head, ELF, 8);
+	memcpy(head, ELF, 8);
+	n.head = head;
 	n.head_len = 8;
 	assert_true(multicall_worth_reading(&n, "busybox", 1));
 	assert_true(multicall_worth_reading(&n, "busybox.static", 1));
 	assert_true(multicall_worth_reading(&n, "toybox", 1));
 	assert_true(multicall_worth_reading(&n, "python3.11", 2));
 	assert_false(multicall_worth_reading(&n, "ls", 1));
-	n.head[0] = '#';
+	head[0] = '#';
 	assert_false(multicall_worth_reading(&n, "busybox", 5));
 }
 

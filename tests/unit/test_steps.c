@@ -104,8 +104,7 @@ static struct fs_node *file_n(struct fx *f, const char *path, uint32_t mode, con
 
 	assert_true(f->b.n <= MAX_FILES);
 	n->size = len;
-	n->head_len = len < FS_HEAD_LEN ? len : FS_HEAD_LEN;
-	memcpy(n->head, data, n->head_len);
+	assert_int_equal(fstree_set_head(n, data, len, NULL), 0);
 	assert_int_equal(str_copy(ff->path, sizeof(ff->path), path), 0);
 	ff->data = malloc(len + 1);
 	memcpy(ff->data, data, len);
