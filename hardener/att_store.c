@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hardener/att_store.h"
+#include "hardener/facts.h"
 #include "lib/json.h"
 #include "lib/oci.h"
 
@@ -193,23 +194,18 @@ out:
 	return r;
 }
 
-/* The fact names --require accepts: the count categories of docs/facts.md and three top-level counts. */
-static const char *const req_facts[] = {
-	"executables",
-	"shells",
-	"fetchTools",
-	"interpreters",
-	"packageManagers",
-	"setuid",
-	"setgid",
-	"worldWritable",
-	"users",
-	"groups",
-	"files",
-	"bytes",
-	"loginShells",
-	NULL,
-};
+/* The fact names --require accepts: the count categories of the facts (facts_categories) and three top-level
+ * counts. */
+static const char *const req_top_level[] = { "files", "bytes", "loginShells", NULL };
+
+/* Whether s[0..n) names one of list. */
+static bool name_is_one_of(const char *const *list, const char *s, size_t n)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == n && strncmp(list[i], s, n) == 0)
+			return true;
+	return false;
+}
 #define REQ_FACT_LIST                                                                                                  \
 	"executables, shells, fetchTools, interpreters, packageManagers, setuid, setgid, "                             \
 	"worldWritable, users, groups, files, bytes, loginShells"
@@ -217,17 +213,14 @@ static const char *const req_facts[] = {
 int att_require_parse(const char *s, struct att_require *out, struct err *e)
 {
 	const char *op = strpbrk(s, "<=");
-	size_t n, i;
+	size_t n;
 	uint64_t v;
 
 	memset(out, 0, sizeof(*out));
 	if (op == NULL)
 		return err_set(e, ERR_USAGE, "--require \"%.60s\": expected FACT=N or FACT<=N (e.g. shells=0)", s);
 	n = (size_t)(op - s);
-	for (i = 0; req_facts[i] != NULL; i++)
-		if (strlen(req_facts[i]) == n && strncmp(req_facts[i], s, n) == 0)
-			break;
-	if (req_facts[i] == NULL)
+	if (!name_is_one_of(facts_categories, s, n) && !name_is_one_of(req_top_level, s, n))
 		return err_set(e, ERR_USAGE, "--require \"%.60s\": unknown fact \"%.*s\"; the facts are " REQ_FACT_LIST,
 		    s, (int)(n > 40 ? 40 : n), s);
 	memcpy(out->fact, s, n);

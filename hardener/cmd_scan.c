@@ -21,21 +21,6 @@ int cmd_scan(int argc, char **argv);
 static const char synopsis[] =
     "scan [--json] [--diff OTHER] [--platform OS/ARCH[/VARIANT]] [--max-expanded SIZE] IMAGE";
 
-/* The categories of the facts that hold {count, items}, in display order. */
-static const char *const categories[] = {
-	"executables",
-	"shells",
-	"fetchTools",
-	"interpreters",
-	"packageManagers",
-	"setuid",
-	"setgid",
-	"worldWritable",
-	"users",
-	"groups",
-	NULL,
-};
-
 /* Prints the reason and the synopsis on stderr; returns 2. */
 static int usage(const char *reason)
 {
@@ -143,9 +128,9 @@ static void print_table(const char *ref, const json_t *f, FILE *out)
 	fprintf(out, "%s\n", ref);
 	fprintf(out, "  %-16s %lld (%lld bytes)\n", "files", (long long)json_integer_value(json_object_get(f, "files")),
 	    (long long)json_integer_value(json_object_get(f, "bytes")));
-	for (c = 0; categories[c] != NULL; c++) {
-		items = json_object_get(json_object_get(f, categories[c]), "items");
-		fprintf(out, "  %-16s %lld", categories[c], (long long)count_of(f, categories[c]));
+	for (c = 0; facts_categories[c] != NULL; c++) {
+		items = json_object_get(json_object_get(f, facts_categories[c]), "items");
+		fprintf(out, "  %-16s %lld", facts_categories[c], (long long)count_of(f, facts_categories[c]));
 		json_array_foreach(items, i, it)
 		{
 			if (i == SHOW_MAX) {
@@ -194,12 +179,12 @@ static void print_diff(const char *a, const char *b, const json_t *fa, const jso
 	    (long long)json_integer_value(json_object_get(fb, "files")));
 	fprintf(out, "  %-16s %12lld %12lld\n", "bytes", (long long)json_integer_value(json_object_get(fa, "bytes")),
 	    (long long)json_integer_value(json_object_get(fb, "bytes")));
-	for (c = 0; categories[c] != NULL; c++)
-		fprintf(out, "  %-16s %12lld %12lld\n", categories[c], (long long)count_of(fa, categories[c]),
-		    (long long)count_of(fb, categories[c]));
-	for (c = 0; categories[c] != NULL; c++) {
-		print_missing(fa, fb, categories[c], "removed", '-', out);
-		print_missing(fb, fa, categories[c], "added", '+', out);
+	for (c = 0; facts_categories[c] != NULL; c++)
+		fprintf(out, "  %-16s %12lld %12lld\n", facts_categories[c],
+		    (long long)count_of(fa, facts_categories[c]), (long long)count_of(fb, facts_categories[c]));
+	for (c = 0; facts_categories[c] != NULL; c++) {
+		print_missing(fa, fb, facts_categories[c], "removed", '-', out);
+		print_missing(fb, fa, facts_categories[c], "added", '+', out);
 	}
 }
 
@@ -215,9 +200,9 @@ static json_t *diff_json(const json_t *fa, const json_t *fb)
 	json_object_set_new(delta, "bytes",
 	    json_integer(
 		json_integer_value(json_object_get(fb, "bytes")) - json_integer_value(json_object_get(fa, "bytes"))));
-	for (c = 0; categories[c] != NULL; c++)
-		json_object_set_new(delta, categories[c],
-		    json_integer(count_of(fb, categories[c]) - count_of(fa, categories[c])));
+	for (c = 0; facts_categories[c] != NULL; c++)
+		json_object_set_new(delta, facts_categories[c],
+		    json_integer(count_of(fb, facts_categories[c]) - count_of(fa, facts_categories[c])));
 	json_object_set(d, "before", (json_t *)fa);
 	json_object_set(d, "after", (json_t *)fb);
 	json_object_set_new(d, "delta", delta);

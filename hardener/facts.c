@@ -96,23 +96,32 @@ static const char *const interp_names[] = {
 	"pwsh",
 	NULL,
 };
-/* Kept in step with step_package_manager.c's program list. */
-static const char *const pm_names[] = {
+/* Package-manager programs (fnmatch patterns on the name): what the package-manager step deletes from the bin dirs and
+ * what the facts count, from one list. */
+const char *const facts_package_managers[] = {
 	"apt",
 	"apt-*",
 	"aptitude*",
+	"add-apt-repository",
 	"dpkg",
 	"dpkg-*",
+	"debconf",
+	"debconf-*",
+	"update-alternatives",
 	"apk",
 	"rpm",
+	"rpm2*",
 	"rpmdb",
 	"rpmkeys",
 	"rpmquery",
+	"rpmverify",
+	"rpmbuild",
 	"dnf",
 	"dnf-*",
 	"dnf4",
 	"dnf5",
 	"yum",
+	"yum-*",
 	"microdnf",
 	"tdnf",
 	"zypper",
@@ -127,7 +136,23 @@ static const char *const pm_names[] = {
 	"yarn",
 	"yarnpkg",
 	"pnpm",
+	"pnpx",
 	"corepack",
+	NULL,
+};
+
+/* The categories that hold {count, items}, in the order of docs/facts.md. */
+const char *const facts_categories[] = {
+	"executables",
+	"shells",
+	"fetchTools",
+	"interpreters",
+	"packageManagers",
+	"setuid",
+	"setgid",
+	"worldWritable",
+	"users",
+	"groups",
 	NULL,
 };
 
@@ -456,7 +481,7 @@ static int measure_executables(struct fstree *t, struct fs_backend *b, struct fs
 		    (name_in(shell_names, bn) && add_path(&c->shells, ex[i].n->path) != 0) ||
 		    (name_in(fetch_names, bn) && add_path(&c->fetch, ex[i].n->path) != 0) ||
 		    (is_interp(bn) && add_path(&c->interp, ex[i].n->path) != 0) ||
-		    (name_in(pm_names, bn) && add_path(&c->pms, ex[i].n->path) != 0))
+		    (name_in(facts_package_managers, bn) && add_path(&c->pms, ex[i].n->path) != 0))
 			goto nomem;
 	}
 	/* A multi-call binary is in every category one of its applets is in. */

@@ -16,6 +16,12 @@
 #define FACTS_SCHEMA_VERSION 1
 #define FACTS_MAX_ITEMS 10000 /* items kept per list; "count" is always the true count */
 
+/* Package-manager program names (fnmatch patterns), NULL-terminated: counted by the facts and deleted by the
+ * package-manager step. */
+extern const char *const facts_package_managers[];
+/* The fact categories that hold {"count", "items"}, in schema order, NULL-terminated. */
+extern const char *const facts_categories[];
+
 /* Measures t as it will be once its marks are committed: nodes marked FS_CH_DELETE are ignored, pending modes and
  * new contents are used. b reads file contents (multi-call binaries, /etc/passwd, /etc/group); it is only read.
  * On success *out is a new JSON object (json_decref it). Errors: ERR_NOMEM, or a read error of the backend other

@@ -2,6 +2,7 @@
  * package databases stay, so that vulnerability scanners still see what is installed (the original `.*apk.*` delete
  * blinded Trivy). Language package managers (pip, npm, gem) count too: `python -m pip` works without /usr/bin/pip. */
 #include "hardener/engine.h"
+#include "hardener/facts.h"
 #include "hardener/pathpat.h"
 
 #include <fnmatch.h>
@@ -9,50 +10,6 @@
 #include <string.h>
 
 #define MAX_DIRS 64
-
-/* Program names deleted from the bin dirs (unless the allowlist names them). */
-static const char *const programs[] = {
-	"apt",
-	"apt-*",
-	"aptitude*",
-	"add-apt-repository",
-	"dpkg",
-	"dpkg-*",
-	"debconf",
-	"debconf-*",
-	"update-alternatives",
-	"apk",
-	"rpm",
-	"rpm2*",
-	"rpmdb",
-	"rpmkeys",
-	"rpmquery",
-	"rpmverify",
-	"rpmbuild",
-	"dnf",
-	"dnf-*",
-	"dnf4",
-	"dnf5",
-	"yum",
-	"yum-*",
-	"microdnf",
-	"tdnf",
-	"zypper",
-	"opkg",
-	"pip",
-	"pip2*",
-	"pip3*",
-	"easy_install*",
-	"gem",
-	"npm",
-	"npx",
-	"yarn",
-	"yarnpkg",
-	"pnpm",
-	"pnpx",
-	"corepack",
-	NULL,
-};
 
 /* Paths (fnmatch with FNM_PATHNAME) deleted wherever they are; none of them holds a package database. */
 static const char *const paths[] = {
@@ -197,7 +154,7 @@ int step_package_manager(struct harden_ctx *ctx, struct report_step *rs, struct 
 
 		if (n->changes & FS_CH_DELETE)
 			continue;
-		if (n->type != FS_DIR && in_bin_dir(n->path, dirs, nd) && matches(programs, b, 0)) {
+		if (n->type != FS_DIR && in_bin_dir(n->path, dirs, nd) && matches(facts_package_managers, b, 0)) {
 			if (strlist_has(&p->allow, b)) {
 				report_note(rs, "kept %s: the allowlist names it", n->path);
 				continue;
