@@ -23,7 +23,7 @@ static int setup(void **state)
 	char cmd[1024];
 	int n;
 
-	if (system("command -v openssl >/dev/null 2>&1") != 0)
+	if (access("/usr/bin/openssl", X_OK) != 0 && system("command -v openssl >/dev/null 2>&1") != 0)
 		return 0;
 	if (mkdtemp(dir) == NULL)
 		return -1;
